@@ -1,0 +1,3 @@
+from oahelper.cli import main
+
+raise SystemExit(main())
