@@ -1,0 +1,136 @@
+"""The one small error tree of oahelper.
+
+Every error the project raises on purpose is an ``OAHelperError``. Each class has a
+stable ``code`` (what the HTTP API puts in ``{"error": {"code": …}}``) and the HTTP
+``status`` the daemon answers with. Library exceptions (aiohttp, lxml, sqlite3,
+keyring) are translated once, in the module that talks to the library, with
+``raise … from exc``.
+
+    OAHelperError                 internal (500)
+    ├── BadRequest                bad_request (400): malformed JSON, wrong field types
+    ├── Unauthorized              unauthorized (401): no token, unknown or revoked token
+    ├── Forbidden                 forbidden (403): Host or Origin not allowed
+    ├── NotFoundError             not_found (404): no such endpoint
+    ├── PayloadTooLarge           body_too_large (413)
+    ├── UnsupportedMediaType      unsupported_media_type (415): body is not application/json
+    ├── RateLimited               rate_limited (429)
+    ├── ConfigError               config (500): a setting has a value that cannot work
+    ├── KeyringUnavailable        keyring_unavailable (503): no OS keyring backend works
+    ├── ScrapeError               bad_html (422): the only error the scraper lets escape
+    ├── FetchError                fetch_failed (502): the daemon could not fetch a page
+    │   └── FetchRefused          fetch_refused (400): URL scheme or address not allowed
+    └── SourceError               source_error (502): an upstream gave no usable answer
+        ├── SourceTimeout         source_timeout
+        ├── SourceRateLimited     source_rate_limited (carries retry_after seconds)
+        ├── SourceRetired         source_retired: the service was shut down
+        ├── SourceConfigProblem   source_config: e.g. Unpaywall's 422 for a bad e-mail
+        └── SourceBadResponse     source_bad_response: non-JSON or unexpected shape
+"""
+
+from __future__ import annotations
+
+
+class OAHelperError(Exception):
+    """Base of every error oahelper raises on purpose."""
+
+    code: str = "internal"
+    status: int = 500
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def to_json(self) -> dict[str, dict[str, str]]:
+        """The API's one error shape."""
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class BadRequest(OAHelperError):
+    code = "bad_request"
+    status = 400
+
+
+class Unauthorized(OAHelperError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(OAHelperError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFoundError(OAHelperError):
+    code = "not_found"
+    status = 404
+
+
+class PayloadTooLarge(OAHelperError):
+    code = "body_too_large"
+    status = 413
+
+
+class UnsupportedMediaType(OAHelperError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+class RateLimited(OAHelperError):
+    code = "rate_limited"
+    status = 429
+
+
+class ConfigError(OAHelperError):
+    code = "config"
+    status = 500
+
+
+class KeyringUnavailable(OAHelperError):
+    code = "keyring_unavailable"
+    status = 503
+
+
+class ScrapeError(OAHelperError):
+    code = "bad_html"
+    status = 422
+
+
+class FetchError(OAHelperError):
+    code = "fetch_failed"
+    status = 502
+
+
+class FetchRefused(FetchError):
+    code = "fetch_refused"
+    status = 400
+
+
+class SourceError(OAHelperError):
+    code = "source_error"
+    status = 502
+
+
+class SourceTimeout(SourceError):
+    code = "source_timeout"
+
+
+class SourceRateLimited(SourceError):
+    code = "source_rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SourceRetired(SourceError):
+    code = "source_retired"
+
+
+class SourceConfigProblem(SourceError):
+    code = "source_config"
+
+
+class SourceBadResponse(SourceError):
+    code = "source_bad_response"

@@ -1,0 +1,170 @@
+"""The data that flows through one lookup: Article in, SourceAnswers, Location out.
+
+Plain frozen dataclasses, no I/O. ``to_json`` gives the exact shapes of the HTTP API
+(docs/api.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+SourceState = Literal["ok", "not_found", "error", "disabled", "retired", "skipped"]
+Version = Literal["publishedVersion", "acceptedVersion", "submittedVersion"]
+
+# The article fields the payload carries, in the API's order.
+ARTICLE_PAYLOAD_FIELDS = (
+    "doi", "pmid", "pmcid", "arxiv", "isbn", "title", "authors",
+    "journal", "year", "publisher", "pdf_url", "url",
+)
+
+
+@dataclass(frozen=True)
+class Article:
+    """What a page (or a typed identifier) says about the article it shows.
+
+    ``doi`` is kept as found (case preserved); compare DOIs with ``doi_key``.
+    ``year`` is an int. ``doi_tier`` names the scrape rule that found the DOI,
+    for people debugging a page. ``challenge`` marks a bot-challenge page whose
+    HTML was not trusted. ``citation_meta`` says the page had scholarly meta tags.
+    """
+
+    url: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    arxiv: str | None = None
+    isbn: tuple[str, ...] = ()
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    journal: str | None = None
+    year: int | None = None
+    publisher: str | None = None
+    pdf_url: str | None = None
+    author_email: str | None = None
+    doi_tier: str | None = None
+    citation_meta: bool = False
+    challenge: bool = False
+
+    @property
+    def identifiers(self) -> dict[str, str]:
+        """The identifiers present, in the order sources should prefer them."""
+        ids = {"doi": self.doi, "pmid": self.pmid, "pmcid": self.pmcid, "arxiv": self.arxiv}
+        out = {k: v for k, v in ids.items() if v}
+        if self.isbn:
+            out["isbn"] = self.isbn[0]
+        return out
+
+    @property
+    def is_article(self) -> bool:
+        """True when the page names an identifier or carries citation metadata."""
+        return bool(self.identifiers) or self.citation_meta
+
+    def merged_with(self, other: Article) -> Article:
+        """This article with empty fields filled from ``other`` (never overwritten)."""
+        filled: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            if not getattr(self, name) and getattr(other, name):
+                filled[name] = getattr(other, name)
+        return replace(self, **filled) if filled else self
+
+    def to_payload(self) -> dict[str, Any]:
+        """The ``article`` object of the lookup payload."""
+        data = asdict(self)
+        out = {name: data[name] for name in ARTICLE_PAYLOAD_FIELDS}
+        out["isbn"] = list(self.isbn)
+        out["authors"] = list(self.authors)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything scraped, for ``oahelper scrape``: payload fields first."""
+        out = self.to_payload()
+        out.update(author_email=self.author_email, doi_tier=self.doi_tier,
+                   citation_meta=self.citation_meta, challenge=self.challenge,
+                   is_article=self.is_article)
+        return out
+
+
+@dataclass(frozen=True)
+class Location:
+    """One place a free copy lives. ``is_best`` is the source's own pick (ranking only)."""
+
+    url: str
+    source: str
+    pdf_url: str | None = None
+    landing_url: str | None = None
+    version: Version | None = None
+    license: str | None = None
+    host_type: Literal["publisher", "repository"] | None = None
+    repository: str | None = None
+    evidence: str | None = None
+    oa_date: str | None = None
+    is_best: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "url": self.url, "pdf_url": self.pdf_url, "landing_url": self.landing_url,
+            "version": self.version, "license": self.license, "host_type": self.host_type,
+            "repository": self.repository, "evidence": self.evidence,
+            "oa_date": self.oa_date, "source": self.source,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Location:
+        known = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class SourceAnswer:
+    """What one source said about one article; failures are data, not exceptions.
+
+    ``metadata`` holds Article fields the source knows (title, journal, …) so a bare
+    DOI lookup can still show a citation. ``calls`` counts upstream HTTP requests made
+    (retries included) for the daily quota. ``stale`` marks an expired cached answer
+    served because the source failed just now.
+    """
+
+    source: str
+    state: SourceState
+    locations: tuple[Location, ...] = ()
+    oa_status: str | None = None
+    error: str | None = None
+    error_code: str | None = None
+    ms: int = 0
+    cached: bool = False
+    stale: bool = False
+    calls: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def answered(self) -> bool:
+        """The source gave an answer about the article (found or not found)."""
+        return self.state in ("ok", "not_found")
+
+    def to_state_json(self) -> dict[str, Any]:
+        """The per-source entry of the payload's ``sources`` object."""
+        out: dict[str, Any] = {"state": self.state, "ms": self.ms, "cached": self.cached}
+        if self.stale:
+            out["stale"] = True
+        if self.error:
+            out["error"] = self.error
+        if self.error_code:
+            out["error_code"] = self.error_code
+        return out
+
+    def to_cache_json(self) -> dict[str, Any]:
+        """What the cache stores: the answer without timing or cache flags."""
+        return {
+            "source": self.source, "state": self.state, "oa_status": self.oa_status,
+            "locations": [loc.to_json() | {"is_best": loc.is_best} for loc in self.locations],
+            "metadata": self.metadata,
+        }
+
+    @classmethod
+    def from_cache_json(cls, data: dict[str, Any]) -> SourceAnswer:
+        return cls(
+            source=data["source"], state=data["state"], oa_status=data.get("oa_status"),
+            locations=tuple(Location.from_json(d) for d in data.get("locations", [])),
+            metadata=data.get("metadata") or {},
+        )

@@ -1,0 +1,1 @@
+"""Open-access sources, one adapter module each, behind the ``Source`` interface."""
