@@ -1,0 +1,1 @@
+"""Test support shared by the unit, corpus, e2e suites and the benchmark."""
