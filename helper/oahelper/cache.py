@@ -1,0 +1,144 @@
+"""Source answers cached in SQLite (WAL), keyed by source and identifier.
+
+An answer with a free copy lives 7 days; "no free copy" and "not found" live 1 day
+(embargoes end, repositories catch up); errors are never stored. Expired rows stay
+until overwritten so that a failing upstream can be covered by a stale answer.
+Also counts upstream calls per source per day (Unpaywall allows 100,000).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from oahelper.errors import ConfigError
+from oahelper.models import SourceAnswer
+
+FOUND_TTL = 7 * 86400
+NOT_FOUND_TTL = 86400
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    source TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    stored_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (source, key)
+);
+CREATE TABLE IF NOT EXISTS calls (
+    source TEXT NOT NULL,
+    day TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (source, day)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Cached:
+    """A cached answer and whether it is still within its lifetime."""
+
+    answer: SourceAnswer
+    stored_at: float
+    fresh: bool
+
+
+def ttl_for(answer: SourceAnswer) -> float | None:
+    """Seconds to keep an answer, or None for answers that must not be cached."""
+    if answer.state == "ok" and answer.locations:
+        return FOUND_TTL
+    if answer.state in ("ok", "not_found"):
+        return NOT_FOUND_TTL
+    return None
+
+
+class Cache:
+    """The answer cache; one per process, on one SQLite file."""
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.clock = clock
+        self.hits = 0
+        self.misses = 0
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: autocommit, each write is its own short transaction.
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                       timeout=5.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise ConfigError(f"cannot open the cache at {path}: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def get(self, source: str, key: str) -> Cached | None:
+        """The stored answer (fresh or expired), or None."""
+        row = self._db.execute(
+            "SELECT body, stored_at, expires_at FROM answers WHERE source=? AND key=?",
+            (source, key)).fetchone()
+        if row is None:
+            self.misses += 1
+            return None
+        try:
+            answer = SourceAnswer.from_cache_json(json.loads(row[0]))
+        except (ValueError, KeyError, TypeError):
+            self.misses += 1
+            return None  # an unreadable row is as good as none; the next answer replaces it
+        fresh = row[2] > self.clock()
+        if fresh:
+            self.hits += 1
+        else:
+            self.misses += 1
+        return Cached(answer=answer, stored_at=row[1], fresh=fresh)
+
+    def put(self, answer: SourceAnswer, key: str) -> bool:
+        """Store an answer if it may be cached; True when stored."""
+        ttl = ttl_for(answer)
+        if ttl is None:
+            return False
+        now = self.clock()
+        self._db.execute(
+            "INSERT OR REPLACE INTO answers (source, key, body, stored_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (answer.source, key, json.dumps(answer.to_cache_json()), now, now + ttl))
+        return True
+
+    def count_calls(self, source: str, n: int) -> None:
+        if n <= 0:
+            return
+        self._db.execute(
+            "INSERT INTO calls (source, day, n) VALUES (?, ?, ?) "
+            "ON CONFLICT(source, day) DO UPDATE SET n = n + excluded.n",
+            (source, self._today(), n))
+
+    def calls_today(self, source: str) -> int:
+        row = self._db.execute("SELECT n FROM calls WHERE source=? AND day=?",
+                               (source, self._today())).fetchone()
+        return int(row[0]) if row else 0
+
+    def stats(self) -> dict[str, object]:
+        """Figures for /v1/status and doctor."""
+        entries, fresh = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(expires_at > ?), 0) FROM answers",
+            (self.clock(),)).fetchone()
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*")
+                   if p.is_file())
+        return {"path": str(self.path), "entries": entries, "fresh": fresh, "bytes": size,
+                "hits": self.hits, "misses": self.misses}
+
+    def check(self) -> None:
+        """Raise ConfigError unless the database passes SQLite's integrity check."""
+        (result,) = self._db.execute("PRAGMA quick_check").fetchone()
+        if result != "ok":
+            raise ConfigError(f"the cache at {self.path} is damaged: {result}")
+
+    def _today(self) -> str:
+        return time.strftime("%Y-%m-%d", time.gmtime(self.clock()))

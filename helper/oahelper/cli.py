@@ -1,0 +1,285 @@
+"""The ``oahelper`` command: the daemon, one-off lookups, and its housekeeping.
+
+Exit codes: 0 done; 1 a problem the output explains (unknown answer, doctor found
+something, port taken); 2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import errno
+import getpass
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from oahelper import __version__
+from oahelper.auth import ClientStore
+from oahelper.cache import Cache
+from oahelper.errors import ConfigError, OAHelperError
+from oahelper.keys import KEY_NAMES, KeyStore
+from oahelper.report import render_payload
+from oahelper.scrape import scrape
+from oahelper.scrape.identifiers import parse_query
+from oahelper.service import LookupRequest, LookupService
+from oahelper.settings import SETTINGS, Settings, load_settings, write_setting
+from oahelper.sources.registry import build_sources
+from oahelper.web import USER_AGENT, init
+
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfms'  # no Referer, no headers: nothing secret
+
+
+class PortTaken(OAHelperError):
+    code = "port_taken"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings({"port": getattr(args, "port", None)})
+
+
+# serve
+
+
+async def _serve(settings: Settings) -> None:
+    runner = web.AppRunner(init(settings), access_log_format=ACCESS_LOG_FORMAT)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortTaken(
+                f"port {settings.port} on {settings.host} is already in use (is oahelper already "
+                f"running? check: curl http://127.0.0.1:{settings.port}/v1/health). Stop the other "
+                f"program, or choose another port: oahelper serve --port {settings.port + 1} "
+                "(and set the same port in the extension's options page).") from exc
+        raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc}") from exc
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(f"oahelper {__version__} listening on http://{host}:{settings.port} "
+          f"(data in {settings.data_dir}; Ctrl-C stops it)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(_serve(settings))
+    return 0
+
+
+# lookup and scrape
+
+
+@asynccontextmanager
+async def engine(settings: Settings) -> AsyncIterator[LookupService]:
+    """The same lookup path the daemon uses, for one CLI process."""
+    cache = Cache(settings.cache_db)
+    timeout = aiohttp.ClientTimeout(total=settings.timeout + 2, connect=5)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": USER_AGENT},
+                                         cookie_jar=aiohttp.DummyCookieJar()) as session:
+            yield LookupService(
+                sources=build_sources(settings, KeyStore()), cache=cache, session=session,
+                timeout=settings.timeout, openurl_base=settings.openurl_base,
+                daily_limits={"unpaywall": settings.unpaywall_daily_limit})
+    finally:
+        cache.close()
+
+
+def lookup_request_for(query: str, url: str | None) -> LookupRequest:
+    """A file of HTML, a page URL, or an identifier (DOI, PMID, PMCID, arXiv id)."""
+    path = Path(query)
+    if path.is_file():
+        return LookupRequest(url=url, html=path.read_bytes())
+    if query.startswith(("http://", "https://")):
+        return LookupRequest(url=query)
+    if parse_query(query) is None:
+        raise ConfigError(f"{query!r} is not a DOI, PMID, PMCID, arXiv id, URL or HTML file")
+    return LookupRequest(doi=query, url=url)
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    request = lookup_request_for(args.query, args.url)
+
+    async def run() -> dict[str, Any]:
+        async with engine(settings) as service:
+            return await service.lookup(request)
+
+    payload = asyncio.run(run())
+    print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else render_payload(payload))
+    return 1 if payload["status"] == "unknown" else 0
+
+
+def cmd_scrape(args: argparse.Namespace) -> int:
+    article = scrape(args.url, Path(args.file).read_bytes())
+    print(json.dumps(article.to_json(), indent=2, ensure_ascii=False))
+    return 0
+
+
+# config, keys, tokens, clients, pairing
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.action == "show":
+        print(f"config file: {settings.config_file}")
+        print(f"data folder: {settings.data_dir}")
+        for setting in SETTINGS:
+            value = getattr(settings, setting.name)
+            print(f"{setting.name} = {value!r}  ({settings.origin_of(setting.name)}; {setting.env})")
+        return 0
+    if args.action == "set" and args.value is None:
+        raise ConfigError("usage: oahelper config set KEY VALUE")
+    path = write_setting(settings, args.key, args.value if args.action == "set" else None)
+    print(f"{'set' if args.action == 'set' else 'removed'} {args.key} in {path}")
+    return 0
+
+
+def read_secret(prompt: str) -> str:
+    """A hidden prompt on a terminal; one line of standard input otherwise (scripts)."""
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().strip()
+
+
+def cmd_keys(args: argparse.Namespace, keystore: KeyStore | None = None) -> int:
+    keystore = keystore or KeyStore()
+    if args.action == "status":
+        print(f"keyring backend: {keystore.backend_name()} "
+              f"({'working' if keystore.available() else 'NOT working'})")
+        for name, stored in keystore.status().items():
+            print(f"{name}: {'stored' if stored else 'not stored'} — {KEY_NAMES[name]}")
+        return 0
+    if args.name is None:
+        raise ConfigError(f"name the key: one of {', '.join(KEY_NAMES)}")
+    if args.action == "set":
+        keystore.set(args.name, read_secret(f"{args.name} API key (input hidden): "))
+        print(f"stored the {args.name} key in the OS keyring ({keystore.backend_name()})")
+    else:
+        existed = keystore.delete(args.name)
+        print(f"deleted the {args.name} key" if existed else f"no {args.name} key was stored")
+    return 0
+
+
+def _clients() -> ClientStore:
+    return ClientStore(load_settings().clients_db)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    token = _clients().create_token(args.name)
+    print(f"New token for {args.name} (shown once; send it as 'Authorization: Bearer …'): {token}")
+    return 0
+
+
+def _when(ts: float | None) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else "never"
+
+
+def cmd_clients(args: argparse.Namespace) -> int:
+    store = _clients()
+    if args.action == "list":
+        rows = store.list()
+        if not rows:
+            print("no paired clients: run `oahelper pair` and enter the code in the extension")
+        for c in rows:
+            print(f"{c.name}\torigin {c.origin or '(none: script token)'}\t"
+                  f"created {_when(c.created)}\tlast used {_when(c.last_used)}")
+        return 0
+    if not args.name:
+        raise ConfigError("usage: oahelper clients revoke NAME")
+    if store.revoke(args.name):
+        print(f"revoked {args.name}: its token stops working now")
+        return 0
+    print(f"no client named {args.name!r} (see oahelper clients list)")
+    return 1
+
+
+def cmd_pair(args: argparse.Namespace) -> int:
+    code = _clients().new_pair_code()
+    print(f"Pairing code: {code}")
+    print("Type it into the oahelper extension's options page within 2 minutes. It works once.")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from oahelper.doctor import run_doctor  # imported late: it pulls in the whole engine
+
+    return asyncio.run(run_doctor(_settings(args), print))
+
+
+# wiring
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oahelper", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"oahelper {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("serve", cmd_serve, "run the daemon on 127.0.0.1")
+    p.add_argument("--port", type=int, help="port (default: setting 'port', 28757)")
+    p = add("lookup", cmd_lookup, "look up one DOI, PMID, PMCID, arXiv id, page URL or saved HTML file")
+    p.add_argument("query", metavar="DOI|URL|FILE.html")
+    p.add_argument("--url", help="the page's URL, when QUERY is a saved HTML file")
+    p.add_argument("--json", action="store_true", help="print the exact API payload")
+    p = add("scrape", cmd_scrape, "print as JSON what a saved page says about its article")
+    p.add_argument("file", metavar="FILE.html")
+    p.add_argument("--url", help="the URL the page was saved from")
+    p = add("config", cmd_config, "show or change settings (config file)")
+    p.add_argument("action", choices=["show", "set", "unset"])
+    p.add_argument("key", nargs="?")
+    p.add_argument("value", nargs="?")
+    p = add("keys", cmd_keys, "API keys in the OS keyring")
+    p.add_argument("action", choices=["set", "delete", "status"])
+    p.add_argument("name", nargs="?", choices=sorted(KEY_NAMES))
+    p = add("token", cmd_token, "create an API token for a script")
+    p.add_argument("action", choices=["create"])
+    p.add_argument("--name", required=True)
+    p = add("clients", cmd_clients, "list or revoke paired clients")
+    p.add_argument("action", choices=["list", "revoke"])
+    p.add_argument("name", nargs="?")
+    add("pair", cmd_pair, "print a one-time code to pair the browser extension")
+    add("doctor", cmd_doctor, "check the set-up and say what to fix")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "config" and args.action in ("set", "unset") and not args.key:
+        print("oahelper: name the setting: oahelper config set KEY VALUE", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except PortTaken as exc:
+        print(f"oahelper: {exc.message}", file=sys.stderr)
+        return 1
+    except OAHelperError as exc:
+        print(f"oahelper: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"oahelper: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,75 @@
+"""``oahelper doctor``: check the set-up and say what to fix, in plain words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import aiohttp
+
+from oahelper.cache import Cache
+from oahelper.diagnostics import config_problems
+from oahelper.errors import OAHelperError
+from oahelper.keys import KeyStore
+from oahelper.models import Article
+from oahelper.settings import Settings
+from oahelper.sources.registry import build_sources
+from oahelper.web import USER_AGENT
+
+# A DOI every source knows; asking for it shows whether the source answers at all.
+PROBE_DOI = "10.1038/nature12373"
+
+
+async def run_doctor(settings: Settings, say: Callable[[str], None],
+                     keystore: KeyStore | None = None) -> int:
+    """Print one line per check; 0 when everything works, 1 otherwise."""
+    keystore = keystore or KeyStore()
+    failures = 0
+
+    def check(ok: bool, good: str, bad: str) -> None:
+        nonlocal failures
+        say(f"{'ok  ' if ok else 'FIX '} {good if ok else bad}")
+        failures += not ok
+
+    sources = build_sources(settings, keystore)
+    say(f"oahelper settings: {settings.config_file} (data in {settings.data_dir})")
+    problems = config_problems(settings, keystore, [])
+    email_problems = [p for p in problems if p.code.startswith("unpaywall_email")]
+    check(not email_problems, f"Unpaywall e-mail: {settings.unpaywall_email}",
+          email_problems[0].message if email_problems else "")
+
+    keyring_ok = keystore.available()
+    check(keyring_ok, f"OS keyring: {keystore.backend_name()}",
+          f"No OS keyring works ({keystore.backend_name()}): API keys cannot be stored. "
+          "On a desktop unlock your keyring; on a headless Linux machine install gnome-keyring "
+          "and run oahelper inside dbus-run-session (see README, 'API keys').")
+
+    try:
+        cache = Cache(settings.cache_db)
+        cache.check()
+        stats = cache.stats()
+        cache.close()
+        check(True, f"cache: {stats['entries']} answers, {stats['bytes']} bytes in {stats['path']}", "")
+    except OAHelperError as exc:
+        check(False, "", f"cache: {exc.message}. Fix: delete {settings.cache_db} (answers are re-fetched).")
+
+    timeout = aiohttp.ClientTimeout(total=10, connect=5)
+    async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": USER_AGENT}) as session:
+        for source in sources:
+            health = source.health()
+            if not health.enabled:
+                say(f"off   {source.name}: not configured")
+                continue
+            answer = await source.lookup(Article(doi=PROBE_DOI), session, 8.0)
+            check(answer.answered, f"{source.name}: answers ({answer.ms} ms)",
+                  f"{source.name}: {answer.error or answer.state}")
+        try:
+            url = f"http://127.0.0.1:{settings.port}/v1/health"
+            async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
+                running = resp.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            running = False
+    say(f"{'ok  ' if running else 'info'} daemon: "
+        + (f"running on port {settings.port}" if running
+           else f"not running on port {settings.port} (start it: oahelper serve)"))
+    say("All good." if not failures else f"{failures} thing(s) to fix, see FIX lines above.")
+    return 1 if failures else 0

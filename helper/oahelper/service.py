@@ -1,0 +1,145 @@
+"""The one orchestration path of a lookup, shared by the daemon and the CLI.
+
+page (url + html) or identifier → Article → for each source: cache → single flight →
+upstream under one deadline → cache → merge → payload. A failing source is data:
+it shows in ``sources`` and, when an expired answer exists, that answer is served
+marked stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from oahelper.cache import Cache
+from oahelper.errors import FetchError, OAHelperError
+from oahelper.merge import build_payload
+from oahelper.models import Article, SourceAnswer
+from oahelper.scrape import scrape
+from oahelper.scrape.identifiers import normalise_doi, parse_query
+from oahelper.sources.base import Source
+
+log = logging.getLogger(__name__)
+
+PageFetcher = Callable[[str], Awaitable[tuple[str, bytes]]]  # url -> (final url, body)
+
+
+@dataclass(frozen=True)
+class LookupRequest:
+    """What a caller asks about: a page (url + html), a page URL alone, or a DOI."""
+
+    url: str | None = None
+    html: str | bytes | None = None
+    doi: str | None = None
+
+
+class LookupService:
+    """Answers lookups; one per process, sharing the cache and HTTP session."""
+
+    def __init__(self, *, sources: Sequence[Source], cache: Cache,
+                 session: aiohttp.ClientSession, timeout: float,
+                 openurl_base: str | None = None, fetch_page: PageFetcher | None = None,
+                 daily_limits: Mapping[str, int] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.sources = list(sources)
+        self.cache = cache
+        self.session = session
+        self.timeout = timeout
+        self.openurl_base = openurl_base
+        self.fetch_page = fetch_page
+        self.daily_limits = dict(daily_limits or {})
+        self.clock = clock
+        self._inflight: dict[tuple[str, str], asyncio.Task[SourceAnswer]] = {}
+
+    async def lookup(self, request: LookupRequest) -> dict[str, Any]:
+        """The payload for one request (never raises for upstream trouble)."""
+        started = self.clock()
+        article = await self.article_for(request)
+        answers = await self.ask_sources(article) if article.is_article else []
+        elapsed = int((self.clock() - started) * 1000)
+        return build_payload(article, answers, openurl_base=self.openurl_base, elapsed_ms=elapsed)
+
+    async def article_for(self, request: LookupRequest) -> Article:
+        """Read the article from the sent page, the typed identifier, or the fetched URL."""
+        if request.html is not None:
+            article = scrape(request.url, request.html)
+        elif request.doi:
+            article = parse_query(request.doi) or Article(url=request.url)
+        elif request.url:
+            article = parse_query(request.url) or await self._fetch_and_scrape(request.url)
+        else:
+            article = Article()
+        if request.doi and not article.doi:
+            doi = normalise_doi(request.doi)
+            if doi:
+                article = dataclasses.replace(article, doi=doi, doi_tier="request")
+        return article
+
+    async def _fetch_and_scrape(self, url: str) -> Article:
+        if self.fetch_page is None:
+            return scrape(url, b"")
+        try:
+            final_url, body = await self.fetch_page(url)
+        except FetchError as exc:
+            log.info("could not fetch the page (%s); using its URL only", exc.code)
+            return scrape(url, b"")
+        return scrape(final_url, body)
+
+    async def ask_sources(self, article: Article) -> list[SourceAnswer]:
+        """Every source's answer, asked concurrently under one deadline."""
+        deadline = self.clock() + self.timeout
+        return list(await asyncio.gather(*(self._answer(s, article, deadline) for s in self.sources)))
+
+    async def _answer(self, source: Source, article: Article, deadline: float) -> SourceAnswer:
+        key = source.cache_key(article)
+        if key is None:
+            return SourceAnswer(source=source.name, state="skipped")
+        cached = self.cache.get(source.name, key)
+        if cached is not None and cached.fresh:
+            return dataclasses.replace(cached.answer, cached=True)
+        flight_key = (source.name, key)
+        task = self._inflight.get(flight_key)
+        if task is None:
+            task = asyncio.ensure_future(self._ask_upstream(source, article, key, deadline))
+            self._inflight[flight_key] = task
+            task.add_done_callback(lambda _t: self._inflight.pop(flight_key, None))
+        # shield: one caller giving up must not cancel the call others wait for
+        answer = await asyncio.shield(task)
+        if not answer.answered and cached is not None:
+            return dataclasses.replace(cached.answer, cached=True, stale=True,
+                                       error=answer.error, error_code=answer.error_code)
+        return answer
+
+    async def _ask_upstream(self, source: Source, article: Article, key: str,
+                            deadline: float) -> SourceAnswer:
+        limit = self.daily_limits.get(source.name)
+        if limit is not None and self.cache.calls_today(source.name) >= limit:
+            return SourceAnswer(source=source.name, state="error", error_code="source_quota",
+                                error=f"the daily limit of {limit} {source.name} calls is used up; "
+                                      "cached answers still work")
+        remaining = max(0.05, deadline - self.clock())
+        started = self.clock()
+        try:
+            # The adapter keeps to the deadline itself; this is the safety net.
+            async with asyncio.timeout(remaining + 0.5):
+                answer = await source.lookup(article, self.session, remaining)
+        except TimeoutError:
+            answer = SourceAnswer(source=source.name, state="error", error_code="source_timeout",
+                                  error=f"no answer within {remaining:.1f} s",
+                                  ms=int((self.clock() - started) * 1000))
+        except OAHelperError as exc:  # an adapter bug must not sink the lookup
+            answer = SourceAnswer(source=source.name, state="error", error_code=exc.code,
+                                  error=exc.message)
+        self.cache.count_calls(source.name, answer.calls)
+        if self.cache.put(answer, key):
+            log.debug("cached %s answer (%s)", source.name, answer.state)
+        elif answer.state == "error":
+            log.warning("%s: %s", source.name, answer.error)
+        return answer

@@ -1,0 +1,206 @@
+"""One frozen Settings object, built once: flag > environment > config file > default.
+
+Every setting is a row of ``SETTINGS`` (name, type, default, help); its environment
+variable is ``OAHELPER_<NAME>``. ``OAHELPER_HOME`` moves every file oahelper writes
+(config, cache, tokens) under one folder; without it the platform's user config and
+data folders are used (platformdirs).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+from oahelper.errors import ConfigError
+
+APP = "oahelper"
+ENV_PREFIX = "OAHELPER_"
+DEFAULT_PORT = 28757
+# The daemon serves the local machine only; DESIGN section 6.
+LOOPBACK_HOSTS = ("127.0.0.1", "::1")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("port", int, DEFAULT_PORT, "TCP port of the daemon on 127.0.0.1 (the extension's options page must say the same)."),
+    Setting("host", str, "127.0.0.1", "Address to listen on: 127.0.0.1 or ::1 only; anything else is refused."),
+    Setting("unpaywall_email", str, None, "Your e-mail address, sent to Unpaywall with every query as its terms require. Unpaywall refuses placeholders."),
+    Setting("unpaywall_url", str, "https://api.unpaywall.org", "Base URL of the Unpaywall API (tests and mirrors point it elsewhere)."),
+    Setting("oab_url", str, None, "Base URL of an Open Access Button-compatible service with /availability. Unset: the source is off. Its API key goes in the OS keyring: oahelper keys set oab."),
+    Setting("openurl_base", str, None, "Your library's OpenURL link resolver (e.g. https://resolver.example.edu/openurl); closed articles then get a library link."),
+    Setting("timeout", float, 8.0, "Seconds the sources get, together, to answer one lookup."),
+    Setting("max_body", int, 8 * 1024 * 1024, "Largest request body (bytes) the daemon reads; bigger bodies get 413."),
+    Setting("unpaywall_daily_limit", int, 100_000, "Unpaywall calls allowed per day; past it lookups say so instead of calling."),
+    Setting("log_level", str, "info", "Daemon log level: debug, info, warning or error."),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting's value, plus the folders derived from OAHELPER_HOME."""
+
+    config_dir: Path
+    data_dir: Path
+    port: int = DEFAULT_PORT
+    host: str = "127.0.0.1"
+    unpaywall_email: str | None = None
+    unpaywall_url: str = "https://api.unpaywall.org"
+    oab_url: str | None = None
+    openurl_base: str | None = None
+    timeout: float = 8.0
+    max_body: int = 8 * 1024 * 1024
+    unpaywall_daily_limit: int = 100_000
+    log_level: str = "info"
+    origins: Mapping[str, str] | None = None  # where each value came from
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def cache_db(self) -> Path:
+        return self.data_dir / "cache.sqlite3"
+
+    @property
+    def clients_db(self) -> Path:
+        return self.data_dir / "clients.sqlite3"
+
+    def origin_of(self, name: str) -> str:
+        return (self.origins or {}).get(name, "default")
+
+
+def folders(env: Mapping[str, str]) -> tuple[Path, Path]:
+    """(config_dir, data_dir): under OAHELPER_HOME when set, else the platform's."""
+    home = env.get(ENV_PREFIX + "HOME")
+    if home:
+        base = Path(home).expanduser()
+        return base / "config", base / "data"
+    return Path(platformdirs.user_config_dir(APP)), Path(platformdirs.user_data_dir(APP))
+
+
+def parse_value(setting: Setting, raw: Any) -> Any:
+    """Turn a string (or TOML value) into the setting's type, or say what is wrong."""
+    if raw is None or raw == "":
+        return None if setting.default is None else setting.default
+    try:
+        value = setting.type(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"{setting.name} must be a{'n' if setting.type is int else ''} "
+            f"{setting.type.__name__}, not {raw!r}") from exc
+    check = _CHECKS.get(setting.name)
+    if check:
+        check(value)
+    return value
+
+
+def _check_port(port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"port must be between 1 and 65535, not {port}")
+
+
+def _check_host(host: str) -> None:
+    if host not in LOOPBACK_HOSTS:
+        raise ConfigError(f"host must be 127.0.0.1 or ::1 (the daemon serves this machine only), not {host!r}")
+
+
+def _check_url(url: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"expected an http(s) URL, not {url!r}")
+
+
+def _check_positive(value: float) -> None:
+    if value <= 0:
+        raise ConfigError(f"expected a positive number, not {value}")
+
+
+def _check_level(level: str) -> None:
+    if level.lower() not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"log_level must be debug, info, warning or error, not {level!r}")
+
+
+_CHECKS = {
+    "port": _check_port, "host": _check_host, "unpaywall_url": _check_url,
+    "oab_url": _check_url, "openurl_base": _check_url, "timeout": _check_positive,
+    "max_body": _check_positive, "unpaywall_daily_limit": _check_positive,
+    "log_level": _check_level,
+}
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The TOML config file's values ({} when there is none)."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    unknown = sorted(set(data) - set(BY_NAME))
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(BY_NAME)}")
+    return data
+
+
+def load_settings(flags: Mapping[str, Any] | None = None,
+                  env: Mapping[str, str] | None = None) -> Settings:
+    """Build the Settings: CLI flag > OAHELPER_ environment > config file > default."""
+    env = os.environ if env is None else env
+    config_dir, data_dir = folders(env)
+    from_file = read_config_file(config_dir / "config.toml")
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for setting in SETTINGS:
+        for origin, layer, key in (("flag", flags or {}, setting.name),
+                                   ("environment", env, setting.env),
+                                   ("config file", from_file, setting.name)):
+            if layer.get(key) not in (None, ""):
+                try:
+                    values[setting.name] = parse_value(setting, layer[key])
+                except ConfigError as exc:
+                    raise ConfigError(f"{exc.message} (from the {origin})") from exc
+                origins[setting.name] = origin
+                break
+    return Settings(config_dir=config_dir, data_dir=data_dir, origins=origins, **values)
+
+
+def write_setting(settings: Settings, name: str, raw: str | None) -> Path:
+    """Set (or with None, remove) one setting in the config file; returns its path."""
+    if name not in BY_NAME:
+        raise ConfigError(f"unknown setting {name!r}; known: {', '.join(BY_NAME)}")
+    data = read_config_file(settings.config_file)
+    if raw is None:
+        data.pop(name, None)
+    else:
+        data[name] = parse_value(BY_NAME[name], raw)
+    settings.config_dir.mkdir(parents=True, exist_ok=True)
+    tmp = settings.config_file.with_suffix(".tmp")
+    tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
+    tmp.replace(settings.config_file)
+    return settings.config_file
+
+
+def settings_field_names() -> list[str]:
+    """Names of the Settings fields that are user settings (for the docs test)."""
+    return [f.name for f in fields(Settings) if f.name in BY_NAME]

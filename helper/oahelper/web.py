@@ -1,0 +1,266 @@
+"""The daemon's HTTP API v1 (docs/api.md) and the checks in front of it.
+
+Every request passes, in order: the Host allowlist (DNS rebinding), the browser-page
+check (a request a web page made is dropped without an answer, so a page cannot even
+learn that the daemon runs), the token check (all but /v1/health and /v1/pair), then
+the handler, which reads a JSON body under a size cap. Every answer carries
+Cache-Control: no-store, nosniff and X-OAHelper-Version; every error has one shape.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from oahelper import API_VERSION, __version__
+from oahelper.auth import ClientStore
+from oahelper.cache import Cache
+from oahelper.diagnostics import config_problems
+from oahelper.errors import (BadRequest, Forbidden, NotFoundError, OAHelperError,
+                             PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType)
+from oahelper.keys import KeyStore
+from oahelper.service import LookupRequest, LookupService, PageFetcher
+from oahelper.settings import Settings
+from oahelper.sources.base import Source
+from oahelper.sources.registry import build_sources
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+KEYSTORE = web.AppKey("keystore", KeyStore)
+CLIENTS = web.AppKey("clients", ClientStore)
+CACHE = web.AppKey("cache", Cache)
+SERVICE = web.AppKey("service", LookupService)
+SOURCES = web.AppKey("sources", list)
+PAIR_LIMITER = web.AppKey("pair_limiter", "RateLimiter")
+
+PUBLIC_PATHS = frozenset({"/v1/health", "/v1/pair"})
+EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://", "safari-web-extension://")
+USER_AGENT = f"oahelper/{__version__} (+https://github.com/oahelper)"
+# Field name -> longest accepted value, for /v1/lookup bodies.
+LOOKUP_FIELDS = {"url": 8192, "html": None, "doi": 1024}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class RateLimiter:
+    """At most ``limit`` events per ``window`` seconds (sliding window)."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._events: deque[float] = deque()
+
+    def allow(self) -> bool:
+        now = self.clock()
+        while self._events and self._events[0] <= now - self.window:
+            self._events.popleft()
+        if len(self._events) >= self.limit:
+            return False
+        self._events.append(now)
+        return True
+
+
+def error_response(exc: OAHelperError) -> web.Response:
+    return web.json_response(exc.to_json(), status=exc.status)
+
+
+def allowed_hosts(port: int) -> frozenset[str]:
+    return frozenset({f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"})
+
+
+def is_extension_origin(origin: str) -> bool:
+    return origin == "null" or origin.startswith(EXTENSION_SCHEMES)
+
+
+def made_by_web_page(request: web.Request) -> bool:
+    """True for requests a web page made: a web Origin, or Fetch Metadata saying so.
+
+    Browsers send Origin on every POST and CORS request; an <img> or no-cors GET has
+    no Origin but does carry Sec-Fetch-Site (anything but "none" means a page).
+    """
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return not is_extension_origin(origin)
+    site = request.headers.get("Sec-Fetch-Site")
+    return site is not None and site != "none"
+
+
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection without an answer: to the page, as if nothing listened."""
+    if request.transport is not None:
+        request.transport.abort()
+    raise ConnectionResetError("dropped a request made by a web page")
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Host allowlist, browser-page drop, CORS for extensions, one error shape."""
+    port = request.transport.get_extra_info("sockname")[1] if request.transport else 0
+    if made_by_web_page(request):
+        log.info("dropped a request from a web page to %s", request.path)
+        return _drop(request)
+    try:
+        if request.host not in allowed_hosts(port):
+            raise Forbidden("Host not allowed: the daemon answers only to 127.0.0.1, localhost or [::1]")
+        if request.method == "OPTIONS":
+            response: web.StreamResponse = web.Response(status=204)
+        else:
+            response = await handler(request)
+    except OAHelperError as exc:
+        response = error_response(exc)
+    except web.HTTPException as exc:  # aiohttp's own: unknown route, wrong method, 413
+        response = error_response(_translate_http(exc))
+    origin = request.headers.get("Origin")
+    if origin and is_extension_origin(origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+def _translate_http(exc: web.HTTPException) -> OAHelperError:
+    if exc.status == 404:
+        return NotFoundError("no such endpoint; see docs/api.md")
+    if exc.status == 405:
+        return BadRequest(f"method not allowed here: {exc.reason}", code="method_not_allowed")
+    if exc.status == 413:
+        return PayloadTooLarge("request body too large")
+    return OAHelperError(exc.reason or "error", code=f"http_{exc.status}")
+
+
+@web.middleware
+async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path in PUBLIC_PATHS or request.method == "OPTIONS":
+        return await handler(request)
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("missing token: pair this client (oahelper pair) and send "
+                           "Authorization: Bearer <token>")
+    request["client"] = request.app[CLIENTS].verify(token.strip(), request.headers.get("Origin"))
+    return await handler(request)
+
+
+async def add_common_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-OAHelper-Version"] = __version__
+
+
+async def read_json(request: web.Request, max_bytes: int) -> dict[str, Any]:
+    """The request's JSON object, or the API error that says what is wrong with it."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("send the body as Content-Type: application/json")
+    if request.content_length is not None and request.content_length > max_bytes:
+        # Refuse before reading: the body may be huge.
+        raise PayloadTooLarge(f"request body over {max_bytes} bytes")
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"request body over {max_bytes} bytes")
+        chunks.append(chunk)
+    try:
+        data = json.loads(b"".join(chunks).decode(request.charset or "utf-8"))
+    except (UnicodeDecodeError, LookupError, ValueError) as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data
+
+
+def lookup_request(data: dict[str, Any]) -> LookupRequest:
+    """Check the /v1/lookup fields' types and sizes."""
+    values: dict[str, str | None] = {}
+    for name, longest in LOOKUP_FIELDS.items():
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise BadRequest(f"'{name}' must be a string")
+        if value is not None and longest is not None and len(value) > longest:
+            raise BadRequest(f"'{name}' is longer than {longest} characters")
+        values[name] = value
+    if not values["url"] and not values["doi"]:
+        raise BadRequest("send at least 'url' or 'doi'")
+    return LookupRequest(**values)
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"service": "oahelper", "version": __version__, "api": API_VERSION})
+
+
+async def pair(request: web.Request) -> web.Response:
+    if not request.app[PAIR_LIMITER].allow():
+        raise RateLimited("too many pairing attempts; wait a minute")
+    data = await read_json(request, 4096)
+    code, client = data.get("code"), data.get("client", "browser")
+    if not isinstance(code, str) or not isinstance(client, str):
+        raise BadRequest("'code' and 'client' must be strings")
+    token, name = request.app[CLIENTS].redeem_pair_code(code, client, request.headers.get("Origin"))
+    log.info("paired a new client %r", name)
+    return web.json_response({"token": token, "client": name})
+
+
+async def lookup(request: web.Request) -> web.Response:
+    data = await read_json(request, request.app[SETTINGS].max_body)
+    payload = await request.app[SERVICE].lookup(lookup_request(data))
+    return web.json_response(payload)
+
+
+async def status(request: web.Request) -> web.Response:
+    app = request.app
+    return web.json_response(status_report(app[SETTINGS], app[KEYSTORE], app[SOURCES], app[CACHE]))
+
+
+def status_report(settings: Settings, keystore: KeyStore, sources: list[Source],
+                  cache: Cache) -> dict[str, Any]:
+    """What /v1/status shows (and doctor reuses)."""
+    return {
+        "service": "oahelper", "version": __version__, "api": API_VERSION, "port": settings.port,
+        "sources": {s.name: s.health().to_json() for s in sources},
+        "problems": [p.to_json() for p in config_problems(settings, keystore, sources)],
+        "cache": cache.stats(),
+        "quota": {"unpaywall": {"calls_today": cache.calls_today("unpaywall"),
+                                "limit": settings.unpaywall_daily_limit}},
+        "keyring": {"backend": keystore.backend_name(), "available": keystore.available()},
+    }
+
+
+def init(settings: Settings, *, keystore: KeyStore | None = None,
+         sources: list[Source] | None = None, fetch_page: PageFetcher | None = None) -> web.Application:
+    """The daemon's application; resources open on startup and close on cleanup."""
+    app = web.Application(middlewares=[guard, require_token],
+                          client_max_size=settings.max_body)
+    app[SETTINGS] = settings
+    app[KEYSTORE] = keystore or KeyStore()
+    app[SOURCES] = sources if sources is not None else build_sources(settings, app[KEYSTORE])
+    app[PAIR_LIMITER] = RateLimiter(limit=10, window=60.0)
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        app[CACHE] = Cache(settings.cache_db)
+        app[CLIENTS] = ClientStore(settings.clients_db)
+        timeout = aiohttp.ClientTimeout(total=settings.timeout + 2, connect=5)
+        async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": USER_AGENT},
+                                         cookie_jar=aiohttp.DummyCookieJar()) as session:
+            app[SERVICE] = LookupService(
+                sources=app[SOURCES], cache=app[CACHE], session=session,
+                timeout=settings.timeout, openurl_base=settings.openurl_base,
+                fetch_page=fetch_page,
+                daily_limits={"unpaywall": settings.unpaywall_daily_limit})
+            yield
+        app[CACHE].close()
+        app[CLIENTS].close()
+
+    app.cleanup_ctx.append(resources)
+    app.on_response_prepare.append(add_common_headers)
+    app.router.add_get("/v1/health", health)
+    app.router.add_post("/v1/pair", pair)
+    app.router.add_post("/v1/lookup", lookup)
+    app.router.add_get("/v1/status", status)
+    return app
