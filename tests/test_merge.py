@@ -1,0 +1,113 @@
+"""Merge: ranking, de-duplication, status, badge and actions, as DESIGN section 3 says."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from oahelper.merge import build_payload, rank_locations, url_key
+from oahelper.models import Article, Location, SourceAnswer
+
+ART = Article(url="https://pub.example/a", doi="10.1234/ABC", title="A study", authors=("Ada Lovelace",),
+              journal="J. Things", year=2020, author_email="ada@uni.example", citation_meta=True)
+
+
+def loc(url: str, **kw) -> Location:
+    return Location(url=url, source=kw.pop("source", "unpaywall"), **kw)
+
+
+def test_url_key_ignores_scheme_host_case_and_trailing_slash() -> None:
+    assert url_key("https://Repo.Example/x/") == url_key("http://repo.example/x")
+    assert url_key("https://repo.example/x?id=1") != url_key("https://repo.example/x?id=2")
+
+
+def test_ranking_best_then_version_then_host_then_pdf_then_https() -> None:
+    ranked = rank_locations([
+        loc("http://r.example/sub", version="submittedVersion", host_type="repository"),
+        loc("http://r.example/acc", version="acceptedVersion", host_type="repository"),
+        loc("https://p.example/pub-nopdf", version="publishedVersion", host_type="publisher"),
+        loc("https://r.example/pub", version="publishedVersion", host_type="repository", pdf_url="https://r.example/pub.pdf"),
+        loc("https://p.example/pub-pdf", version="publishedVersion", host_type="publisher", pdf_url="https://p.example/x.pdf"),
+        loc("http://r.example/best", version="acceptedVersion", host_type="repository", is_best=True),
+    ])
+    assert [urlsplit(l.url).path for l in ranked] == [
+        "/best", "/pub-pdf", "/pub-nopdf", "/pub", "/acc", "/sub"]
+
+
+def test_duplicates_across_sources_keep_the_better_ranked_copy() -> None:
+    ranked = rank_locations([
+        loc("http://repo.example/paper/", source="oab"),
+        loc("https://REPO.example/paper", version="acceptedVersion", is_best=True),
+    ])
+    assert len(ranked) == 1 and ranked[0].source == "unpaywall"
+
+
+def test_open_payload_has_best_badge_and_no_actions() -> None:
+    up = SourceAnswer(source="unpaywall", state="ok", oa_status="green", ms=12,
+                      locations=(loc("https://repo.example/p.pdf", version="acceptedVersion",
+                                     host_type="repository", repository="Repo U", is_best=True),))
+    p = build_payload(ART, [up, SourceAnswer(source="oab", state="disabled")])
+    assert p["status"] == "open" and p["oa_status"] == "green"
+    assert p["best"]["url"] == "https://repo.example/p.pdf" and "is_best" not in p["best"]
+    assert p["badge"]["show"] and p["badge"]["color"] == "green"
+    assert "accepted manuscript" in p["badge"]["tooltip"] and "Repo U" in p["badge"]["tooltip"]
+    assert p["actions"] == []
+    assert p["sources"] == {"unpaywall": {"state": "ok", "ms": 12, "cached": False},
+                            "oab": {"state": "disabled", "ms": 0, "cached": False}}
+    assert set(p["article"]) == {"doi", "pmid", "pmcid", "arxiv", "isbn", "title", "authors",
+                                 "journal", "year", "publisher", "pdf_url", "url"}
+
+
+def test_oa_status_is_unpaywalls_own_never_recomputed() -> None:
+    # A real bronze record has a licence; it stays bronze.
+    up = SourceAnswer(source="unpaywall", state="ok", oa_status="bronze",
+                      locations=(loc("https://cell.example/x", license="publisher-specific-oa",
+                                     host_type="publisher", version="publishedVersion"),))
+    p = build_payload(ART, [up])
+    assert p["oa_status"] == "bronze" and p["badge"]["color"] == "bronze"
+
+
+def test_closed_gives_email_and_library_actions() -> None:
+    up = SourceAnswer(source="unpaywall", state="ok", oa_status="closed")
+    p = build_payload(ART, [up], openurl_base="https://resolver.example.edu/openurl")
+    assert p["status"] == "closed" and p["best"] is None and p["badge"]["color"] == "closed"
+    kinds = {a["kind"]: a for a in p["actions"]}
+    mail = urlsplit(kinds["email_author"]["url"])
+    assert mail.scheme == "mailto" and mail.path == "ada@uni.example"
+    assert "A study" in unquote(mail.query) and "10.1234/ABC" in unquote(mail.query)
+    q = parse_qs(urlsplit(kinds["library"]["url"]).query)
+    assert q["rft_id"] == ["info:doi/10.1234/ABC"] and q["rft.atitle"] == ["A study"]
+    assert q["rft.jtitle"] == ["J. Things"] and q["rft.date"] == ["2020"]
+
+
+def test_not_found_everywhere_is_closed_but_all_failed_is_unknown_with_reason() -> None:
+    nf = SourceAnswer(source="unpaywall", state="not_found")
+    assert build_payload(ART, [nf])["status"] == "closed"
+    err = SourceAnswer(source="unpaywall", state="error", error="no answer within 8.0 s")
+    p = build_payload(ART, [err, SourceAnswer(source="oab", state="disabled")])
+    assert p["status"] == "unknown" and p["badge"]["color"] == "unknown"
+    assert "no answer within 8.0 s" in p["badge"]["tooltip"]
+    assert p["sources"]["unpaywall"]["error"] == "no answer within 8.0 s"
+
+
+def test_one_source_down_still_gives_the_others_answer() -> None:
+    err = SourceAnswer(source="unpaywall", state="error", error="HTTP 500")
+    oab = SourceAnswer(source="oab", state="ok", locations=(loc("https://r.example/x", source="oab"),))
+    p = build_payload(ART, [err, oab])
+    assert p["status"] == "open" and p["best"]["source"] == "oab"
+
+
+def test_not_article_shows_no_badge_and_asks_nothing() -> None:
+    p = build_payload(Article(url="https://news.example/today"), [])
+    assert p["status"] == "not_article" and p["badge"]["show"] is False
+    assert p["locations"] == [] and p["sources"] == {}
+
+
+def test_source_metadata_fills_only_missing_article_fields() -> None:
+    up = SourceAnswer(source="unpaywall", state="ok", oa_status="closed",
+                      metadata={"title": "Other title", "journal": "Nature", "year": 2013,
+                                "authors": ["Ada Lovelace", "C. Babbage"]})
+    bare = Article(doi="10.1038/nature12373")
+    p = build_payload(bare, [up])
+    assert p["article"]["journal"] == "Nature" and p["article"]["authors"] == ["Ada Lovelace", "C. Babbage"]
+    p2 = build_payload(ART, [up])
+    assert p2["article"]["title"] == "A study"

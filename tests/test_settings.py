@@ -1,0 +1,95 @@
+"""Settings: flag > environment > config file > default; OAHELPER_HOME moves every file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from oahelper.errors import ConfigError
+from oahelper.settings import SETTINGS, load_settings, write_setting
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_defaults_without_any_configuration(tmp_path: Path) -> None:
+    s = load_settings(env={"OAHELPER_HOME": str(tmp_path)})
+    assert s.port == 28757 and s.host == "127.0.0.1"
+    assert s.unpaywall_email is None and s.oab_url is None
+    assert s.unpaywall_url == "https://api.unpaywall.org"
+    assert s.origin_of("port") == "default"
+
+
+def test_home_moves_every_file(tmp_path: Path) -> None:
+    s = load_settings(env={"OAHELPER_HOME": str(tmp_path)})
+    for path in (s.config_file, s.cache_db, s.clients_db):
+        assert tmp_path in path.parents
+
+
+def test_precedence_flag_over_env_over_file_over_default(tmp_path: Path) -> None:
+    env = {"OAHELPER_HOME": str(tmp_path)}
+    write_setting(load_settings(env=env), "port", "30001")
+    assert load_settings(env=env).port == 30001
+    assert load_settings(env=env).origin_of("port") == "config file"
+    env["OAHELPER_PORT"] = "30002"
+    assert load_settings(env=env).port == 30002
+    s = load_settings({"port": 30003}, env=env)
+    assert s.port == 30003 and s.origin_of("port") == "flag"
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+def test_each_setting_is_read_from_its_environment_variable(setting, tmp_path: Path) -> None:
+    samples = {int: "4242", float: "2.5", str: "https://example.org/x"}
+    special = {"host": "::1", "log_level": "debug", "unpaywall_email": "me@uni.edu"}
+    raw = special.get(setting.name, samples[setting.type])
+    s = load_settings(env={"OAHELPER_HOME": str(tmp_path), setting.env: raw})
+    assert getattr(s, setting.name) == setting.type(raw)
+    assert s.origin_of(setting.name) == "environment"
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+def test_every_setting_is_documented_in_the_readme(setting) -> None:
+    text = README.read_text(encoding="utf-8")
+    row = re.search(rf"^\|\s*`{setting.name}`\s*\|\s*`{setting.env}`\s*\|.+\|$", text, re.M)
+    assert row, f"README's settings table has no row for {setting.name} / {setting.env}"
+
+
+def test_oahelper_home_is_documented() -> None:
+    assert "OAHELPER_HOME" in README.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name, raw, words", [
+    ("port", "http", "port must be an int"),
+    ("port", "70000", "between 1 and 65535"),
+    ("host", "0.0.0.0", "127.0.0.1 or ::1"),
+    ("unpaywall_url", "ftp://x", "http(s) URL"),
+    ("timeout", "-1", "positive"),
+])
+def test_bad_values_say_what_is_wrong_and_where(tmp_path: Path, name, raw, words) -> None:
+    env = {"OAHELPER_HOME": str(tmp_path), f"OAHELPER_{name.upper()}": raw}
+    with pytest.raises(ConfigError) as err:
+        load_settings(env=env)
+    assert words in err.value.message and "environment" in err.value.message
+
+
+def test_config_file_with_unknown_or_broken_content_is_a_clear_error(tmp_path: Path) -> None:
+    env = {"OAHELPER_HOME": str(tmp_path)}
+    cfg = load_settings(env=env).config_file
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text('prot = 1\n')
+    with pytest.raises(ConfigError, match="unknown setting"):
+        load_settings(env=env)
+    cfg.write_text('port = = 1\n')
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(env=env)
+
+
+def test_write_setting_round_trips_and_unsets(tmp_path: Path) -> None:
+    env = {"OAHELPER_HOME": str(tmp_path)}
+    write_setting(load_settings(env=env), "unpaywall_email", 'me"quoted"@uni.edu')
+    assert load_settings(env=env).unpaywall_email == 'me"quoted"@uni.edu'
+    write_setting(load_settings(env=env), "unpaywall_email", None)
+    assert load_settings(env=env).unpaywall_email is None
+    with pytest.raises(ConfigError, match="unknown setting"):
+        write_setting(load_settings(env=env), "colour", "red")
