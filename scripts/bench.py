@@ -1,0 +1,139 @@
+"""Benchmarks of oahelper's speed goals, measured in one run and printed as figures.
+
+    scripts/bench            # all of it (about a minute)
+
+1. scrape time per shared page against lxml.html.fromstring on the same bytes;
+2. /v1/lookup with the page's HTML, answer cached: p50, p99;
+3. a fake upstream answering in 200 ms: a cold lookup, and 100 concurrent lookups
+   of one DOI (exactly one upstream call);
+4. the daemon's resident memory after 10,000 lookups.
+
+The daemon and the fake upstream run as real processes on 127.0.0.1, as a user's would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import aiohttp  # noqa: E402
+
+from tests.support.processes import daemon, fake_upstream, free_port, oahelper  # noqa: E402
+from tests.support.shared import shared_fixtures  # noqa: E402
+
+UPSTREAM_DELAY = 0.2
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bench_scrape(pages: Path) -> None:
+    sys.path.insert(0, str(REPO / "scripts"))
+    from bench_scrape import bench  # the scraper's own benchmark
+
+    result = bench(pages)
+    print(f"scrape vs lxml.html.fromstring: median ratio {result['median_ratio']:.2f} (goal <= 1.5); "
+          f"frontiers_1 (1.2 MB) {result['frontiers_ms']:.1f} ms (goal < 30 ms)")
+
+
+async def timed_lookup(session: aiohttp.ClientSession, url: str, body: dict) -> tuple[float, dict]:
+    started = time.perf_counter()
+    async with session.post(url, json=body) as resp:
+        payload = await resp.json()
+        assert resp.status == 200, payload
+    return (time.perf_counter() - started) * 1000, payload
+
+
+async def bench_daemon(port: int, token: str, page: tuple[str, bytes], upstream_log: Path,
+                       pid: int) -> None:
+    url = f"http://127.0.0.1:{port}/v1/lookup"
+    headers = {"Authorization": f"Bearer {token}"}
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(headers=headers, timeout=timeout) as session:
+        page_url, html = page
+        body = {"url": page_url, "html": html.decode("utf-8", "replace")}
+        await timed_lookup(session, url, body)  # warm the cache
+        times = [(await timed_lookup(session, url, body))[0] for _ in range(300)]
+        print(f"/v1/lookup with page HTML ({len(html) // 1024} KiB), cached: "
+              f"p50 {percentile(times, 50):.1f} ms (goal <= 10), p99 {percentile(times, 99):.1f} ms (goal <= 25)")
+
+        cold = []
+        for i in range(10):
+            ms, payload = await timed_lookup(session, url, {"doi": f"10.5555/bench.cold.{time.time_ns()}.{i}"})
+            assert payload["sources"]["unpaywall"]["state"] == "not_found", payload["sources"]
+            cold.append(ms)
+        print(f"cold lookup, upstream answering in {UPSTREAM_DELAY * 1000:.0f} ms: "
+              f"median {statistics.median(cold):.0f} ms, max {max(cold):.0f} ms (goal <= 230)")
+
+        doi = f"10.5555/bench.flight.{time.time_ns()}"
+        before = _calls(upstream_log, doi)
+        results = await asyncio.gather(*(timed_lookup(session, url, {"doi": doi}) for _ in range(100)))
+        calls = _calls(upstream_log, doi) - before
+        print(f"100 concurrent lookups of one DOI: {calls} upstream call(s) (goal: exactly 1); "
+              f"slowest answer {max(ms for ms, _ in results):.0f} ms")
+
+        start_rss = rss_mib(pid)
+        dois = [f"10.5555/bench.mem.{i % 500}" for i in range(10_000)]
+        started = time.perf_counter()
+        sem = asyncio.Semaphore(20)
+
+        async def one(i: int) -> None:
+            async with sem:
+                await timed_lookup(session, url, body if i % 2 else {"doi": dois[i]})
+
+        await asyncio.gather(*(one(i) for i in range(10_000)))
+        took = time.perf_counter() - started
+        print(f"10,000 lookups (half page HTML, half DOIs; 20 at a time): {10_000 / took:.0f} lookups/s; "
+              f"daemon RSS {start_rss:.0f} MiB before, {rss_mib(pid):.0f} MiB after")
+
+
+def _calls(log: Path, doi: str) -> int:
+    if not log.exists():
+        return 0
+    return sum(1 for line in log.read_text().splitlines() if (json.loads(line).get("doi") or "") == doi)
+
+
+def main() -> int:
+    shared = shared_fixtures()
+    if shared is None:
+        print("../shared/fixtures not found: the benchmark measures on the shared pages", file=sys.stderr)
+        return 2
+    pages = shared / "pages"
+    bench_scrape(pages)
+    with tempfile.TemporaryDirectory() as home:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OAHELPER_")}
+        env |= {"OAHELPER_HOME": home, "OAHELPER_UNPAYWALL_EMAIL": "bench@uni.edu",
+                "OAHELPER_LOG_LEVEL": "warning"}
+        log = Path(home) / "upstream.jsonl"
+        with fake_upstream(env, delay=UPSTREAM_DELAY, log=log) as base:
+            env["OAHELPER_UNPAYWALL_URL"] = base
+            port = free_port()
+            token = oahelper(["token", "create", "--name", "bench"], env).stdout.split()[-1]
+            with daemon(env, port) as proc:
+                expected = json.loads((pages / "expected.json").read_text())
+                plos = next(p for p in expected if p["file"] == "plos_1.html")
+                page = (plos["url"], (pages / plos["file"]).read_bytes())
+                asyncio.run(bench_daemon(port, token, page, log, proc.pid))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

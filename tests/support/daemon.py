@@ -1,0 +1,59 @@
+"""A daemon app (the real one) wired to the fake upstream, for API tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from oahelper.auth import ClientStore
+from oahelper.settings import Settings
+from oahelper.web import init
+from tests.support.fake_upstream import FAKE, FakeUpstream, make_app
+
+EMAIL = "researcher@uni.edu"
+
+
+@dataclass
+class Daemon:
+    client: TestClient
+    token: str
+    upstream: FakeUpstream
+    upstream_url: str
+    settings: Settings
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def lookup(self, body: dict[str, Any], **kw: Any) -> Any:
+        headers = {**self.auth, **kw.pop("headers", {})}
+        return await self.client.post("/v1/lookup", json=body, headers=headers, **kw)
+
+    async def lookup_json(self, body: dict[str, Any]) -> dict[str, Any]:
+        resp = await self.lookup(body)
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+
+@pytest.fixture
+async def upstream_server(aiohttp_server) -> TestServer:
+    return await aiohttp_server(make_app(FakeUpstream()))
+
+
+@pytest.fixture
+def start_daemon(aiohttp_client, upstream_server: TestServer, make_settings, keystore):
+    """Start the real daemon app with the given settings on top of the test defaults."""
+
+    async def start(**values: Any) -> Daemon:
+        base = str(upstream_server.make_url("")).rstrip("/")
+        values = {"unpaywall_url": base, "unpaywall_email": EMAIL, "timeout": 2.0} | values
+        values = {k: v for k, v in values.items() if v is not None}
+        settings = make_settings(**values)
+        client = await aiohttp_client(init(settings, keystore=keystore))
+        token = ClientStore(settings.clients_db).create_token("tests")
+        return Daemon(client, token, upstream_server.app[FAKE], base, settings)
+
+    return start

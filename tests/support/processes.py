@@ -1,0 +1,90 @@
+"""Start the real daemon and the fake upstream as processes, and stop them by PID."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.support.shared import REPO
+
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def oahelper(args: Sequence[str], env: Mapping[str, str], *, input: str | None = None,
+             timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run one oahelper command like a user would, and capture what it says."""
+    return subprocess.run([PYTHON, "-m", "oahelper", *args], env=dict(env), input=input,
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+@contextmanager
+def running(args: Sequence[str], env: Mapping[str, str], ready: str,
+            timeout: float = 30) -> Iterator[tuple[subprocess.Popen[str], re.Match[str]]]:
+    """Start a process, wait for the stdout line matching ``ready``, stop it after."""
+    proc = subprocess.Popen([PYTHON, *args], env=dict(env), cwd=REPO, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        match = _wait_for(proc, ready, timeout)
+        yield proc, match
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _wait_for(proc: subprocess.Popen[str], ready: str, timeout: float) -> re.Match[str]:
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    seen = []
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+            break
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        match = re.search(ready, line)
+        if match:
+            return match
+    err = proc.stderr.read() if proc.poll() is not None else ""
+    raise RuntimeError(f"{proc.args} did not print {ready!r}: {''.join(seen)}{err}")
+
+
+@contextmanager
+def fake_upstream(env: Mapping[str, str], *, delay: float = 0.0,
+                  log: Path | None = None) -> Iterator[str]:
+    """The fake Unpaywall/OAB server as a process; yields its base URL."""
+    args = ["-m", "tests.support.fake_upstream", "--port", "0", "--delay", str(delay)]
+    if log is not None:
+        args += ["--log", str(log)]
+    with running(args, env, r"listening on (http://127\.0\.0\.1:\d+)") as (_, match):
+        yield match.group(1)
+
+
+@contextmanager
+def daemon(env: Mapping[str, str], port: int) -> Iterator[subprocess.Popen[str]]:
+    """``oahelper serve`` on ``port``, stopped (SIGTERM) afterwards."""
+    with running(["-m", "oahelper", "serve", "--port", str(port)], env, r"listening on") as (proc, _):
+        yield proc
