@@ -17,10 +17,10 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-import aiohttp
 from aiohttp import web
 
 from oahelper import __version__
@@ -34,9 +34,10 @@ from oahelper.scrape.identifiers import parse_query
 from oahelper.service import LookupRequest, LookupService
 from oahelper.settings import SETTINGS, Settings, load_settings, write_setting
 from oahelper.sources.registry import build_sources
-from oahelper.web import USER_AGENT, init
+from oahelper.fetch import fetch_page, make_fetch_session
+from oahelper.web import init, upstream_session
 
-ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfms'  # no Referer, no headers: nothing secret
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'  # no Referer, no headers: nothing secret
 
 
 class PortTaken(OAHelperError):
@@ -91,13 +92,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 async def engine(settings: Settings) -> AsyncIterator[LookupService]:
     """The same lookup path the daemon uses, for one CLI process."""
     cache = Cache(settings.cache_db)
-    timeout = aiohttp.ClientTimeout(total=settings.timeout + 2, connect=5)
     try:
-        async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": USER_AGENT},
-                                         cookie_jar=aiohttp.DummyCookieJar()) as session:
+        async with upstream_session(settings) as session, make_fetch_session() as fetch_session:
             yield LookupService(
                 sources=build_sources(settings, KeyStore()), cache=cache, session=session,
                 timeout=settings.timeout, openurl_base=settings.openurl_base,
+                fetch_page=partial(fetch_page, session=fetch_session),
                 daily_limits={"unpaywall": settings.unpaywall_daily_limit})
     finally:
         cache.close()

@@ -13,7 +13,7 @@ from oahelper.keys import KeyStore
 from oahelper.models import Article
 from oahelper.settings import Settings
 from oahelper.sources.registry import build_sources
-from oahelper.web import USER_AGENT
+from oahelper.web import upstream_session
 
 # A DOI every source knows; asking for it shows whether the source answers at all.
 PROBE_DOI = "10.1038/nature12373"
@@ -52,8 +52,7 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
     except OAHelperError as exc:
         check(False, "", f"cache: {exc.message}. Fix: delete {settings.cache_db} (answers are re-fetched).")
 
-    timeout = aiohttp.ClientTimeout(total=10, connect=5)
-    async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": USER_AGENT}) as session:
+    async with upstream_session(settings) as session:
         for source in sources:
             health = source.health()
             if not health.enabled:

@@ -19,7 +19,8 @@ from typing import Any
 import aiohttp
 
 from oahelper.cache import Cache
-from oahelper.errors import FetchError, OAHelperError
+from oahelper.errors import FetchError, OAHelperError, ScrapeError
+from oahelper.fetch import FetchedPage
 from oahelper.merge import build_payload
 from oahelper.models import Article, SourceAnswer
 from oahelper.scrape import scrape
@@ -28,7 +29,7 @@ from oahelper.sources.base import Source
 
 log = logging.getLogger(__name__)
 
-PageFetcher = Callable[[str], Awaitable[tuple[str, bytes]]]  # url -> (final url, body)
+PageFetcher = Callable[[str], Awaitable[FetchedPage]]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,17 @@ class LookupRequest:
     url: str | None = None
     html: str | bytes | None = None
     doi: str | None = None
+
+
+def _decoded(page: FetchedPage) -> str | bytes:
+    """The body as text when the server named a charset Python knows, else bytes
+    (the scraper then reads the page's own declaration)."""
+    if page.charset:
+        try:
+            return page.body.decode(page.charset, errors="replace")
+        except LookupError:
+            pass
+    return page.body
 
 
 class LookupService:
@@ -69,7 +81,7 @@ class LookupService:
     async def article_for(self, request: LookupRequest) -> Article:
         """Read the article from the sent page, the typed identifier, or the fetched URL."""
         if request.html is not None:
-            article = scrape(request.url, request.html)
+            article = self._scrape_or_url(request.url, request.html)
         elif request.doi:
             article = parse_query(request.doi) or Article(url=request.url)
         elif request.url:
@@ -84,13 +96,22 @@ class LookupService:
 
     async def _fetch_and_scrape(self, url: str) -> Article:
         if self.fetch_page is None:
-            return scrape(url, b"")
+            return self._scrape_or_url(url, b"")
         try:
-            final_url, body = await self.fetch_page(url)
+            page = await self.fetch_page(url)
         except FetchError as exc:
             log.info("could not fetch the page (%s); using its URL only", exc.code)
-            return scrape(url, b"")
-        return scrape(final_url, body)
+            return self._scrape_or_url(url, b"")
+        return self._scrape_or_url(page.url, _decoded(page))
+
+    @staticmethod
+    def _scrape_or_url(url: str | None, html: str | bytes) -> Article:
+        """The page's article; when the page cannot be read, what its URL says."""
+        try:
+            return scrape(url, html)
+        except ScrapeError as exc:
+            log.info("unreadable page (%s); using its URL only", exc.message)
+            return (parse_query(url) if url else None) or Article(url=url)
 
     async def ask_sources(self, article: Article) -> list[SourceAnswer]:
         """Every source's answer, asked concurrently under one deadline."""

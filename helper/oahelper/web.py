@@ -14,6 +14,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -23,6 +24,8 @@ from oahelper import API_VERSION, __version__
 from oahelper.auth import ClientStore
 from oahelper.cache import Cache
 from oahelper.diagnostics import config_problems
+from oahelper.fetch import fetch_page as fetch_url
+from oahelper.fetch import make_fetch_session
 from oahelper.errors import (BadRequest, Forbidden, NotFoundError, OAHelperError,
                              PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType)
 from oahelper.keys import KeyStore
@@ -93,10 +96,14 @@ def made_by_web_page(request: web.Request) -> bool:
 
 
 def _drop(request: web.Request) -> web.Response:
-    """Close the connection without an answer: to the page, as if nothing listened."""
+    """Close the connection without an answer: to the page, as if nothing listened.
+
+    The returned response is never sent: aiohttp finds the transport closed and
+    only logs the access.
+    """
     if request.transport is not None:
         request.transport.abort()
-    raise ConnectionResetError("dropped a request made by a web page")
+    return web.Response(status=403)
 
 
 @web.middleware
@@ -144,7 +151,7 @@ async def require_token(request: web.Request, handler: Handler) -> web.StreamRes
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing token: pair this client (oahelper pair) and send "
                            "Authorization: Bearer <token>")
-    request["client"] = request.app[CLIENTS].verify(token.strip(), request.headers.get("Origin"))
+    request.app[CLIENTS].verify(token.strip(), request.headers.get("Origin"))
     return await handler(request)
 
 
@@ -232,6 +239,13 @@ def status_report(settings: Settings, keystore: KeyStore, sources: list[Source],
     }
 
 
+def upstream_session(settings: Settings) -> aiohttp.ClientSession:
+    """The one session for talking to the sources (no cookies, explicit timeouts)."""
+    timeout = aiohttp.ClientTimeout(total=settings.timeout + 2, connect=5)
+    return aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": USER_AGENT},
+                                 cookie_jar=aiohttp.DummyCookieJar())
+
+
 def init(settings: Settings, *, keystore: KeyStore | None = None,
          sources: list[Source] | None = None, fetch_page: PageFetcher | None = None) -> web.Application:
     """The daemon's application; resources open on startup and close on cleanup."""
@@ -245,13 +259,11 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
     async def resources(app: web.Application) -> AsyncIterator[None]:
         app[CACHE] = Cache(settings.cache_db)
         app[CLIENTS] = ClientStore(settings.clients_db)
-        timeout = aiohttp.ClientTimeout(total=settings.timeout + 2, connect=5)
-        async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": USER_AGENT},
-                                         cookie_jar=aiohttp.DummyCookieJar()) as session:
+        async with upstream_session(settings) as session, make_fetch_session() as fetch_session:
             app[SERVICE] = LookupService(
                 sources=app[SOURCES], cache=app[CACHE], session=session,
                 timeout=settings.timeout, openurl_base=settings.openurl_base,
-                fetch_page=fetch_page,
+                fetch_page=fetch_page or partial(fetch_url, session=fetch_session),
                 daily_limits={"unpaywall": settings.unpaywall_daily_limit})
             yield
         app[CACHE].close()
