@@ -1,0 +1,91 @@
+"""``scrape(url, html) -> Article``: the one entry point of the scraper."""
+
+from __future__ import annotations
+
+from oahelper.errors import ScrapeError
+from oahelper.models import Article
+from oahelper.scrape import fields
+from oahelper.scrape.challenge import is_challenge
+from oahelper.scrape.decode import decode_html
+from oahelper.scrape.document import Page
+from oahelper.scrape.doi_tiers import TAGGED_TIERS, find_doi
+from oahelper.scrape.identifiers import arxiv_doi
+from oahelper.scrape.sites import arxiv_id, site_authors
+from oahelper.scrape.urls import doi_from_url, ids_from_url
+from oahelper.scrape.vocab import meta_is_read
+
+# Larger than any real landing page (the biggest in our corpus is 1.2 MB); a
+# bigger input is a mistake or an attack, not an article.
+MAX_HTML_CHARS = 32 * 1024 * 1024
+# Tiers where Dublin Core named the DOI: such a page describes a scholarly work.
+_DC_TIERS = frozenset({"dc_doi", "dc_identifier"})
+
+
+def _as_text(html: str | bytes) -> str:
+    if isinstance(html, (bytes, bytearray, memoryview)):
+        if len(html) > MAX_HTML_CHARS:
+            raise ScrapeError(f"page is larger than {MAX_HTML_CHARS} bytes")
+        return decode_html(bytes(html))
+    if isinstance(html, str):
+        if len(html) > MAX_HTML_CHARS:
+            raise ScrapeError(f"page is larger than {MAX_HTML_CHARS} characters")
+        return html
+    raise ScrapeError(f"page HTML must be text or bytes, not {type(html).__name__}")
+
+
+def _from_url_only(url: str | None) -> Article:
+    """What a bot-challenge page is trusted for: the identifiers in its address."""
+    ids = ids_from_url(url)
+    doi, tier = doi_from_url(url), "url"
+    if not doi and ids.get("arxiv"):
+        doi, tier = arxiv_doi(ids["arxiv"]), "site_rule"
+    return Article(url=url, doi=doi, doi_tier=tier if doi else None, challenge=True,
+                   pmid=ids.get("pmid"), pmcid=ids.get("pmcid"), arxiv=ids.get("arxiv"))
+
+
+def _from_page(page: Page) -> Article:
+    doi, tier = find_doi(page)
+    title = fields.title(page)
+    journal = fields.journal(page)
+    highwire = any(name.startswith("citation_") for name in page.meta.names())
+    # Pages with only Dublin Core (Atypon and the like) title themselves
+    # "Article title | Journal"; trust that only when their own tags named the DOI.
+    if journal is None and title and not highwire and tier in TAGGED_TIERS:
+        journal = fields.container_from_title_tag(page, title)
+    return Article(
+        url=page.url or page.canonical,
+        doi=doi,
+        pmid=fields.pmid(page),
+        pmcid=fields.pmcid(page),
+        arxiv=arxiv_id(page),
+        isbn=fields.isbns(page),
+        title=title,
+        authors=fields.authors(page) or tuple(site_authors(page)),
+        journal=journal,
+        year=fields.year(page),
+        publisher=fields.publisher(page),
+        pdf_url=fields.pdf_url(page),
+        author_email=fields.author_email(page),
+        doi_tier=tier,
+        citation_meta=fields.has_citation_meta(page) or tier in _DC_TIERS,
+    )
+
+
+def scrape(url: str | None, html: str | bytes) -> Article:
+    """Everything the page at ``url`` says about the article it shows.
+
+    ``html`` may be text or bytes (decoded by ``decode.py``'s rules). Raises only
+    :class:`ScrapeError`, for input that cannot be a page at all.
+    """
+    if url is not None and not isinstance(url, str):
+        raise ScrapeError(f"page URL must be text, not {type(url).__name__}")
+    text = _as_text(html)
+    try:
+        page = Page(url or None, text, wanted=meta_is_read)
+        if is_challenge(page):
+            return _from_url_only(url)
+        return _from_page(page)
+    except ScrapeError:
+        raise
+    except Exception as exc:  # a parser or extractor bug must not take the daemon down
+        raise ScrapeError(f"could not read the page: {type(exc).__name__}") from exc

@@ -1,0 +1,65 @@
+"""Turn page bytes into text without ever failing.
+
+Order, as a browser would without HTTP headers: a byte-order mark, then a charset
+declared in the document's head (``<meta charset>`` or ``http-equiv``, or an XML
+declaration), then strict UTF-8, then Windows-1252 (old static sites such as
+Genders send undeclared cp1252 bytes). A declared charset Python does not know
+is ignored; bytes that do not fit the declared one are replaced, not fatal.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+# Browsers treat these labels as other encodings (WHATWG Encoding Standard).
+_ALIASES = {
+    "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
+    "us-ascii": "cp1252", "ascii": "cp1252", "iso8859-1": "cp1252",
+    "utf8": "utf-8",
+    # A page that can declare itself in ASCII is not UTF-16, whatever it says.
+    "utf-16": "utf-8", "utf-16le": "utf-8", "utf-16be": "utf-8", "unicode": "utf-8",
+}
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_DECLARED = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)"""
+    rb"""|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
+    re.IGNORECASE,
+)
+_HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.IGNORECASE)
+# How far to look for a declaration when the head never closes.
+_SNIFF_LIMIT = 64 * 1024
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The Python codec named by a BOM or a declaration in the head, if any."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    end = _HEAD_END.search(data, 0, 4 * _SNIFF_LIMIT)
+    match = _DECLARED.search(data, 0, end.start() if end else _SNIFF_LIMIT)
+    if not match:
+        return None
+    label = (match.group(1) or match.group(2)).decode("ascii").lower()
+    label = _ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode_html(data: bytes) -> str:
+    """The page's text, decoded by the rules in this module's docstring."""
+    charset = declared_charset(data)
+    if charset:
+        text = data.decode(charset, errors="replace")
+        # A BOM is not part of the text.
+        return text[1:] if text.startswith("\ufeff") else text
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
