@@ -1,0 +1,172 @@
+"""One GET to an upstream, with retries, a deadline and translated errors.
+
+Every source adapter talks HTTP through ``get_with_retries``. It is the one place
+where aiohttp and asyncio exceptions become ``SourceError``s (``raise … from exc``
+style, but returned rather than raised so that the number of calls made survives
+a failure: the daily Unpaywall quota counts every request, retries included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+import yarl
+
+from oahelper import __version__
+from oahelper.errors import SourceBadResponse, SourceError, SourceTimeout
+from oahelper.models import SourceAnswer
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+USER_AGENT = f"oahelper/{__version__}"
+# Upstream answers are a few kilobytes; anything far larger is not what we asked for.
+MAX_BODY = 4 * 1024 * 1024
+# The first retry waits about this long (doubling after), unless Retry-After says more.
+BACKOFF_BASE = 0.5
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The last HTTP answer received: status, headers and the raw body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds the upstream asked us to wait, or None."""
+        return parse_retry_after(self.headers.get("Retry-After"), self.headers.get("Date"))
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """What one GET-with-retries came to: a reply or an error, and the calls it took."""
+
+    calls: int
+    reply: Reply | None = None
+    error: SourceError | None = None
+
+
+def parse_retry_after(value: str | None, date: str | None = None,
+                      now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP-date measured from the reply's own
+    Date header (so a skewed local clock does not matter), else from ``now``."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        until = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    base = now or datetime.now(UTC)
+    if date:
+        try:
+            base = parsedate_to_datetime(date)
+        except (TypeError, ValueError):
+            pass
+    if until.tzinfo is None or base.tzinfo is None:
+        return None
+    return max(0.0, (until - base).total_seconds())
+
+
+def decode_json(body: bytes, what: str) -> Any:
+    """Parse an upstream's JSON body; non-JSON becomes ``SourceBadResponse``."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        snippet = body[:60].decode("utf-8", "replace").strip()
+        raise SourceBadResponse(f"{what} sent something that is not JSON: {snippet!r}") from exc
+
+
+def host_of(url: yarl.URL) -> str:
+    """The host (and a non-default port) for messages."""
+    host = url.host or "?"
+    return f"{host}:{url.port}" if url.port and not url.is_default_port() else host
+
+
+async def _get_once(session: aiohttp.ClientSession, url: yarl.URL,
+                    headers: Mapping[str, str], timeout: float) -> Reply:
+    """One request; aiohttp and asyncio errors become SourceErrors here, once."""
+    where = host_of(url)
+    try:
+        async with session.get(url, headers=headers, allow_redirects=True, max_redirects=3,
+                               timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+            body = bytearray()
+            async for chunk in resp.content.iter_chunked(65536):
+                body += chunk
+                if len(body) > MAX_BODY:
+                    raise SourceBadResponse(f"{where} sent more than {MAX_BODY} bytes")
+            return Reply(resp.status, resp.headers, bytes(body))
+    except TimeoutError as exc:
+        raise SourceTimeout(f"{where} did not answer within {timeout:.1f} s") from exc
+    except aiohttp.ClientConnectorError as exc:
+        # DNS failure, connection refused, no network: say it plainly.
+        reason = exc.os_error.strerror or str(exc.os_error)
+        raise SourceError(f"could not reach {where}: {reason}") from exc
+    except aiohttp.ClientError as exc:
+        raise SourceError(f"{where} broke off the answer: {exc or type(exc).__name__}") from exc
+
+
+async def get_with_retries(
+    session: aiohttp.ClientSession,
+    url: yarl.URL,
+    *,
+    timeout: float,
+    headers: Mapping[str, str] | None = None,
+    max_retries: int = 2,
+    sleep: Sleep = asyncio.sleep,
+    rng: random.Random | None = None,
+    clock: Clock = time.monotonic,
+) -> Exchange:
+    """GET ``url`` within ``timeout`` seconds in all, retrying 429 and 5xx answers at
+    most ``max_retries`` times with exponential backoff and jitter. Retry-After is
+    honoured, but a wait that would end past the deadline is not started: the last
+    reply is returned instead. Never raises for upstream trouble."""
+    rng = rng or random.Random()
+    deadline = clock() + timeout
+    sent = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+    calls = 0
+    while True:
+        remaining = deadline - clock()
+        if remaining <= 0:
+            return Exchange(calls, error=SourceTimeout(
+                f"{host_of(url)} did not answer within {timeout:.1f} s"))
+        calls += 1
+        try:
+            reply = await _get_once(session, url, sent, remaining)
+        except SourceError as exc:
+            return Exchange(calls, error=exc)
+        if reply.status not in RETRY_STATUSES or calls > max_retries:
+            return Exchange(calls, reply=reply)
+        backoff = BACKOFF_BASE * 2 ** (calls - 1)
+        wait = reply.retry_after
+        if wait is None:
+            wait = backoff + rng.uniform(0, backoff / 2)
+        if wait >= deadline - clock():
+            return Exchange(calls, reply=reply)
+        await sleep(wait)
+
+
+def failed_answer(source: str, error: SourceError, *, calls: int, ms: int) -> SourceAnswer:
+    """The answer of a source that could not answer: state "error" with code and message."""
+    return SourceAnswer(source=source, state="error", error=error.message,
+                        error_code=error.code, calls=calls, ms=ms)
+
+
+def elapsed_ms(started: float, clock: Clock) -> int:
+    """Whole milliseconds since ``started`` on ``clock``."""
+    return int(round((clock() - started) * 1000))

@@ -1,0 +1,150 @@
+"""An Open Access Button-compatible ``/availability`` service.
+
+The public service was shut down on 2025-11-18: ``/availability`` now answers 404
+with the body ``404`` and the other endpoints 410 with a plain sentence. So the
+adapter is off unless a base URL is configured, and a retired service is reported
+as ``retired`` and left alone for a day instead of failing on every page.
+Privacy: only identifiers (DOI, PMID, PMCID) are sent, never a page URL or title.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import yarl
+
+from oahelper.errors import SourceBadResponse, SourceError, SourceRetired
+from oahelper.models import Article, Location, SourceAnswer
+from oahelper.sources.base import SourceHealth
+from oahelper.sources.http import (
+    Clock,
+    Reply,
+    decode_json,
+    elapsed_ms,
+    failed_answer,
+    get_with_retries,
+)
+
+NAME = "oab"
+RETIRED_BACKOFF = 24 * 3600.0
+# The identifiers asked with, in order of preference (the query parameter names).
+IDENTIFIERS = ("doi", "pmid", "pmcid")
+log = logging.getLogger(__name__)
+
+
+def parse_oab(body: Any) -> tuple[Location, ...]:
+    """The free copies in a historic ``/availability`` answer: ``data.availability``
+    entries of type "article". ``requests``, ``accepts``, ``meta`` and the 2020+
+    top-level ``v2`` object say nothing about free copies and are ignored."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    if not isinstance(data, Mapping):
+        raise SourceBadResponse("the Open Access Button service sent JSON without 'data'")
+    found = data.get("availability")
+    out: list[Location] = []
+    for entry in found if isinstance(found, list) else ():
+        if not isinstance(entry, Mapping) or entry.get("type") != "article":
+            continue
+        url = entry.get("url")
+        if isinstance(url, str) and url.strip():
+            out.append(Location(url=url.strip(), source=NAME))
+    return tuple(out)
+
+
+def identifier(article: Article) -> tuple[str, str] | None:
+    """(query parameter, value) for the best identifier the article has, or None."""
+    for name in IDENTIFIERS:
+        value = getattr(article, name)
+        if value:
+            return name, value
+    return None
+
+
+class OpenAccessButton:
+    """The OAB-compatible ``/availability`` adapter (Source protocol)."""
+
+    name = NAME
+
+    def __init__(self, base_url: str | None, api_key: str | None, *,
+                 clock: Clock = time.monotonic) -> None:
+        self.base_url = (base_url or "").strip().rstrip("/") or None
+        self._api_key = api_key or None
+        self._clock = clock
+        self._retired_until: float | None = None
+        self._retired_why: str | None = None
+        self._warned = False
+        self._last_error: str | None = None
+
+    def cache_key(self, article: Article) -> str | None:
+        found = identifier(article)
+        return f"{found[0]}:{found[1].casefold()}" if found else None
+
+    @property
+    def retired(self) -> bool:
+        """The service said it was shut down less than a day ago."""
+        return self._retired_until is not None and self._clock() < self._retired_until
+
+    def health(self) -> SourceHealth:
+        enabled = self.base_url is not None
+        problems = []
+        if self.retired:
+            problems.append(f"{self._retired_why}; remove the OAB base URL "
+                            "(OAHELPER_OAB_URL) from your settings")
+        return SourceHealth(enabled=enabled, configured=enabled, retired=self.retired,
+                            last_error=self._last_error, problems=problems)
+
+    async def lookup(self, article: Article, session: aiohttp.ClientSession,
+                     timeout: float) -> SourceAnswer:
+        started = self._clock()
+        if self.base_url is None:
+            return SourceAnswer(source=NAME, state="disabled")
+        found = identifier(article)
+        if found is None:
+            return SourceAnswer(source=NAME, state="skipped")
+        if self.retired:
+            return SourceAnswer(source=NAME, state="retired", error=self._retired_why,
+                                error_code=SourceRetired.code)
+        url = yarl.URL(f"{self.base_url}/availability").with_query({found[0]: found[1]})
+        headers = {"x-apikey": self._api_key} if self._api_key else {}
+        exchange = await get_with_retries(session, url, timeout=timeout, headers=headers,
+                                          max_retries=0, clock=self._clock)
+        ms = elapsed_ms(started, self._clock)
+        try:
+            if exchange.error is not None:
+                raise exchange.error
+            assert exchange.reply is not None
+            locations = self._read(exchange.reply, found)
+        except SourceRetired as exc:
+            return SourceAnswer(source=NAME, state="retired", error=exc.message,
+                                error_code=exc.code, calls=exchange.calls, ms=ms)
+        except SourceError as exc:
+            self._last_error = exc.message
+            return failed_answer(NAME, exc, calls=exchange.calls, ms=ms)
+        self._retired_until = None
+        return SourceAnswer(source=NAME, state="ok" if locations else "not_found",
+                            locations=locations, calls=exchange.calls, ms=ms)
+
+    def _read(self, reply: Reply, asked: tuple[str, str]) -> tuple[Location, ...]:
+        """The locations in a 200, or the SourceError the status means."""
+        if reply.status == 200:
+            return parse_oab(decode_json(reply.body, "the Open Access Button service"))
+        if reply.status in (404, 410):
+            self._retire(reply.status)
+            raise SourceRetired(self._retired_why or "")
+        if reply.status == 400:
+            raise SourceError(f"the Open Access Button service refused the identifier "
+                              f"{asked[0]}={asked[1]} (HTTP 400)")
+        raise SourceError(f"the Open Access Button service answered HTTP {reply.status}")
+
+    def _retire(self, status: int) -> None:
+        """Remember the shutdown for a day; warn once per process, not once per page."""
+        self._retired_until = self._clock() + RETIRED_BACKOFF
+        self._retired_why = (f"the Open Access Button service at {self.base_url} has been "
+                             f"shut down (HTTP {status})")
+        self._last_error = self._retired_why
+        if not self._warned:
+            self._warned = True
+            log.warning("%s; not asking it again for a day", self._retired_why)

@@ -1,0 +1,250 @@
+"""Unpaywall, the main source: ``GET {base}/v2/{doi}?email={email}``.
+
+``parse_unpaywall`` reads a DOI object of any era the project has recordings of
+(2020 pretty-printed, 2021–23 compact, the 2025 schema, hand-saved records): only
+the fields are relied on, never key order or whitespace. ``Unpaywall`` is the
+adapter: it never raises for upstream trouble, it answers with a ``SourceAnswer``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, get_args
+from urllib.parse import quote
+
+import aiohttp
+import yarl
+
+from oahelper.errors import (
+    SourceBadResponse,
+    SourceConfigProblem,
+    SourceError,
+    SourceRateLimited,
+)
+from oahelper.models import Article, Location, SourceAnswer, Version
+from oahelper.sources.base import SourceHealth
+from oahelper.sources.http import (
+    Clock,
+    Reply,
+    Sleep,
+    decode_json,
+    elapsed_ms,
+    failed_answer,
+    get_with_retries,
+)
+
+NAME = "unpaywall"
+DEFAULT_BASE_URL = "https://api.unpaywall.org"
+SET_EMAIL = "oahelper config set unpaywall_email you@example.org"
+# Characters a DOI keeps raw in the path, as the recorded real request did
+# (10.1641/0006-3568(2005)055%5B0851:POTAPF%5D2.0.CO;2); the rest is percent-encoded.
+DOI_PATH_SAFE = "/():;"
+# RFC 2606/6761 names can never receive mail: Unpaywall answers 422 for them.
+RESERVED_DOMAINS = ("example.com", "example.org", "example.net")
+RESERVED_TLDS = ("example", "test", "invalid", "localhost")
+VERSIONS = frozenset(get_args(Version))
+HOST_TYPES = frozenset({"publisher", "repository"})
+
+
+def doi_path(doi: str) -> str:
+    """The DOI as it goes in the URL path: brackets, ``#``, ``?``, spaces, ``%`` and
+    non-ASCII percent-encoded; ``/ ( ) ; :`` raw."""
+    return quote(doi, safe=DOI_PATH_SAFE)
+
+
+def is_placeholder_email(email: str) -> bool:
+    """True for an address that cannot be anybody's: no ``@``, or a reserved domain."""
+    local, _, domain = email.strip().rpartition("@")
+    domain = domain.lower().rstrip(".")
+    if not local or not domain:
+        return True
+    if domain in RESERVED_DOMAINS or any(domain.endswith("." + d) for d in RESERVED_DOMAINS):
+        return True
+    return domain.rsplit(".", 1)[-1] in RESERVED_TLDS
+
+
+def sqt_records(wrapper: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The DOI objects inside a Simple Query Tool answer (``POST /v2/dois``), by DOI;
+    entries that report an upstream error instead of a record are left out."""
+    results = wrapper.get("results")
+    if not isinstance(results, Mapping):
+        return {}
+    return {doi: obj for doi, obj in results.items()
+            if isinstance(obj, dict) and "error" not in obj and "oa_status" in obj}
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _year(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _authors(z_authors: Any) -> tuple[str, ...]:
+    """"Given Family" for each z_authors entry (family alone when no given name)."""
+    out: list[str] = []
+    for person in z_authors if isinstance(z_authors, list) else ():
+        if not isinstance(person, Mapping):
+            continue
+        parts = [_text(person.get("given")), _text(person.get("family"))]
+        name = " ".join(p for p in parts if p)
+        if name:
+            out.append(name)
+    return tuple(out)
+
+
+def _location(raw: Any) -> Location | None:
+    """One ``oa_locations`` entry; None when it has no URL at all."""
+    if not isinstance(raw, Mapping):
+        return None
+    pdf_url = _text(raw.get("url_for_pdf"))
+    url = pdf_url or _text(raw.get("url"))
+    if url is None:
+        return None
+    version = raw.get("version")
+    host_type = raw.get("host_type")
+    return Location(
+        url=url,
+        source=NAME,
+        pdf_url=pdf_url,
+        landing_url=_text(raw.get("url_for_landing_page")),
+        version=version if version in VERSIONS else None,
+        license=_text(raw.get("license")),
+        host_type=host_type if host_type in HOST_TYPES else None,
+        repository=_text(raw.get("repository_institution")),
+        evidence=_text(raw.get("evidence")),
+        oa_date=_text(raw.get("oa_date")),  # absent before ~2021
+        is_best=raw.get("is_best") is True,
+    )
+
+
+def parse_unpaywall(record: Mapping[str, Any]) -> tuple[str | None, tuple[Location, ...],
+                                                         dict[str, Any]]:
+    """(oa_status as Unpaywall says it, the free locations, Article fields it knows).
+
+    ``oa_status`` is passed through untouched: real records have bronze with a
+    licence and hybrid accepted manuscripts, so it is never recomputed here.
+    """
+    raw_locations = record.get("oa_locations")
+    locations = tuple(loc for raw in (raw_locations if isinstance(raw_locations, list) else ())
+                      if (loc := _location(raw)) is not None)
+    metadata: dict[str, Any] = {
+        "doi": _text(record.get("doi")),
+        "title": _text(record.get("title")),
+        "journal": _text(record.get("journal_name")),
+        "year": _year(record.get("year")),
+        "publisher": _text(record.get("publisher")),
+        "authors": _authors(record.get("z_authors")),
+    }
+    return (_text(record.get("oa_status")), locations,
+            {k: v for k, v in metadata.items() if v})
+
+
+class Unpaywall:
+    """The Unpaywall v2 adapter (Source protocol)."""
+
+    name = NAME
+
+    def __init__(self, base_url: str | None, email: str | None, *, max_retries: int = 2,
+                 sleep: Sleep = asyncio.sleep, rng: random.Random | None = None,
+                 clock: Clock = time.monotonic) -> None:
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.email = (email or "").strip() or None
+        self.max_retries = max_retries
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._last_error: str | None = None
+        self._refused: str | None = None  # Unpaywall's last 422, until a lookup succeeds
+
+    def cache_key(self, article: Article) -> str | None:
+        # Case-folding is what scrape.identifiers.doi_key does for a normalised DOI.
+        return f"doi:{article.doi.casefold()}" if article.doi else None
+
+    def request_url(self, doi: str) -> yarl.URL:
+        """The exact URL asked; ``encoded=True`` so yarl sends our encoding unchanged."""
+        email = quote(self.email or "", safe="")
+        return yarl.URL(f"{self.base_url}/v2/{doi_path(doi)}?email={email}", encoded=True)
+
+    def _email_problem(self) -> str | None:
+        if not self.email:
+            return f"Unpaywall needs your e-mail address and none is set: run `{SET_EMAIL}`"
+        if is_placeholder_email(self.email):
+            return (f"{self.email!r} is a placeholder, and Unpaywall refuses placeholder "
+                    f"addresses: set your own with `{SET_EMAIL}`")
+        return None
+
+    def health(self) -> SourceHealth:
+        problems = [p for p in (self._email_problem(), self._refused) if p]
+        return SourceHealth(enabled=True, configured=not problems,
+                            last_error=self._last_error, problems=problems)
+
+    async def lookup(self, article: Article, session: aiohttp.ClientSession,
+                     timeout: float) -> SourceAnswer:
+        started = self._clock()
+        if not article.doi:
+            return SourceAnswer(source=NAME, state="skipped")
+        calls = 0
+        try:
+            problem = self._email_problem()
+            if problem:
+                raise SourceConfigProblem(problem)
+            exchange = await get_with_retries(
+                session, self.request_url(article.doi), timeout=timeout,
+                max_retries=self.max_retries, sleep=self._sleep, rng=self._rng,
+                clock=self._clock)
+            calls = exchange.calls
+            if exchange.error is not None:
+                raise exchange.error
+            assert exchange.reply is not None
+            answer = self._read(exchange.reply)
+        except SourceError as exc:
+            self._last_error = exc.message
+            return failed_answer(NAME, exc, calls=calls, ms=elapsed_ms(started, self._clock))
+        self._refused = None
+        return replace(answer, calls=calls, ms=elapsed_ms(started, self._clock))
+
+    def _read(self, reply: Reply) -> SourceAnswer:
+        """Turn the final reply into an answer, or raise the SourceError it means."""
+        if reply.status == 200:
+            record = decode_json(reply.body, "Unpaywall")
+            if not isinstance(record, dict) or "oa_locations" not in record:
+                raise SourceBadResponse("Unpaywall sent JSON that is not a DOI record")
+            oa_status, locations, metadata = parse_unpaywall(record)
+            return SourceAnswer(source=NAME, state="ok", oa_status=oa_status,
+                                locations=locations, metadata=metadata)
+        if reply.status == 404:
+            # A JSON error before 2025, a bare non-JSON page since: the body is not needed.
+            return SourceAnswer(source=NAME, state="not_found")
+        if reply.status == 422:
+            self._refused = self._refusal(reply)
+            raise SourceConfigProblem(self._refused)
+        if reply.status == 429:
+            wait = reply.retry_after
+            later = f" (it asks to wait {wait:.0f} s)" if wait is not None else ""
+            raise SourceRateLimited(f"Unpaywall is limiting requests (HTTP 429){later}",
+                                    retry_after=wait)
+        raise SourceError(f"Unpaywall answered HTTP {reply.status}")
+
+    def _refusal(self, reply: Reply) -> str:
+        """The config problem a 422 means, quoting Unpaywall's own message when it sent one."""
+        said = ""
+        try:
+            body = decode_json(reply.body, "Unpaywall")
+        except SourceBadResponse:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("message"), str):
+            said = f" ({body['message'].strip()})"
+        return (f"Unpaywall refused the e-mail address {self.email!r}{said}: "
+                f"set your own with `{SET_EMAIL}`")
