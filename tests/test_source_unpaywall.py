@@ -177,12 +177,13 @@ def test_placeholder_emails(email: str, placeholder: bool) -> None:
 
 
 def test_retry_after_forms() -> None:
-    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("7") == 7.0 and parse_retry_after("0.5") == 0.5
     now = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
     later = format_datetime(now + timedelta(seconds=30), usegmt=True)
     assert parse_retry_after(later, format_datetime(now, usegmt=True)) == 30.0
     assert parse_retry_after(later, None, now) == 30.0
-    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+    for bad in ("soon", "nan", "inf", "-3", None):
+        assert parse_retry_after(bad) is None
 
 
 # --- the adapter against the fake upstream ---------------------------------------------
@@ -378,6 +379,7 @@ async def test_connection_refused_is_a_plain_error(session: aiohttp.ClientSessio
     answer = await source.lookup(Article(doi=GREEN_DOI), session, 5.0)
     assert (answer.state, answer.error_code, answer.calls) == ("error", "source_error", 1)
     assert answer.error.startswith(f"could not reach 127.0.0.1:{port}: ")
+    assert "refused" in answer.error.lower()
     assert source.health().last_error == answer.error
 
 

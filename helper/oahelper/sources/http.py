@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ MAX_BODY = 4 * 1024 * 1024
 # The first retry waits about this long (doubling after), unless Retry-After says more.
 BACKOFF_BASE = 0.5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def parse_retry_after(value: str | None, date: str | None = None,
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _SECONDS.fullmatch(value):  # RFC 9110 says whole seconds; a decimal costs nothing
         return float(value)
     try:
         until = parsedate_to_datetime(value)
@@ -115,7 +118,11 @@ async def _get_once(session: aiohttp.ClientSession, url: yarl.URL,
         raise SourceTimeout(f"{where} did not answer within {timeout:.1f} s") from exc
     except aiohttp.ClientConnectorError as exc:
         # DNS failure, connection refused, no network: say it plainly.
-        reason = exc.os_error.strerror or str(exc.os_error)
+        err = exc.os_error
+        # errno names a refused or unreachable connection plainly; DNS errors (negative
+        # getaddrinfo codes) carry their own text.
+        reason = os.strerror(err.errno) if err.errno and err.errno > 0 else (
+            err.strerror or str(err))
         raise SourceError(f"could not reach {where}: {reason}") from exc
     except aiohttp.ClientError as exc:
         raise SourceError(f"{where} broke off the answer: {exc or type(exc).__name__}") from exc

@@ -19,6 +19,7 @@ import yarl
 
 from oahelper.errors import SourceBadResponse, SourceError, SourceRetired
 from oahelper.models import Article, Location, SourceAnswer
+from oahelper.scrape.identifiers import doi_key
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import (
     Clock,
@@ -80,7 +81,10 @@ class OpenAccessButton:
 
     def cache_key(self, article: Article) -> str | None:
         found = identifier(article)
-        return f"{found[0]}:{found[1].casefold()}" if found else None
+        if found is None:
+            return None
+        name, value = found
+        return f"doi:{doi_key(value)}" if name == "doi" else f"{name}:{value.casefold()}"
 
     @property
     def retired(self) -> bool:

@@ -26,6 +26,7 @@ from oahelper.errors import (
     SourceRateLimited,
 )
 from oahelper.models import Article, Location, SourceAnswer, Version
+from oahelper.scrape.identifiers import doi_key
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import (
     Clock,
@@ -169,8 +170,7 @@ class Unpaywall:
         self._refused: str | None = None  # Unpaywall's last 422, until a lookup succeeds
 
     def cache_key(self, article: Article) -> str | None:
-        # Case-folding is what scrape.identifiers.doi_key does for a normalised DOI.
-        return f"doi:{article.doi.casefold()}" if article.doi else None
+        return f"doi:{doi_key(article.doi)}" if article.doi else None
 
     def request_url(self, doi: str) -> yarl.URL:
         """The exact URL asked; ``encoded=True`` so yarl sends our encoding unchanged."""
@@ -186,6 +186,8 @@ class Unpaywall:
         return None
 
     def health(self) -> SourceHealth:
+        """Configured means an e-mail is set, is no placeholder, and Unpaywall has not
+        refused it since the last successful lookup."""
         problems = [p for p in (self._email_problem(), self._refused) if p]
         return SourceHealth(enabled=True, configured=not problems,
                             last_error=self._last_error, problems=problems)
