@@ -47,7 +47,7 @@ def _from_page(page: Page) -> Article:
     doi, tier = find_doi(page)
     title = fields.title(page)
     journal = fields.journal(page)
-    highwire = any(name.startswith("citation_") for name in page.meta.names())
+    highwire = any(name.startswith("citation_") for name in page.meta_names_seen)
     # Pages with only Dublin Core (Atypon and the like) title themselves
     # "Article title | Journal"; trust that only when their own tags named the DOI.
     if journal is None and title and not highwire and tier in TAGGED_TIERS:

@@ -38,4 +38,4 @@ def is_challenge(page: Page) -> bool:
         return True
     if (page.title_tag or "").lower() not in CHALLENGE_TITLES:
         return False
-    return not any(name.startswith(CITATION_PREFIXES) for name in page.meta.names())
+    return not any(name.startswith(CITATION_PREFIXES) for name in page.meta_names_seen)

@@ -185,7 +185,7 @@ def _from_urls(page: Page, field: str) -> str | None:
 
 def has_citation_meta(page: Page) -> bool:
     """The page describes a scholarly work in its metadata (not merely a web page)."""
-    names = list(page.meta.names())
+    names = page.meta_names_seen
     if any(name.startswith(CITATION_PREFIXES) or name in DC_SCHOLARLY_NAMES for name in names):
         return True
     return any(jsonld.node_types(node) & SCHOLARLY_JSONLD_TYPES for node in page.jsonld)

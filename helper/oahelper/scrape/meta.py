@@ -31,13 +31,14 @@ class MetaTable:
     def __init__(self, tree: BeautifulSoup) -> None:
         self._by_name: dict[str, list[MetaValue]] = {}
         for tag in tree.find_all("meta"):
-            content = clean(tag.get("content"))
+            attrs = tag.attrs
+            content = clean(attrs.get("content"))
             if not content:
                 continue
-            scheme = tag.get("scheme")
+            scheme = attrs.get("scheme")
             value = MetaValue(content, scheme.strip().lower() if isinstance(scheme, str) else None)
-            names = {str(tag.get(attr)).strip().lower() for attr in _NAME_ATTRIBUTES
-                     if tag.get(attr)}
+            names = {str(attrs[attr]).strip().lower() for attr in _NAME_ATTRIBUTES
+                     if attrs.get(attr)}
             for name in names:
                 self._by_name.setdefault(name, []).append(value)
 
@@ -57,7 +58,3 @@ class MetaTable:
         """The first content under the first name in ``names`` that has one."""
         found = self.contents(names)
         return found[0] if found else None
-
-    def names(self) -> Iterable[str]:
-        """Every name present."""
-        return self._by_name.keys()

@@ -116,13 +116,5 @@ READ_META_NAMES = _all_meta_names()
 
 
 def meta_is_read(key: str) -> bool:
-    """True for a (lower-cased) meta name some extractor reads or counts."""
-    return key in READ_META_NAMES or (
-        key.startswith(CITATION_PREFIXES) and key not in _NEVER_READ)
-
-
-# Bulky tags that only slow parsing down; nothing reads them.
-_NEVER_READ = frozenset({
-    "citation_reference", "citation_abstract", "citation_author_institution",
-    "citation_author_orcid", "citation_keywords", "citation_author_affiliation",
-})
+    """True for a (lower-cased) meta name some extractor reads."""
+    return key in READ_META_NAMES
