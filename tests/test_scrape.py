@@ -212,3 +212,18 @@ def test_absurd_input_raises_scrape_error() -> None:
         scrape(None, "x" * (33 * 1024 * 1024))
     with pytest.raises(ScrapeError):
         scrape(42, "<html></html>")  # type: ignore[arg-type]
+
+
+def test_conference_title_is_a_container_and_abbreviations_are_not() -> None:
+    html = ('<html><head><meta name="citation_title" content="A talk">'
+            '<meta name="citation_journal_abbrev" content="Proc. Conf.">'
+            '<meta name="citation_conference_title" content="Proceedings of the Example Conference">'
+            '</head></html>')
+    assert scrape(None, html).journal == "Proceedings of the Example Conference"
+
+
+def test_one_body_doi_is_ignored_when_a_tag_names_the_doi() -> None:
+    html = ('<html><head><meta name="dc.identifier" content="doi:10.1212/tagged.1"></head>'
+            '<body><p>Related: doi:10.3434/body.only</p></body></html>')
+    article = scrape(None, html)
+    assert (article.doi, article.doi_tier) == ("10.1212/tagged.1", "dc_identifier")
