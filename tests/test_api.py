@@ -83,7 +83,8 @@ async def test_missing_email_is_a_configuration_problem_not_a_crash(start_daemon
     assert "oahelper config set unpaywall_email" in up["error"]
     assert d.upstream.requests == []  # no call that can only fail
     status = await (await d.client.get("/v1/status", headers=d.auth)).json()
-    assert "unpaywall_email_missing" in [p["code"] for p in status["problems"]]
+    assert [p["code"] for p in status["problems"]] == ["unpaywall_not_configured"]
+    assert "e-mail" in status["problems"][0]["message"]
 
 
 async def test_placeholder_email_gets_unpaywalls_422_as_a_config_problem(start_daemon) -> None:

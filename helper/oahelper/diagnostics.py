@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from oahelper.keys import KeyStore
 from oahelper.settings import Settings
 from oahelper.sources.base import Source
-
-# Unpaywall answers 422 to these; asking with them only wastes a call.
-PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net", "test.com", "email.com")
+from oahelper.sources.unpaywall import is_placeholder_email
 
 
 @dataclass(frozen=True)
@@ -21,31 +19,28 @@ class Problem:
         return {"code": self.code, "message": self.message}
 
 
-def is_placeholder_email(email: str) -> bool:
-    local, _, domain = email.strip().lower().rpartition("@")
-    return not local or domain in PLACEHOLDER_DOMAINS or local in ("test", "you", "your.name")
-
-
 def config_problems(settings: Settings, keystore: KeyStore, sources: list[Source]) -> list[Problem]:
-    """Everything a user must fix before oahelper can work fully."""
-    problems: list[Problem] = []
-    email = settings.unpaywall_email
-    if not email:
-        problems.append(Problem("unpaywall_email_missing",
-                                "Unpaywall e-mail not set: Unpaywall answers only queries that carry "
-                                "your e-mail address. Fix: oahelper config set unpaywall_email you@your-university.edu"))
-    elif is_placeholder_email(email):
-        problems.append(Problem("unpaywall_email_placeholder",
-                                f"The Unpaywall e-mail {email!r} looks like a placeholder, which Unpaywall refuses. "
-                                "Fix: oahelper config set unpaywall_email you@your-university.edu"))
+    """Everything a user must fix before oahelper can work fully.
+
+    Each source reports its own set-up problems (Unpaywall: the e-mail missing, a
+    placeholder, or refused by Unpaywall itself); this adds what spans sources.
+    """
+    problems = [Problem(f"{source.name}_not_configured", f"{source.name}: {message}")
+                for source in sources for message in source.health().problems]
     if settings.oab_url and not keystore.available():
         problems.append(Problem("keyring_unavailable",
                                 "No OS keyring works, so the Open Access Button key cannot be read; "
                                 "the source is asked without a key. See: oahelper doctor"))
-    for source in sources:
-        health = source.health()
-        for message in health.problems:
-            code = f"{source.name}_problem"
-            if not any(p.message == message for p in problems):
-                problems.append(Problem(code, f"{source.name}: {message}"))
     return problems
+
+
+def email_problem(settings: Settings) -> str | None:
+    """What is wrong with the Unpaywall e-mail setting, in plain words, or None."""
+    email = settings.unpaywall_email
+    if not email:
+        return ("Unpaywall e-mail not set: Unpaywall answers only queries that carry your "
+                "e-mail address. Fix: oahelper config set unpaywall_email you@your-university.edu")
+    if is_placeholder_email(email):
+        return (f"The Unpaywall e-mail {email!r} looks like a placeholder, which Unpaywall "
+                "refuses. Fix: oahelper config set unpaywall_email you@your-university.edu")
+    return None

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import aiohttp
 
 from oahelper.cache import Cache
-from oahelper.diagnostics import config_problems
+from oahelper.diagnostics import email_problem
 from oahelper.errors import OAHelperError
 from oahelper.keys import KeyStore
 from oahelper.models import Article
@@ -32,10 +32,8 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
 
     sources = build_sources(settings, keystore)
     say(f"oahelper settings: {settings.config_file} (data in {settings.data_dir})")
-    problems = config_problems(settings, keystore, [])
-    email_problems = [p for p in problems if p.code.startswith("unpaywall_email")]
-    check(not email_problems, f"Unpaywall e-mail: {settings.unpaywall_email}",
-          email_problems[0].message if email_problems else "")
+    problem = email_problem(settings)
+    check(problem is None, f"Unpaywall e-mail: {settings.unpaywall_email}", problem or "")
 
     keyring_ok = keystore.available()
     check(keyring_ok, f"OS keyring: {keystore.backend_name()}",
