@@ -251,3 +251,19 @@ async def test_retired_oab_is_reported_once_not_hammered(start_daemon) -> None:
     oab_calls = [r for r in d.upstream.requests if r["service"] != "unpaywall"]
     assert len(oab_calls) == 1
     assert first["status"] == "open"  # Unpaywall still answers
+
+
+@pytest.mark.parametrize("html", [
+    # unclosed tags, stray closers, a meta inside a table: browsers and lxml recover
+    f'<html><head><title>Broken<meta name="citation_doi" content="{GREEN_DOI}"></head><body><table><p></i></b>',
+    # text that came through a wrong decoding: U+FFFD and C1 controls around the DOI
+    f'<meta name="citation_title" content="Caf\ufffd \x92quoted\x92"><meta name="dc.identifier" content="doi:{GREEN_DOI}">',
+    "",
+], ids=["unclosed-tags", "mojibake", "empty"])
+async def test_broken_pages_still_get_an_answer(start_daemon, html) -> None:
+    d = await start_daemon()
+    p = await d.lookup_json({"url": "https://pub.example/article/1", "html": html})
+    if html:
+        assert p["status"] == "open" and p["article"]["doi"] == GREEN_DOI
+    else:
+        assert p["status"] == "not_article" and d.upstream.requests == []

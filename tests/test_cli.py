@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import urllib.request
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from tests.support.fake_upstream import CLOSED_DOI, GREEN_DOI
 from tests.support.processes import daemon, fake_upstream, free_port, oahelper
-from tests.support.shared import OWN_FIXTURES, require_shared
+from tests.support.shared import require_shared
 
 
 @pytest.fixture
@@ -156,3 +155,16 @@ def test_config_set_and_show(env) -> None:
     assert "openurl_base = 'https://resolver.example.edu/openurl'  (config file" in shown
     assert "port = 30000  (environment" in shown
     assert str(Path(env["OAHELPER_HOME"])) in shown
+
+
+def test_lookup_of_a_saved_page_with_undeclared_windows_1252_bytes(env, tmp_path: Path) -> None:
+    page = tmp_path / "cp1252.html"
+    page.write_bytes(b'<html><head><meta name="citation_title" content="Reading \x93Maeshowe\x94 \xa9 2013">'
+                     b'<meta name="citation_doi" content="' + CLOSED_DOI.encode() + b'"></head></html>')
+    with fake_upstream(env) as base:
+        proc = oahelper(["lookup", str(page), "--json"],
+                        env | {"OAHELPER_UNPAYWALL_URL": base, "OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"})
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["article"]["title"] == "Reading \u201cMaeshowe\u201d \u00a9 2013"
+    assert payload["status"] == "closed"
