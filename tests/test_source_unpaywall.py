@@ -266,7 +266,7 @@ async def test_422_is_a_config_problem_with_the_remedy(
     source = Unpaywall(base, "test@lab.org")  # not reserved, but Unpaywall refuses it
     answer = await source.lookup(Article(doi=GREEN_DOI), session, 5.0)
     assert (answer.state, answer.error_code, answer.calls) == ("error", "source_config", 1)
-    assert "oahelper config set unpaywall_email you@example.org" in answer.error
+    assert "oahelper config set unpaywall_email you@your-university.edu" in answer.error
     assert "Please use your own email address" in answer.error
     health = source.health()
     assert not health.configured

@@ -267,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "serve":
+        # One-off commands print their own findings; log lines would repeat them.
+        logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="oahelper: %(message)s")
     if args.command == "config" and args.action in ("set", "unset") and not args.key:
         print("oahelper: name the setting: oahelper config set KEY VALUE", file=sys.stderr)
         return 2

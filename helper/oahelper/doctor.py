@@ -35,11 +35,13 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
     problem = email_problem(settings)
     check(problem is None, f"Unpaywall e-mail: {settings.unpaywall_email}", problem or "")
 
-    keyring_ok = keystore.available()
-    check(keyring_ok, f"OS keyring: {keystore.backend_name()}",
-          f"No OS keyring works ({keystore.backend_name()}): API keys cannot be stored. "
-          "On a desktop unlock your keyring; on a headless Linux machine install gnome-keyring "
-          "and run oahelper inside dbus-run-session (see README, 'API keys').")
+    no_keyring = (f"No OS keyring works ({keystore.backend_name()}): API keys cannot be stored. "
+                  "On a desktop unlock your keyring; on a headless Linux machine install "
+                  "gnome-keyring and run oahelper inside dbus-run-session (README, 'API keys').")
+    if keystore.available() or settings.oab_url:
+        check(keystore.available(), f"OS keyring: {keystore.backend_name()}", no_keyring)
+    else:
+        say(f"info {no_keyring}")  # only a problem once a source needs a key
 
     try:
         cache = Cache(settings.cache_db)
@@ -54,7 +56,10 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
         for source in sources:
             health = source.health()
             if not health.enabled:
-                say(f"off   {source.name}: not configured")
+                say(f"off  {source.name}: not configured")
+                continue
+            if not health.configured:
+                say(f"skip {source.name}: not asked until its set-up is fixed ({'; '.join(health.problems)})")
                 continue
             answer = await source.lookup(Article(doi=PROBE_DOI), session, 8.0)
             check(answer.answered, f"{source.name}: answers ({answer.ms} ms)",

@@ -40,7 +40,7 @@ from oahelper.sources.http import (
 
 NAME = "unpaywall"
 DEFAULT_BASE_URL = "https://api.unpaywall.org"
-SET_EMAIL = "oahelper config set unpaywall_email you@example.org"
+SET_EMAIL = "oahelper config set unpaywall_email you@your-university.edu"
 # Characters a DOI keeps raw in the path, as the recorded real request did
 # (10.1641/0006-3568(2005)055%5B0851:POTAPF%5D2.0.CO;2); the rest is percent-encoded.
 DOI_PATH_SAFE = "/():;"
