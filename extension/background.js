@@ -1,0 +1,231 @@
+// The service worker (Chrome) / background script (Firefox): the only part of the
+// extension that talks to the helper, through callHelper() in lib/helper-client.js.
+// Content scripts, the popup and the options page send it messages; see the
+// `handlers` table below for the whole protocol.
+
+import { callHelper, checkHealth, forgetHealth, HelperError, LOOKUP_MS } from "./lib/helper-client.js";
+import { getSettings, setSettings, siteOf } from "./lib/settings.js";
+import { getTabState, setTabState, clearTabState } from "./lib/tab-state.js";
+import { badgeView } from "./lib/describe.js";
+
+// Per tab, the number of the newest lookup: an older answer arriving late (the user
+// moved on to another article in a single-page site) must not overwrite a newer one.
+const newest = new Map();
+
+function plainError(err) {
+  if (err instanceof HelperError) return err.toJSON();
+  return { kind: "failed", message: String(err?.message ?? err), detail: {} };
+}
+
+async function lookup(tabId, page) {
+  const seq = (newest.get(tabId) ?? 0) + 1;
+  newest.set(tabId, seq);
+  await setTabState(tabId, { kind: "checking", url: page.url });
+  let state;
+  try {
+    const body = page.html ? { url: page.url, html: page.html } : { url: page.url };
+    const payload = await callHelper("/v1/lookup", { method: "POST", body, timeoutMs: LOOKUP_MS });
+    state = { kind: "result", url: page.url, payload };
+  } catch (err) {
+    state = { kind: "error", url: page.url, error: plainError(err) };
+  }
+  if (newest.get(tabId) !== seq) return null;
+  return setTabState(tabId, state);
+}
+
+// The on-page badge for a state, unless the user turned badges off (everywhere or on
+// this site).
+async function viewFor(state) {
+  if (!state) return null;
+  const { badgeEnabled, sitesOff } = await getSettings();
+  if (!badgeEnabled || sitesOff.includes(siteOf(state.url))) return null;
+  return badgeView(state);
+}
+
+async function showOnPage(tabId, state) {
+  try {
+    await chrome.tabs.sendMessage(tabId, { type: "show", view: await viewFor(state) }, { frameId: 0 });
+  } catch {
+    // No content script in that tab (a browser page, a PDF): the toolbar says it all.
+  }
+}
+
+// The user asked (toolbar button, Retry, "Check this page"): look the page up even if
+// it has no scholarly metadata or the site is switched off.
+async function checkTab(tabId) {
+  const tab = await chrome.tabs.get(tabId);
+  let page = null;
+  try {
+    page = await chrome.tabs.sendMessage(tabId, { type: "collect" }, { frameId: 0 });
+  } catch {
+    page = null;
+  }
+  if (!page?.url) {
+    if (!siteOf(tab.url ?? "")) {
+      return setTabState(tabId, { kind: "unsupported", url: tab.url ?? "" });
+    }
+    // No content script here (the tab was open before the extension was installed,
+    // or the page is a PDF): the helper fetches the URL itself.
+    page = { url: tab.url };
+  }
+  const state = await lookup(tabId, page);
+  if (state) await showOnPage(tabId, state);
+  return state;
+}
+
+async function tabReport(tabId) {
+  const [tab, state, settings] = await Promise.all([
+    chrome.tabs.get(tabId).catch(() => null),
+    getTabState(tabId),
+    getSettings(),
+  ]);
+  const url = tab?.url ?? "";
+  const site = siteOf(url);
+  return {
+    tabId,
+    url,
+    site,
+    // A state left over from the page before (its URL differs) is no state at all.
+    state: state && state.url === url ? state : null,
+    port: settings.port,
+    paired: Boolean(settings.token),
+    badgeEnabled: settings.badgeEnabled,
+    siteOff: Boolean(site && settings.sitesOff.includes(site)),
+  };
+}
+
+const PLATFORMS = { linux: "Linux", mac: "macOS", win: "Windows", cros: "ChromeOS", android: "Android", openbsd: "OpenBSD" };
+
+// How `oahelper clients list` will name this browser: "Chromium 156 on Linux".
+async function clientName() {
+  let browser = "Browser";
+  if (chrome.runtime.getBrowserInfo) {
+    const info = await chrome.runtime.getBrowserInfo();
+    browser = `${info.name} ${info.version.split(".")[0]}`;
+  } else {
+    const brands = navigator.userAgentData?.brands ?? [];
+    const known = ["Google Chrome", "Microsoft Edge", "Brave", "Opera", "Vivaldi", "Chromium"];
+    const brand = known.map((k) => brands.find((b) => b.brand === k)).find(Boolean)
+      ?? brands.find((b) => !/not.a.brand/i.test(b.brand));
+    if (brand) browser = `${brand.brand} ${brand.version}`;
+  }
+  const { os } = await chrome.runtime.getPlatformInfo();
+  return `${browser} on ${PLATFORMS[os] ?? os}`;
+}
+
+// What people type: "abcd efgh", "ABCDEFGH", " ABCD-EFGH ".
+export function normaliseCode(raw) {
+  const code = String(raw ?? "").toUpperCase().replace(/[\s_]+/g, "");
+  return /^[A-Z0-9]{8}$/.test(code) ? `${code.slice(0, 4)}-${code.slice(4)}` : code;
+}
+
+async function pair(rawCode) {
+  const code = normaliseCode(rawCode);
+  if (!code) {
+    return { ok: false, error: { kind: "input", message: "Type the code that `oahelper pair` printed." } };
+  }
+  try {
+    const client = await clientName();
+    const answer = await callHelper("/v1/pair", { method: "POST", auth: false, body: { code, client } });
+    if (typeof answer.token !== "string" || !answer.token) {
+      throw new HelperError("failed", "The helper's answer had no token.");
+    }
+    await setSettings({ token: answer.token, client: answer.client ?? client });
+    return { ok: true, client: answer.client ?? client };
+  } catch (err) {
+    const error = plainError(err);
+    if (error.detail?.code === "pair_code_invalid" || (error.kind === "not_paired" && error.detail?.status === 401)) {
+      error.kind = "pair_code_invalid";
+      error.message = "That code is not valid: it is mistyped, expired (codes last 2 minutes) or already used. Run `oahelper pair` again for a new one.";
+    }
+    return { ok: false, error };
+  }
+}
+
+async function helperStatus() {
+  const { port, token, client } = await getSettings();
+  forgetHealth();
+  const out = { port, paired: Boolean(token), client, health: null, status: null, error: null };
+  try {
+    out.health = await checkHealth(port);
+    out.status = await callHelper("/v1/status");
+  } catch (err) {
+    out.error = plainError(err);
+  }
+  return out;
+}
+
+const handlers = {
+  // Content script, on its own: an article page (with its HTML) or not an article.
+  async page(msg, sender) {
+    const tabId = sender.tab?.id;
+    if (tabId === undefined || sender.frameId !== 0) return { view: null };
+    const { sitesOff } = await getSettings();
+    if (sitesOff.includes(siteOf(msg.url))) {
+      await setTabState(tabId, { kind: "site_off", url: msg.url });
+      return { view: null };
+    }
+    const state = await lookup(tabId, { url: msg.url, html: msg.html });
+    return { view: await viewFor(state) };
+  },
+  async "not-article"(msg, sender) {
+    const tabId = sender.tab?.id;
+    if (tabId === undefined || sender.frameId !== 0) return {};
+    newest.set(tabId, (newest.get(tabId) ?? 0) + 1);
+    await setTabState(tabId, { kind: "not_article", url: msg.url });
+    return {};
+  },
+  // Popup.
+  async "tab-report"(msg) {
+    return tabReport(msg.tabId);
+  },
+  async check(msg) {
+    await checkTab(msg.tabId);
+    return tabReport(msg.tabId);
+  },
+  // Options page.
+  async pair(msg) {
+    return pair(msg.code);
+  },
+  async unpair() {
+    await setSettings({ token: null, client: null });
+    return { ok: true };
+  },
+  async "helper-status"() {
+    return helperStatus();
+  },
+};
+
+chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+  // Only our own pages and content scripts can reach this listener (no
+  // externally_connectable), but check the sender anyway.
+  if (sender.id !== chrome.runtime.id) return false;
+  const handler = handlers[msg?.type];
+  if (!handler) return false;
+  handler(msg, sender).then(sendResponse, (err) => sendResponse({ error: plainError(err) }));
+  return true; // answer asynchronously
+});
+
+chrome.tabs.onUpdated.addListener((tabId, change) => {
+  // A new document (or a new URL in the same one): the old answer no longer applies.
+  if (change.status === "loading" || change.url) {
+    clearTabState(tabId);
+  }
+});
+
+chrome.tabs.onRemoved.addListener((tabId) => {
+  newest.delete(tabId);
+  chrome.storage.session.remove(`tab:${tabId}`);
+});
+
+chrome.storage.onChanged.addListener(async (changes, area) => {
+  if (area !== "local") return;
+  if (changes.port || changes.token) forgetHealth();
+  if (changes.badgeEnabled || changes.sitesOff) {
+    // Show or hide the on-page badge in open tabs at once.
+    for (const tab of await chrome.tabs.query({})) {
+      const state = await getTabState(tab.id);
+      if (state?.kind === "result") await showOnPage(tab.id, state);
+    }
+  }
+});

@@ -1,0 +1,189 @@
+// The options page: the helper's port, pairing, the badge switches, and the
+// helper's own status in words. Settings go straight to chrome.storage.local; the
+// helper is reached only through the service worker (by message).
+
+import { errorHelp } from "../lib/describe.js";
+import { getSettings, isPort, setSettings, setSiteOff, siteOf } from "../lib/settings.js";
+
+const $ = (id) => document.getElementById(id);
+
+async function ask(message) {
+  return chrome.runtime.sendMessage(message);
+}
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+function setPairStatus(text, tone) {
+  const status = $("pair-status");
+  status.textContent = text;
+  status.className = tone ?? "";
+  status.dataset.state = tone === "ok" ? "paired" : tone === "bad" ? "error" : "unpaired";
+}
+
+function showPairing(settings) {
+  if (settings.token) {
+    setPairStatus(`Paired: the helper knows this browser as “${settings.client ?? "this browser"}”.`, "ok");
+  } else {
+    setPairStatus("Not paired yet.");
+  }
+  $("unpair").hidden = !settings.token;
+}
+
+function showSites(sitesOff) {
+  const list = $("sites-off");
+  list.replaceChildren(...sitesOff.map((site) => {
+    const li = el("li", site);
+    const button = el("button", "Turn back on");
+    button.type = "button";
+    button.setAttribute("aria-label", `Turn oahelper back on for ${site}`);
+    button.addEventListener("click", () => setSiteOff(site, false));
+    li.append(button);
+    return li;
+  }));
+  $("sites-empty").hidden = sitesOff.length > 0;
+}
+
+// One source's line: "unpaywall: on, configured" or what is wrong with it.
+function sourceLine(name, source) {
+  const words = [];
+  if (source.retired) words.push("retired (the service was shut down)");
+  else words.push(source.enabled ? "on" : "off");
+  if (source.enabled && !source.retired) words.push(source.configured ? "configured" : "not configured");
+  const li = el("li", `${name}: ${words.join(", ")}`);
+  for (const problem of source.problems ?? []) {
+    li.append(el("span", ` — ${problem.message ?? problem}`, "bad"));
+  }
+  if (source.last_error) li.append(el("span", ` — last error: ${source.last_error.message ?? source.last_error}`, "muted"));
+  return li;
+}
+
+function figure(key, value) {
+  return el("li", `${key.replaceAll("_", " ")}: ${typeof value === "object" ? JSON.stringify(value) : value}`);
+}
+
+function showHelperStatus(result) {
+  const box = $("helper-status");
+  box.replaceChildren();
+  if (result.error) {
+    const help = errorHelp(result.error, result.port);
+    $("helper-state").textContent = help.title;
+    $("helper-state").className = "bad";
+    $("helper-state").dataset.state = result.error.kind;
+    box.append(el("p", help.body));
+    if (help.command) {
+      const p = el("p", "Command: ");
+      p.append(el("code", help.command));
+      box.append(p);
+    }
+    if (result.health) {
+      $("helper-state").textContent = `The helper (version ${result.health.version}) is running on port ${result.port}. ${help.title}`;
+    }
+    return;
+  }
+  const { health, status } = result;
+  $("helper-state").textContent = `The helper (version ${health.version}, API ${health.api}) is running on port ${result.port}.`;
+  $("helper-state").className = "ok";
+  $("helper-state").dataset.state = "running";
+
+  const problems = status.problems ?? [];
+  box.append(el("h3", problems.length ? "Problems to fix" : "No problems reported."));
+  if (problems.length) {
+    const ul = el("ul");
+    for (const problem of problems) ul.append(el("li", problem.message ?? String(problem), "bad"));
+    box.append(ul);
+  }
+  box.append(el("h3", "Sources"));
+  const sources = el("ul");
+  for (const [name, source] of Object.entries(status.sources ?? {})) sources.append(sourceLine(name, source));
+  box.append(sources);
+  if (status.cache && typeof status.cache === "object") {
+    box.append(el("h3", "Cache"));
+    const cache = el("ul");
+    for (const [key, value] of Object.entries(status.cache)) cache.append(figure(key, value));
+    box.append(cache);
+  }
+}
+
+async function refreshStatus() {
+  $("helper-state").textContent = "Asking the helper…";
+  $("helper-state").className = "";
+  showHelperStatus(await ask({ type: "helper-status" }));
+}
+
+async function load() {
+  const settings = await getSettings();
+  $("port").value = settings.port;
+  $("badge-enabled").checked = settings.badgeEnabled;
+  showPairing(settings);
+  showSites(settings.sitesOff);
+  await refreshStatus();
+}
+
+$("port").addEventListener("change", async () => {
+  const value = $("port").value.trim();
+  if (!isPort(value)) {
+    $("port-error").textContent = "A port is a whole number from 1 to 65535.";
+    $("port-error").hidden = false;
+    $("port").setAttribute("aria-invalid", "true");
+    return;
+  }
+  $("port-error").hidden = true;
+  $("port").removeAttribute("aria-invalid");
+  await setSettings({ port: Number(value) });
+  await refreshStatus();
+});
+
+$("pair-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = $("pair-submit");
+  button.disabled = true;
+  setPairStatus("Pairing…");
+  try {
+    const answer = await ask({ type: "pair", code: $("pair-code").value });
+    if (answer.ok) {
+      $("pair-code").value = "";
+      showPairing(await getSettings());
+      await refreshStatus();
+    } else {
+      const error = answer.error;
+      const known = ["pair_code_invalid", "input", "rate_limited"].includes(error.kind);
+      setPairStatus(known ? error.message : `${errorHelp(error).title} ${error.message}`, "bad");
+    }
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$("unpair").addEventListener("click", async () => {
+  await ask({ type: "unpair" });
+  showPairing(await getSettings());
+  await refreshStatus();
+});
+
+$("badge-enabled").addEventListener("change", (event) => setSettings({ badgeEnabled: event.target.checked }));
+
+$("site-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const raw = $("site-add").value.trim();
+  const site = siteOf(/^https?:\/\//.test(raw) ? raw : `https://${raw}`);
+  if (site) {
+    await setSiteOff(site, true);
+    $("site-add").value = "";
+  }
+});
+
+$("refresh-status").addEventListener("click", refreshStatus);
+
+// Another page (the popup) may change the list while this one is open.
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== "local") return;
+  if (changes.sitesOff) showSites(changes.sitesOff.newValue ?? []);
+  if (changes.badgeEnabled) $("badge-enabled").checked = changes.badgeEnabled.newValue;
+});
+
+load();

@@ -1,0 +1,198 @@
+// The toolbar popup: what oahelper found for one tab, or what is wrong and what to
+// do about it. It asks the service worker (never the helper) by message.
+//
+// Which tab: the active tab of this window, or ?tab=<id> (tests open the popup as a
+// tab of its own and name the tab it reports on).
+
+import { COLORS, describeResult, errorHelp, hostOf, hostWords, oaWords, sourceProblems, versionWords } from "../lib/describe.js";
+import { setSiteOff } from "../lib/settings.js";
+
+const $ = (id) => document.getElementById(id);
+let tabId = null;
+let report = null;
+
+async function targetTab() {
+  const named = new URLSearchParams(location.search).get("tab");
+  if (named) return Number(named);
+  const [tab] = await chrome.tabs.query({ active: true, currentWindow: true });
+  return tab?.id ?? null;
+}
+
+async function ask(message) {
+  const answer = await chrome.runtime.sendMessage(message);
+  if (answer?.error) throw new Error(answer.error.message);
+  return answer;
+}
+
+function setStatus(text, state, color = null) {
+  const status = $("status");
+  status.textContent = text;
+  status.dataset.state = state;
+  status.style.borderLeftColor = color ? COLORS[color].bg : "";
+}
+
+function link(url, text) {
+  const a = document.createElement("a");
+  a.href = url;
+  a.textContent = text;
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  return a;
+}
+
+function item(...children) {
+  const li = document.createElement("li");
+  li.append(...children);
+  return li;
+}
+
+function note(text) {
+  const span = document.createElement("span");
+  span.className = "muted";
+  span.textContent = text;
+  return span;
+}
+
+function hideAll() {
+  for (const id of ["problem", "article", "best", "others", "actions-box", "source-box", "check-row", "command-row", "best-pdf-row"]) {
+    $(id).hidden = true;
+  }
+  for (const id of ["locations", "actions", "source-problems"]) $(id).replaceChildren();
+}
+
+function citationLine(article) {
+  const authors = article.authors ?? [];
+  const who = authors.length > 3 ? `${authors.slice(0, 3).join(", ")} et al.` : authors.join(", ");
+  return [who, article.journal, article.year, article.doi ? `doi:${article.doi}` : null]
+    .filter(Boolean).join(" · ");
+}
+
+function licenceWords(license) {
+  return license ? license.toUpperCase().replace(/^CC-/, "CC ") : "none stated";
+}
+
+function showProblem(error, port) {
+  const help = errorHelp(error, port);
+  setStatus(help.title, error.kind, "problem");
+  $("problem").hidden = false;
+  $("problem-body").textContent = help.body;
+  if (help.command) {
+    $("command").textContent = help.command;
+    $("command-row").hidden = false;
+  }
+  $("retry").hidden = help.action !== "retry" && error.kind !== "not_paired";
+  $("open-options").hidden = help.action !== "options";
+}
+
+function showResult(payload) {
+  const d = describeResult(payload);
+  setStatus(d.headline, payload.status, d.color);
+  const article = payload.article ?? {};
+  if (payload.status !== "not_article") {
+    $("article").hidden = false;
+    $("title").textContent = article.title || "Untitled article";
+    $("citation").textContent = citationLine(article);
+  }
+  const best = payload.best;
+  if (best) {
+    $("best").hidden = false;
+    const bestLink = $("best-link");
+    bestLink.href = best.url;
+    bestLink.textContent = `Read the ${versionWords(best.version)} at ${hostOf(best.url)}`;
+    $("best-version").textContent = versionWords(best.version);
+    $("best-license").textContent = licenceWords(best.license);
+    $("best-host").textContent = hostWords(best);
+    const kind = oaWords(payload.oa_status);
+    $("oa-kind").textContent = kind ? `This article is ${kind}.` : "";
+    if (best.pdf_url) {
+      $("best-pdf").href = best.pdf_url;
+      $("best-pdf-row").hidden = false;
+    }
+  }
+  const others = (payload.locations ?? []).filter((loc) => !best || loc.url !== best.url);
+  for (const loc of others) {
+    const li = item(
+      link(loc.url, `${versionWords(loc.version)} at ${hostOf(loc.url)}`),
+      note(`${hostWords(loc)} · licence: ${licenceWords(loc.license)}`),
+    );
+    if (loc.pdf_url && loc.pdf_url !== loc.url) li.append(" ", link(loc.pdf_url, "PDF"));
+    $("locations").append(li);
+  }
+  $("others").hidden = others.length === 0;
+  for (const action of payload.actions ?? []) {
+    const li = item(link(action.url, action.label));
+    li.dataset.kind = action.kind;
+    $("actions").append(li);
+  }
+  $("actions-box").hidden = !(payload.actions ?? []).length;
+  for (const problem of sourceProblems(payload)) {
+    $("source-problems").append(item(`${problem.name}: ${problem.message}`));
+  }
+  $("source-box").hidden = $("source-problems").children.length === 0;
+  if (payload.status === "not_article") $("check-row").hidden = false;
+}
+
+function render() {
+  hideAll();
+  const state = report?.state;
+  $("site-row").hidden = !report?.site;
+  $("site-name").textContent = report?.site ?? "";
+  $("site-toggle").checked = !report?.siteOff;
+  $("site-toggle").disabled = !report?.badgeEnabled;
+  $("badges-off").hidden = report?.badgeEnabled !== false;
+  if (!state || state.kind === "checking") {
+    setStatus("Checking this article…", "checking");
+  } else if (state.kind === "error") {
+    showProblem(state.error, report.port);
+  } else if (state.kind === "result") {
+    showResult(state.payload);
+  } else if (state.kind === "unsupported") {
+    setStatus("oahelper works on web pages (http and https) only.", "unsupported");
+  } else {
+    setStatus("This page does not look like an article.", state.kind);
+    $("check-row").hidden = false;
+  }
+}
+
+async function check() {
+  setStatus("Checking this article…", "checking");
+  report = await ask({ type: "check", tabId });
+  render();
+}
+
+async function start() {
+  tabId = await targetTab();
+  if (tabId === null) {
+    setStatus("No tab to look at.", "unsupported");
+    return;
+  }
+  report = await ask({ type: "tab-report", tabId });
+  render();
+  // Opening the popup is the user asking: check a page that was not checked (no
+  // scholarly metadata, or a site switched off), and try again after a problem
+  // (the user may just have started the helper).
+  const kind = report.state?.kind;
+  if (!kind || ["not_article", "site_off", "error"].includes(kind)) await check();
+}
+
+// The automatic check may still be running when the popup opens: follow its answer.
+chrome.storage.onChanged.addListener(async (changes, area) => {
+  if (area === "session" && tabId !== null && changes[`tab:${tabId}`]) {
+    report = await ask({ type: "tab-report", tabId });
+    render();
+  }
+});
+
+$("retry").addEventListener("click", check);
+$("check").addEventListener("click", check);
+$("open-options").addEventListener("click", () => chrome.runtime.openOptionsPage());
+$("settings").addEventListener("click", () => chrome.runtime.openOptionsPage());
+$("copy-command").addEventListener("click", async () => {
+  await navigator.clipboard.writeText($("command").textContent);
+  $("copy-command").textContent = "Copied";
+});
+$("site-toggle").addEventListener("change", async (event) => {
+  if (report?.site) await setSiteOff(report.site, !event.target.checked);
+});
+
+start().catch((err) => setStatus(`Something went wrong: ${err.message}`, "failed", "problem"));

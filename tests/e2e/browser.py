@@ -1,0 +1,131 @@
+"""Chromium with the extension loaded, and the ways tests look inside it: the
+service worker (for the toolbar badge and per-tab state), the popup opened as a tab
+that reports on a named tab (?tab=ID), and the options page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Page, Playwright, Worker, expect
+
+from tests.e2e.harness import (
+    CHROMIUM, CHROMIUM_FLAGS, EXTENSION, EXTENSION_ID, EXTENSION_ORIGIN, SCREENSHOTS, Helper, wait_until,
+)
+
+
+def _is_local(url: str) -> bool:
+    return url.startswith(("http://127.0.0.1", "http://localhost", "chrome-extension:", "data:", "about:"))
+
+
+class ExtensionBrowser:
+    def __init__(self, playwright: Playwright, profile: Path) -> None:
+        self.context: BrowserContext = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True,
+            viewport={"width": 1100, "height": 700},
+            args=[f"--disable-extensions-except={EXTENSION}", f"--load-extension={EXTENSION}",
+                  *CHROMIUM_FLAGS],
+        )
+        # The real publisher pages pull in scripts, fonts and trackers from the web;
+        # with no internet, fail those at once instead of waiting on them.
+        self.context.route(lambda url: not _is_local(url), lambda route: route.abort())
+        self.errors: list[str] = []
+        worker = self.service_worker()
+        assert worker.url == f"{EXTENSION_ORIGIN}/background.js", (
+            f"the extension loaded with another id: {worker.url} (is the manifest 'key' intact?)")
+
+    def close(self) -> None:
+        self.context.close()
+
+    # -- the service worker -------------------------------------------------------
+
+    def service_worker(self) -> Worker:
+        """The extension's service worker (woken up if the browser had stopped it)."""
+        for worker in self.context.service_workers:
+            if worker.url.startswith(EXTENSION_ORIGIN):
+                return worker
+        with self.context.expect_event("serviceworker", timeout=15000) as event:
+            # Any message from an extension page wakes a stopped worker.
+            page = self.context.new_page()
+            page.goto(f"{EXTENSION_ORIGIN}/options/options.html")
+        page.close()
+        return event.value
+
+    def sw(self, script: str, arg: Any = None) -> Any:
+        return self.service_worker().evaluate(script, arg)
+
+    def tab_id(self, url: str) -> int:
+        """The browser's tab id of the (one) tab showing url."""
+        def find() -> list[int]:
+            return self.sw("async (url) => (await chrome.tabs.query({})).filter(t => t.url === url).map(t => t.id)", url)
+        ids = wait_until(find, what=f"a tab showing {url}")
+        assert len(ids) == 1, f"{len(ids)} tabs show {url}"
+        return ids[0]
+
+    def toolbar(self, tab_id: int) -> dict[str, str]:
+        """The toolbar button's badge text and tooltip for one tab."""
+        return self.sw("""async (tabId) => ({
+            text: await chrome.action.getBadgeText({tabId}),
+            title: await chrome.action.getTitle({tabId}),
+        })""", tab_id)
+
+    def tab_state(self, tab_id: int) -> dict[str, Any] | None:
+        return self.sw("async (tabId) => (await chrome.storage.session.get(`tab:${tabId}`))[`tab:${tabId}`] ?? null", tab_id)
+
+    def wait_for_state(self, tab_id: int, kinds: tuple[str, ...]) -> dict[str, Any]:
+        def settled() -> dict[str, Any] | None:
+            state = self.tab_state(tab_id)
+            return state if state and state["kind"] in kinds else None
+        return wait_until(settled, what=f"tab {tab_id} to reach one of {kinds}")
+
+    def settings(self) -> dict[str, Any]:
+        return self.sw("() => chrome.storage.local.get(null)")
+
+    def set_settings(self, values: dict[str, Any]) -> None:
+        self.sw("(values) => chrome.storage.local.set(values)", values)
+
+    # -- pages -------------------------------------------------------------------
+
+    def open(self, url: str) -> Page:
+        page = self.context.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(f"{url}: {exc}"))
+        page.goto(url, wait_until="domcontentloaded")
+        return page
+
+    def popup(self, tab_id: int) -> Page:
+        """The toolbar popup, opened as a tab, reporting on tab_id."""
+        page = self.context.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(f"popup: {exc}"))
+        page.set_viewport_size({"width": 420, "height": 640})
+        page.goto(f"{EXTENSION_ORIGIN}/popup/popup.html?tab={tab_id}")
+        return page
+
+    def options(self) -> Page:
+        page = self.context.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(f"options: {exc}"))
+        page.goto(f"{EXTENSION_ORIGIN}/options/options.html")
+        return page
+
+
+def pair_through_options(browser: ExtensionBrowser, helper: Helper) -> Page:
+    """What a user does: set the port, run `oahelper pair`, type the code, press Pair."""
+    page = browser.options()
+    page.fill("#port", str(helper.port))
+    page.press("#port", "Enter")
+    page.locator("#port").blur()
+    expect(page.locator("#helper-state")).to_contain_text("running on port")
+    page.fill("#pair-code", helper.pair_code())
+    page.click("#pair-submit")
+    expect(page.locator("#pair-status")).to_contain_text("Paired")
+    return page
+
+
+def shoot(target: Any, name: str) -> Path:
+    """Save a screenshot for the README under docs/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    target.screenshot(path=str(path), animations="disabled")
+    return path
+
+
+__all__ = ["ExtensionBrowser", "pair_through_options", "shoot", "EXTENSION_ID"]

@@ -1,0 +1,269 @@
+"""What the browser tests drive: the real helper, the fake upstream, a page server,
+and Debian's Chromium with the extension loaded.
+
+Everything runs on 127.0.0.1. Processes are started here and stopped here, by PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.processes import free_port
+from tests.support.shared import REPO, require_shared
+
+CHROMIUM = Path("/usr/bin/chromium")
+EXTENSION = REPO / "extension"
+OWN_PAGES = Path(__file__).resolve().parent / "pages"
+SCREENSHOTS = REPO / "docs" / "screenshots"
+# The id Chrome derives from the manifest's "key" (docs/extension.md says how).
+EXTENSION_ID = "ijncabdnbfpndpihbglfhgkgnmjjkgjd"
+EXTENSION_ORIGIN = f"chrome-extension://{EXTENSION_ID}"
+
+# As root, with no internet: no sandbox, and none of the browser's own background
+# traffic (without these flags connections are refused many at a time).
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+EMAIL = "e2e-tests@uni.edu"
+OPENURL_BASE = "https://resolver.library.example/openurl"
+GREEN_DOI = "10.1038/nature12373"   # recorded in the shared Unpaywall fixtures: green
+
+
+def require_chromium() -> None:
+    """Skip without Debian's Chromium, except in CI where the tests must run."""
+    if CHROMIUM.exists():
+        return
+    why = f"{CHROMIUM} is missing (apt-get install chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{why}, and CI must run the browser tests")
+    pytest.skip(f"{why}; the browser tests drive Debian's Chromium, never a downloaded one")
+
+
+def recorded_unpaywall(doi: str) -> dict[str, Any]:
+    """The recorded Unpaywall answer for a DOI, read in place from the shared fixtures."""
+    name = "200_" + "".join(c if c.isalnum() or c in "._-" else "_" for c in doi) + ".json"
+    return json.loads((require_shared("unpaywall") / name).read_text(encoding="utf-8"))
+
+
+def _wait_for_line(path: Path, needle: str, proc: subprocess.Popen, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if needle in line:
+                return line
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise RuntimeError(f"{proc.args} did not print {needle!r}:\n{path.read_text(errors='replace')}")
+
+
+def _stop(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@dataclass
+class Process:
+    """One of our background processes, with its output in files (a full pipe would
+    block it) so tests can read what it logged."""
+
+    args: list[str]
+    env: dict[str, str]
+    folder: Path
+    name: str
+    ready: str
+    proc: subprocess.Popen | None = None
+    ready_line: str = ""
+
+    @property
+    def stdout(self) -> Path:
+        return self.folder / f"{self.name}.out"
+
+    @property
+    def stderr(self) -> Path:
+        return self.folder / f"{self.name}.err"
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self.stdout.open("w") as out, self.stderr.open("a") as err:
+            self.proc = subprocess.Popen([sys.executable, *self.args], env=self.env, cwd=REPO,
+                                         stdout=out, stderr=err, text=True)
+        self.ready_line = _wait_for_line(self.stdout, self.ready, self.proc)
+
+    def stop(self) -> None:
+        _stop(self.proc)
+        self.proc = None
+
+
+def base_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OAHELPER_")}
+    env["OAHELPER_HOME"] = str(home)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@dataclass
+class Helper:
+    """The real daemon (`oahelper serve`) with its own OAHELPER_HOME."""
+
+    home: Path
+    port: int
+    env: dict[str, str]
+    process: Process = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.process = Process(["-m", "oahelper", "serve", "--port", str(self.port)],
+                               self.env, self.home, "daemon", "listening on")
+
+    def start(self) -> None:
+        self.process.start()
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def cli(self, *args: str) -> str:
+        """Run an oahelper command as a user would; its output."""
+        done = subprocess.run([sys.executable, "-m", "oahelper", *args], env=self.env, cwd=REPO,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, f"oahelper {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
+        return done.stdout
+
+    def pair_code(self) -> str:
+        for line in self.cli("pair").splitlines():
+            if line.startswith("Pairing code:"):
+                return line.split(":", 1)[1].strip()
+        raise AssertionError("oahelper pair printed no 'Pairing code:' line")
+
+    def lookups_seen(self) -> int:
+        """How many /v1/lookup requests the daemon's access log shows."""
+        text = self.process.stderr.read_text(encoding="utf-8", errors="replace")
+        return text.count('"POST /v1/lookup ')
+
+
+@dataclass
+class Upstream:
+    """The fake Unpaywall, serving the recorded answers, logging every request."""
+
+    folder: Path
+    env: dict[str, str]
+    process: Process = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = self.folder / "upstream-requests.jsonl"
+        self.log.touch()
+        self.process = Process(["-m", "tests.support.fake_upstream", "--port", "0", "--log", str(self.log)],
+                               self.env, self.folder, "upstream", "listening on")
+
+    def start(self) -> None:
+        self.process.start()
+        self.url = self.process.ready_line.split("listening on", 1)[1].split()[0].rstrip("/")
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def requests(self) -> list[dict[str, Any]]:
+        lines = self.log.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+class _PageHandler(SimpleHTTPRequestHandler):
+    """/own/<file> from tests/e2e/pages, /shared/<file> from the shared page corpus."""
+
+    def __init__(self, *args: Any, shared: Path | None, **kw: Any) -> None:
+        self.shared = shared
+        super().__init__(*args, directory=str(OWN_PAGES), **kw)
+
+    def translate_path(self, path: str) -> str:
+        clean = path.split("?", 1)[0].split("#", 1)[0]
+        if clean.startswith("/shared/") and self.shared is not None:
+            return str(self.shared / Path(clean).name)
+        if clean.startswith("/own/"):
+            return str(OWN_PAGES / Path(clean).name)
+        return str(OWN_PAGES / "missing")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class PageServer:
+    """Web pages on 127.0.0.1 (and the same pages as http://localhost:PORT, which the
+    extension sees as another site)."""
+
+    def __init__(self, shared: Path | None) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_PageHandler, shared=shared))
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread.is_alive():  # shutdown() waits forever for a loop never started
+            self.server.shutdown()
+        self.server.server_close()
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+
+class FakeHelper:
+    """A program on a port that claims to be oahelper but speaks another API version."""
+
+    def __init__(self, api: int, version: str) -> None:
+        body = json.dumps({"service": "oahelper", "version": version, "api": api}).encode()
+
+        class Handler(SimpleHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                self.send_response(200 if self.path == "/v1/health" else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("X-OAHelper-Version", version)
+                self.end_headers()
+                self.wfile.write(body if self.path == "/v1/health" else b"{}")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wait_until(predicate, timeout: float = 10.0, what: str = "condition") -> Any:
+    """Poll until predicate() is truthy; its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def new_port() -> int:
+    return free_port()

@@ -1,0 +1,170 @@
+"""The automatic path: an article page gets its badge without a click, the toolbar
+button says the same, the popup tells the details; a page that is not an article
+sends nothing anywhere."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.browser import ExtensionBrowser, shoot
+from tests.e2e.harness import GREEN_DOI, OPENURL_BASE, recorded_unpaywall, wait_until
+from tests.support.shared import require_shared
+
+pytestmark = pytest.mark.e2e
+
+
+def badge(page: Page):
+    return page.locator("#oahelper-badge")
+
+
+def test_free_article_gets_a_green_badge_linking_to_the_best_copy(browser: ExtensionBrowser, stack) -> None:
+    recorded = recorded_unpaywall(GREEN_DOI)
+    best_url = recorded["best_oa_location"]["url"]
+    page = browser.open(stack.pages.url("/own/article-green.html"))
+
+    expect(badge(page)).to_be_visible()
+    expect(badge(page)).to_have_attribute("data-status", "open")
+    expect(badge(page)).to_have_attribute("data-color", "green")
+    link = badge(page).locator("a.main")
+    expect(link).to_have_attribute("href", best_url)
+    expect(link).to_have_attribute("target", "_blank")
+    # Colour is not the only signal: the badge says it in words, to eyes and to screen readers.
+    expect(link).to_contain_text("Free PDF")
+    expect(link).to_contain_text("green OA")
+    expect(link).to_have_attribute("aria-label", "oahelper: " + link.get_attribute("title") + " (opens in a new tab)")
+    shoot(page, "badge-open.png")
+
+    tab = browser.tab_id(page.url)
+    toolbar = browser.toolbar(tab)
+    assert toolbar["text"] == "OA"
+    assert "Free PDF available" in toolbar["title"]
+
+    popup = browser.popup(tab)
+    expect(popup.locator("#status")).to_contain_text("Free PDF available")
+    expect(popup.locator("#status")).to_have_attribute("data-state", "open")
+    expect(popup.locator("#title")).to_have_text("Nanometre-scale thermometry in a living cell")
+    expect(popup.locator("#best-link")).to_have_attribute("href", best_url)
+    expect(popup.locator("#best-version")).to_have_text("published version")
+    expect(popup.locator("#best-host")).to_contain_text("Harvard")
+    expect(popup.locator("#best-pdf")).to_have_attribute("href", recorded["best_oa_location"]["url_for_pdf"])
+    # Every other free copy the recording lists, each once.
+    others = [loc["url"] for loc in recorded["oa_locations"] if loc["url"] != best_url]
+    expect(popup.locator("#locations li")).to_have_count(len(others))
+    hrefs = [a.get_attribute("href") for a in popup.locator("#locations li > a:first-child").all()]
+    assert sorted(hrefs) == sorted(others)
+    expect(popup.locator("#locations")).to_contain_text("preprint (submitted version) at arxiv.org")
+    expect(popup.locator("#actions-box")).to_be_hidden()
+    shoot(popup.locator("body"), "popup-open.png")
+
+
+def test_clicking_the_badge_opens_the_free_copy(browser: ExtensionBrowser, stack) -> None:
+    best_url = recorded_unpaywall(GREEN_DOI)["best_oa_location"]["url"]
+    # The copy is on the web, which this machine cannot reach: stand in for it.
+    browser.context.route(best_url, lambda route: route.fulfill(body="%PDF-1.4 the free copy", content_type="text/plain"))
+    try:
+        page = browser.open(stack.pages.url("/own/article-green.html"))
+        expect(badge(page)).to_have_attribute("data-status", "open")
+        with browser.context.expect_page() as opened:
+            badge(page).locator("a.main").click()
+        copy = opened.value
+        copy.wait_for_load_state()
+        assert copy.url == best_url
+        expect(copy.locator("body")).to_contain_text("the free copy")
+        # The copy opens in a new tab, with no way back into the article page.
+        assert copy.evaluate("window.opener") is None
+    finally:
+        browser.context.unroute(best_url)
+
+
+def test_closed_article_gets_a_closed_badge_and_the_popup_lists_what_to_do(browser: ExtensionBrowser, stack) -> None:
+    require_shared("pages/springer_1.html")
+    page = browser.open(stack.pages.url("/shared/springer_1.html"))
+    expect(badge(page)).to_have_attribute("data-status", "closed")
+    expect(badge(page)).to_have_attribute("data-color", "closed")
+    button = badge(page).locator("button.main")
+    expect(button).to_contain_text("No free copy")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    # The badge opens a small panel with the same actions.
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    library = badge(page).locator(".panel a[data-kind=library]")
+    expect(library).to_be_visible()
+    assert library.get_attribute("href").startswith(OPENURL_BASE + "?")
+    shoot(page, "badge-closed.png")
+
+    tab = browser.tab_id(page.url)
+    assert browser.toolbar(tab)["text"] == "no"
+    popup = browser.popup(tab)
+    expect(popup.locator("#status")).to_contain_text("No free, legal copy")
+    expect(popup.locator("#status")).to_have_attribute("data-state", "closed")
+    expect(popup.locator("#title")).to_have_text("On the theory of identical particles")
+    expect(popup.locator("#best")).to_be_hidden()
+    action = popup.locator("#actions li[data-kind=library] a")
+    expect(action).to_have_text("Find it through your library")
+    href = action.get_attribute("href")
+    assert href.startswith(OPENURL_BASE + "?") and "10.1007%2FBF02727953" in href
+    shoot(popup.locator("body"), "popup-closed.png")
+
+
+def test_a_page_that_is_not_an_article_sends_nothing(browser: ExtensionBrowser, stack) -> None:
+    require_shared("pages/news_1.html")
+    lookups_before = stack.helper.lookups_seen()
+    upstream_before = len(stack.upstream.requests())
+
+    page = browser.open(stack.pages.url("/shared/news_1.html"))
+    tab = browser.tab_id(page.url)
+    # The content script has looked at the page and decided (it tells the service
+    # worker "not an article", with no URL or HTML to pass on).
+    browser.wait_for_state(tab, ("not_article",))
+
+    expect(badge(page)).to_have_count(0)
+    assert browser.toolbar(tab)["text"] == ""
+    assert stack.helper.lookups_seen() == lookups_before, "the helper was asked about a news page"
+    assert len(stack.upstream.requests()) == upstream_before, "a news page reached the upstream"
+
+    # A click on the toolbar button is the user asking: then the page is sent, and
+    # the helper agrees it is no article.
+    popup = browser.popup(tab)
+    expect(popup.locator("#status")).to_contain_text("does not look like a scholarly article")
+    assert stack.helper.lookups_seen() == lookups_before + 1
+    expect(badge(page)).to_have_count(0)
+
+
+def test_single_page_site_is_checked_again_when_the_article_changes(browser: ExtensionBrowser, stack) -> None:
+    page = browser.open(stack.pages.url("/own/spa.html"))
+    expect(badge(page)).to_have_attribute("data-status", "open")
+
+    page.click("#to-two")  # pushState, then new meta tags, no reload
+    expect(page).to_have_url(stack.pages.url("/own/spa.html?article=two"))
+    expect(badge(page)).to_have_attribute("data-status", "closed")
+    tab = browser.tab_id(page.url)
+    wait_until(lambda: browser.toolbar(tab)["text"] == "no", what="the toolbar to follow")
+
+    page.go_back()  # popstate
+    expect(badge(page)).to_have_attribute("data-status", "open")
+    wait_until(lambda: browser.toolbar(tab)["text"] == "OA", what="the toolbar to follow back")
+
+
+def test_the_badge_never_moves_the_page_and_can_be_dismissed_by_keyboard(browser: ExtensionBrowser, stack) -> None:
+    page = browser.open(stack.pages.url("/own/article-green.html"))
+    expect(badge(page)).to_be_visible()
+    layout = "() => JSON.stringify([document.body.getBoundingClientRect(), document.getElementById('content').getBoundingClientRect(), document.documentElement.scrollWidth, document.documentElement.scrollHeight])"
+    with_badge = page.evaluate(layout)
+    placed = page.evaluate("""() => {
+        const host = document.getElementById('oahelper-badge');
+        return {parent: host.parentElement.tagName, position: getComputedStyle(host).position,
+                shadow: host.shadowRoot !== null};
+    }""")
+    assert placed == {"parent": "HTML", "position": "fixed", "shadow": True}
+
+    # Keyboard: the badge's link and its dismiss button are in the tab order.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "oahelper-badge"
+    assert page.evaluate("document.activeElement.shadowRoot.activeElement.className") == "main"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.shadowRoot.activeElement.getAttribute('aria-label')") == \
+        "Hide the oahelper badge on this page"
+    page.keyboard.press("Enter")
+    expect(badge(page)).to_have_count(0)
+    assert page.evaluate(layout) == with_badge, "the page's layout changed with the badge"
