@@ -33,6 +33,7 @@ _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:
 _HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.IGNORECASE)
 # How far to look for a declaration when the head never closes.
 _SNIFF_LIMIT = 64 * 1024
+_ASCII_PROBE = b'<meta charset="x-probe">'
 
 
 def _meta_charset(lowered: bytes, end: int) -> re.Match[bytes] | None:
@@ -61,10 +62,16 @@ def declared_charset(data: bytes) -> str | None:
         return None
     label = match.group(1).decode("ascii").lower()
     label = _ALIASES.get(label, label)
+    # The declaration was just read as ASCII, so a codec in which ASCII does not
+    # read as itself (EBCDIC, UTF-32, punycode) cannot be the page's, and one that
+    # is no text encoding at all (rot13, base64, hex, idna, undefined) raises:
+    # browsers ignore both kinds of label.
     try:
-        return codecs.lookup(label).name
-    except LookupError:
+        name = codecs.lookup(label).name
+        probe = _ASCII_PROBE.decode(name, errors="replace")
+    except (LookupError, UnicodeError):
         return None
+    return name if probe == _ASCII_PROBE.decode("ascii") else None
 
 
 def decode_html(data: bytes) -> str:

@@ -21,11 +21,15 @@ from oahelper.models import Article
 
 # --- DOI -------------------------------------------------------------------
 
-DOI_SHAPE = re.compile(r"10\.\d{4,9}/\S+")
-_DOI_FULL = re.compile(r"^10\.\d{4,9}/\S+$")
+# A DOI suffix is printable: never whitespace, a control character, a lone
+# surrogate (JSON-LD can escape one in; it cannot even be sent as UTF-8) or
+# U+FFFD (a decoder's mark for bytes that made no sense, e.g. a NUL in a page).
+_NOT_IN_DOI = r"\s\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffd"
+DOI_SHAPE = re.compile(rf"10\.[0-9]{{4,9}}/[^{_NOT_IN_DOI}]+")
+_DOI_FULL = re.compile(rf"^10\.[0-9]{{4,9}}/[^{_NOT_IN_DOI}]+$")
 # Where a DOI starts inside running text or a URL (the suffix runs to whitespace
 # or a character that cannot end an attribute or sit in a URL path).
-_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/[^\s\"'<>]+")
+_DOI_IN_TEXT = re.compile(rf"10\.[0-9]{{4,9}}/[^{_NOT_IN_DOI}\"'<>]+")
 # Prefixes people and pages put before a DOI; stripped repeatedly, longest first.
 _DOI_PREFIXES = re.compile(
     r"^(?:https?://)?(?:(?:dx\.|www\.)?doi\.org/|hdl\.handle\.net/)"
@@ -103,14 +107,14 @@ def find_dois(text: str) -> Iterator[str]:
 
 # --- PubMed, PMC, arXiv ------------------------------------------------------
 
-_PMID = re.compile(r"^(?:pmid\s*[:=]?\s*)?0*([1-9]\d{0,8})$", re.IGNORECASE)
-_PMCID = re.compile(r"^(?:pmcid\s*[:=]?\s*)?(?:pmc\s*)?0*([1-9]\d{0,9})$", re.IGNORECASE)
+_PMID = re.compile(r"^(?:pmid\s*[:=]?\s*)?0*([1-9][0-9]{0,8})$", re.IGNORECASE)
+_PMCID = re.compile(r"^(?:pmcid\s*[:=]?\s*)?(?:pmc\s*)?0*([1-9][0-9]{0,9})$", re.IGNORECASE)
 _ARXIV_PREFIX = re.compile(
     r"^(?:arxiv\s*:\s*|(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/)",
     re.IGNORECASE,
 )
-_ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?/?$", re.IGNORECASE)
-_ARXIV_OLD = re.compile(r"^([a-z][a-z-]*(?:\.[a-z]{2})?/\d{7})(?:v\d+)?(?:\.pdf)?/?$",
+_ARXIV_NEW = re.compile(r"^([0-9]{4}\.[0-9]{4,5})(?:v[0-9]+)?(?:\.pdf)?/?$", re.IGNORECASE)
+_ARXIV_OLD = re.compile(r"^([a-z][a-z-]*(?:\.[a-z]{2})?/[0-9]{7})(?:v[0-9]+)?(?:\.pdf)?/?$",
                         re.IGNORECASE)
 
 
@@ -186,8 +190,8 @@ def normalise_isbn(text: str) -> str | None:
 
 # --- What a user types --------------------------------------------------------
 
-_PMID_QUERY = re.compile(r"^pmid\s*[:\s]\s*(\d+)$", re.IGNORECASE)
-_PMCID_QUERY = re.compile(r"^(?:pmcid\s*[:\s]\s*)?(pmc\s*\d+)$", re.IGNORECASE)
+_PMID_QUERY = re.compile(r"^pmid\s*[:\s]\s*([0-9]+)$", re.IGNORECASE)
+_PMCID_QUERY = re.compile(r"^(?:pmcid\s*[:\s]\s*)?(pmc\s*[0-9]+)$", re.IGNORECASE)
 _ARXIV_QUERY = re.compile(
     r"^(?:arxiv\s*:\s*|(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/)",
     re.IGNORECASE,
