@@ -62,8 +62,29 @@ function sourceLine(name, source) {
   return li;
 }
 
-function figure(key, value) {
-  return el("li", `${key.replaceAll("_", " ")}: ${typeof value === "object" ? JSON.stringify(value) : value}`);
+// The figures of /v1/status as sentences; fields this version does not know are
+// listed as they come.
+function figures(status) {
+  const lines = [];
+  const { cache, quota, keyring } = status;
+  if (cache) {
+    lines.push(`Cache: ${cache.entries} saved answers (${cache.fresh} still fresh), ` +
+      `${Math.round((cache.bytes ?? 0) / 1024)} kB in ${cache.path}; ` +
+      `${cache.hits} hits and ${cache.misses} misses since the helper started.`);
+  }
+  for (const [name, q] of Object.entries(quota ?? {})) {
+    lines.push(`${name} calls today: ${q.calls_today} of ${q.limit} allowed.`);
+  }
+  if (keyring) {
+    lines.push(keyring.available
+      ? `Keyring: ${keyring.backend} (works; API keys are kept there).`
+      : `Keyring: none works (${keyring.backend}); API keys cannot be stored.`);
+  }
+  const known = new Set(["service", "version", "api", "port", "sources", "problems", "cache", "quota", "keyring"]);
+  for (const [key, value] of Object.entries(status)) {
+    if (!known.has(key)) lines.push(`${key.replaceAll("_", " ")}: ${JSON.stringify(value)}`);
+  }
+  return lines;
 }
 
 function showHelperStatus(result) {
@@ -94,18 +115,22 @@ function showHelperStatus(result) {
   box.append(el("h3", problems.length ? "Problems to fix" : "No problems reported."));
   if (problems.length) {
     const ul = el("ul");
+    ul.id = "status-problems";
     for (const problem of problems) ul.append(el("li", problem.message ?? String(problem), "bad"));
     box.append(ul);
   }
   box.append(el("h3", "Sources"));
   const sources = el("ul");
+  sources.id = "status-sources";
   for (const [name, source] of Object.entries(status.sources ?? {})) sources.append(sourceLine(name, source));
   box.append(sources);
-  if (status.cache && typeof status.cache === "object") {
-    box.append(el("h3", "Cache"));
-    const cache = el("ul");
-    for (const [key, value] of Object.entries(status.cache)) cache.append(figure(key, value));
-    box.append(cache);
+  const lines = figures(status);
+  if (lines.length) {
+    box.append(el("h3", "Figures"));
+    const list = el("ul");
+    list.id = "status-figures";
+    for (const line of lines) list.append(el("li", line));
+    box.append(list);
   }
 }
 

@@ -8,6 +8,9 @@ import { COLORS, describeResult, errorHelp, hostOf, hostWords, oaWords, sourcePr
 import { setSiteOff } from "../lib/settings.js";
 
 const $ = (id) => document.getElementById(id);
+// Longer than any lookup may take (LOOKUP_MS in lib/helper-client.js, which only
+// the service worker loads).
+const STUCK_MS = 20000;
 let tabId = null;
 let report = null;
 
@@ -172,7 +175,9 @@ async function start() {
   // scholarly metadata, or a site switched off), and try again after a problem
   // (the user may just have started the helper).
   const kind = report.state?.kind;
-  if (!kind || ["not_article", "site_off", "error"].includes(kind)) await check();
+  // A check that never finished (the browser stopped the service worker under it).
+  const stuck = kind === "checking" && Date.now() - report.state.at > STUCK_MS;
+  if (!kind || stuck || ["not_article", "site_off", "error"].includes(kind)) await check();
 }
 
 // The automatic check may still be running when the popup opens: follow its answer.

@@ -120,11 +120,11 @@ def pair_through_options(browser: ExtensionBrowser, helper: Helper) -> Page:
     return page
 
 
-def shoot(target: Any, name: str) -> Path:
+def shoot(target: Any, name: str, **options: Any) -> Path:
     """Save a screenshot for the README under docs/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name
-    target.screenshot(path=str(path), animations="disabled")
+    target.screenshot(path=str(path), animations="disabled", **options)
     return path
 
 

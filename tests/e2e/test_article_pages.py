@@ -107,6 +107,17 @@ def test_closed_article_gets_a_closed_badge_and_the_popup_lists_what_to_do(brows
     shoot(popup.locator("body"), "popup-closed.png")
 
 
+def test_closed_article_with_an_author_address_offers_an_email(browser: ExtensionBrowser, stack) -> None:
+    require_shared("pages/springer_2.html")  # its page gives citation_author_email
+    page = browser.open(stack.pages.url("/shared/springer_2.html"))
+    expect(badge(page)).to_have_attribute("data-status", "closed")
+    popup = browser.popup(browser.tab_id(page.url))
+    expect(popup.locator("#actions li")).to_have_count(2)
+    email = popup.locator("#actions li[data-kind=email_author] a")
+    assert email.get_attribute("href").startswith("mailto:")
+    expect(popup.locator("#actions li[data-kind=library] a")).to_be_visible()
+
+
 def test_a_page_that_is_not_an_article_sends_nothing(browser: ExtensionBrowser, stack) -> None:
     require_shared("pages/news_1.html")
     lookups_before = stack.helper.lookups_seen()

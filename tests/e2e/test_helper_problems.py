@@ -139,5 +139,11 @@ def test_unpaywall_email_not_set_is_shown_with_the_fix(browser: ExtensionBrowser
             expect(problem).to_contain_text("unpaywall")
             expect(problem).to_contain_text("oahelper config set unpaywall_email")
             wait_until(lambda: helper.lookups_seen() == 1, what="the lookup to reach the second helper")
+
+            # The options page shows the helper's own status, problem first.
+            options = browser.options()
+            expect(options.locator("#helper-state")).to_contain_text(f"running on port {helper.port}")
+            expect(options.locator("#status-problems li").first).to_contain_text("e-mail")
+            expect(options.locator("#status-sources")).to_contain_text("unpaywall: on, not configured")
     finally:
         helper.stop()

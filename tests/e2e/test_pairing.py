@@ -4,6 +4,8 @@ the browser among its clients."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -39,8 +41,9 @@ def test_unpaired_extension_says_so_and_pairing_through_options_page_fixes_it(fr
     options.click("#pair-submit")
     expect(options.locator("#pair-status")).to_contain_text("Paired")
     expect(options.locator("#pair-status")).to_have_attribute("data-state", "paired")
-    expect(options.locator("#helper-status")).to_contain_text("unpaywall")
-    shoot(options, "options.png")
+    expect(options.locator("#status-sources")).to_contain_text("unpaywall: on, configured")
+    expect(options.locator("#status-figures")).to_contain_text(re.compile(r"unpaywall calls today: \d+ of 100000 allowed\."))
+    shoot(options, "options.png", full_page=True)
 
     clients = helper.cli("clients", "list")
     line = next((l for l in clients.splitlines() if EXTENSION_ORIGIN in l), None)
