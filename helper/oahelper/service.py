@@ -47,8 +47,8 @@ def _decoded(page: FetchedPage) -> str | bytes:
     if page.charset:
         try:
             return page.body.decode(page.charset, errors="replace")
-        except LookupError:
-            pass
+        except (LookupError, UnicodeError):  # not a text encoding (rot13), or one that
+            pass                              # ignores errors="replace" (undefined, idna)
     return page.body
 
 

@@ -176,7 +176,9 @@ async def read_json(request: web.Request, max_bytes: int) -> dict[str, Any]:
         chunks.append(chunk)
     try:
         data = json.loads(b"".join(chunks).decode(request.charset or "utf-8"))
-    except (UnicodeDecodeError, LookupError, ValueError) as exc:
+    except (LookupError, ValueError, RecursionError) as exc:
+        # ValueError covers UnicodeError (any charset's decoding) and bad JSON;
+        # RecursionError is JSON nested deeper than the parser goes (a 2 KB body can be).
         raise BadRequest(f"the body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")

@@ -1,0 +1,63 @@
+"""What a well-formed /v1/lookup payload is (docs/api.md), as one checker that the
+hostile-input, load and benchmark runs share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oahelper.models import ARTICLE_PAYLOAD_FIELDS
+from oahelper.scrape.identifiers import normalise_doi
+
+STATUSES = frozenset({"open", "closed", "unknown", "not_article"})
+OA_STATUSES = frozenset({"gold", "hybrid", "bronze", "green", "closed", None})
+COLORS = frozenset({"gold", "hybrid", "bronze", "green", "closed", "unknown"})
+SOURCE_STATES = frozenset({"ok", "not_found", "error", "disabled", "retired", "skipped"})
+VERSIONS = frozenset({"publishedVersion", "acceptedVersion", "submittedVersion", None})
+ACTION_KINDS = frozenset({"email_author", "library"})
+PAYLOAD_KEYS = frozenset({"api", "status", "oa_status", "article", "best", "locations", "badge",
+                          "actions", "sources", "cached", "elapsed_ms"})
+LOCATION_KEYS = frozenset({"url", "pdf_url", "landing_url", "version", "license", "host_type",
+                           "repository", "evidence", "oa_date", "source"})
+BADGE_KEYS = frozenset({"show", "color", "text", "tooltip"})
+
+
+def payload_problems(payload: Any) -> list[str]:
+    """Everything wrong with one lookup payload (empty when it is well-formed)."""
+    if not isinstance(payload, dict) or set(payload) != PAYLOAD_KEYS:
+        return [f"payload keys {sorted(payload) if isinstance(payload, dict) else type(payload)}"]
+    p = payload
+    checks = [
+        (p["api"] == 1, "api is not 1"),
+        (p["status"] in STATUSES, f"status {p['status']!r}"),
+        (p["oa_status"] in OA_STATUSES, f"oa_status {p['oa_status']!r}"),
+        (isinstance(p["cached"], bool), "cached is not a bool"),
+        (isinstance(p["elapsed_ms"], int) and p["elapsed_ms"] >= 0, "elapsed_ms"),
+        (isinstance(p["article"], dict) and set(p["article"]) == set(ARTICLE_PAYLOAD_FIELDS),
+         "article keys"),
+        (isinstance(p["locations"], list) and all(_location_ok(x) for x in p["locations"]),
+         "a location is malformed"),
+        (p["best"] is None or (_location_ok(p["best"]) and p["locations"][:1] == [p["best"]]),
+         "best is not the first location"),
+        ((p["status"] == "open") == bool(p["locations"]), "open <=> has locations"),
+        (isinstance(p["badge"], dict) and set(p["badge"]) == BADGE_KEYS
+         and p["badge"].get("color") in COLORS, "badge malformed"),
+        (isinstance(p["badge"], dict) and p["badge"].get("show") is (p["status"] != "not_article"),
+         "badge.show must be false exactly for not_article"),
+        (isinstance(p["actions"], list) and all(
+            isinstance(a, dict) and a.get("kind") in ACTION_KINDS and isinstance(a.get("url"), str)
+            for a in p["actions"]), "actions malformed"),
+        (isinstance(p["sources"], dict) and all(
+            isinstance(s, dict) and s.get("state") in SOURCE_STATES for s in p["sources"].values()),
+         "sources malformed"),
+        (p["status"] != "not_article" or p["sources"] == {}, "not_article asked sources"),
+    ]
+    problems = [what for ok, what in checks if not ok]
+    doi = p["article"].get("doi") if isinstance(p["article"], dict) else None
+    if doi is not None and normalise_doi(doi) != doi:
+        problems.append(f"article.doi {doi!r} is not a normalised DOI")
+    return problems
+
+
+def _location_ok(loc: Any) -> bool:
+    return (isinstance(loc, dict) and set(loc) == LOCATION_KEYS and isinstance(loc["url"], str)
+            and loc["version"] in VERSIONS)
