@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from oahelper.errors import ScrapeError
 from oahelper.models import Article
-from oahelper.scrape import fields
+from oahelper.scrape import fields, masthead
 from oahelper.scrape.challenge import is_challenge
 from oahelper.scrape.decode import decode_html
 from oahelper.scrape.document import Page
@@ -45,7 +45,9 @@ def _from_url_only(url: str | None) -> Article:
 
 def _from_page(page: Page) -> Article:
     doi, tier = find_doi(page)
-    title = fields.title(page)
+    # Without a title tag the page's <title> and its visible heading compete.
+    title = fields.first_value(page, "title") or masthead.choose_title(page)
+    citation_meta = fields.has_citation_meta(page) or tier in _DC_TIERS
     journal = fields.journal(page)
     highwire = any(name.startswith("citation_") for name in page.meta_names_seen)
     # Pages with only Dublin Core (Atypon and the like) title themselves
@@ -60,14 +62,15 @@ def _from_page(page: Page) -> Article:
         arxiv=arxiv_id(page),
         isbn=fields.isbns(page),
         title=title,
-        authors=fields.authors(page) or tuple(site_authors(page)),
-        journal=journal,
-        year=fields.year(page),
+        # The visible masthead fills what no tag gave (pages with no tags at all).
+        authors=fields.authors(page) or tuple(site_authors(page)) or masthead.read(page).authors,
+        journal=journal or masthead.read(page).container,
+        year=fields.year(page, scholarly=citation_meta) or masthead.read(page).year,
         publisher=fields.publisher(page),
         pdf_url=fields.pdf_url(page),
         author_email=fields.author_email(page),
         doi_tier=tier,
-        citation_meta=fields.has_citation_meta(page) or tier in _DC_TIERS,
+        citation_meta=citation_meta,
     )
 
 

@@ -14,11 +14,12 @@ from oahelper.scrape.document import Page
 from oahelper.scrape.identifiers import (
     isbn_key, normalise_isbn, normalise_pmcid, normalise_pmid,
 )
+from oahelper.scrape.issue_date import labelled_issue_year
 from oahelper.scrape.text import absolute_url, clean, first_year
 from oahelper.scrape.urls import ids_from_url
 from oahelper.scrape.vocab import (
-    CITATION_PREFIXES, DC_SCHOLARLY_NAMES, FAMILY_ORDER, JSONLD_KEYS, META_NAMES,
-    SCHOLARLY_JSONLD_TYPES,
+    CITATION_DATE_FAMILIES, CITATION_PREFIXES, DC_SCHOLARLY_NAMES, FAMILY_ORDER, JSONLD_KEYS,
+    META_NAMES, SCHOLARLY_JSONLD_TYPES,
 )
 
 
@@ -36,8 +37,8 @@ def _jsonld_values(page: Page, field: str) -> list[str]:
     return []
 
 
-def candidates(page: Page, field: str) -> Iterator[list[str]]:
-    """The field's values family by family, highest precedence first."""
+def family_candidates(page: Page, field: str) -> Iterator[tuple[str, list[str]]]:
+    """The field's values family by family, highest precedence first, with the family."""
     names = META_NAMES.get(field, {})
     for family in FAMILY_ORDER:
         if family == "json_ld":
@@ -45,7 +46,12 @@ def candidates(page: Page, field: str) -> Iterator[list[str]]:
         else:
             values = page.meta.contents(names.get(family, ()))
         if values:
-            yield values
+            yield family, values
+
+
+def candidates(page: Page, field: str) -> Iterator[list[str]]:
+    """The field's values family by family, highest precedence first."""
+    return (values for _, values in family_candidates(page, field))
 
 
 def first_value(page: Page, field: str) -> str | None:
@@ -89,11 +95,6 @@ def container_from_title_tag(page: Page, title: str) -> str | None:
 
 # --- Fields -------------------------------------------------------------------
 
-def title(page: Page) -> str | None:
-    """The article title."""
-    return first_value(page, "title") or title_from_tag(page)
-
-
 def authors(page: Page) -> tuple[str, ...]:
     """The authors as the page writes them, from the highest family that lists any."""
     for values in candidates(page, "authors"):
@@ -110,14 +111,19 @@ def journal(page: Page) -> str | None:
     return first_value(page, "journal")
 
 
-def year(page: Page) -> int | None:
-    """The first family's date that holds a year."""
-    for values in candidates(page, "date"):
-        for value in values:
-            found = first_year(value)
-            if found:
-                return found
-    return None
+def year(page: Page, scholarly: bool = True) -> int | None:
+    """The first family's date that holds a year. Only Highwire and bepress
+    dates are written as the citation's date; below them, on a ``scholarly``
+    page, a date the page labels as the issue's beats the others, which are
+    often the e-pub date (``issue_date.py``)."""
+    def issue_year() -> int | None:
+        return labelled_issue_year(page.text) if scholarly else None
+
+    for family, values in family_candidates(page, "date"):
+        found = next((y for y in map(first_year, values) if y), None)
+        if found:
+            return found if family in CITATION_DATE_FAMILIES else issue_year() or found
+    return issue_year()
 
 
 def publisher(page: Page) -> str | None:

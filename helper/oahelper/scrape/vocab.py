@@ -16,6 +16,9 @@ from __future__ import annotations
 # Highest precedence first. "json_ld" is read from <script type=application/ld+json>,
 # "microdata" from schema.org itemprop meta tags, the rest from meta tags.
 FAMILY_ORDER = ("highwire", "bepress", "dublin_core", "json_ld", "microdata", "opengraph")
+# Families whose date tags are written as the citation's own date; the others'
+# dates are often the e-pub date (Atypon's dc.Date), see issue_date.py.
+CITATION_DATE_FAMILIES = frozenset({"highwire", "bepress"})
 
 META_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
     "title": {
