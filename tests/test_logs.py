@@ -1,0 +1,240 @@
+"""What the daemon writes to its log, and what it sends to the upstreams.
+
+DESIGN section 6: nothing secret (tokens, pairing codes, API keys) and no page HTML
+goes to a log; what leaves the machine is identifiers and the configured e-mail,
+never a page's URL or HTML; a page that is no article makes no request at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from oahelper.auth import normalise_code
+from tests.support.api import assert_error
+from tests.support.daemon import EMAIL, start_daemon, upstream_server  # noqa: F401 (fixtures)
+from tests.support.fake_upstream import CLOSED_DOI, GREEN_DOI, UNKNOWN_DOI
+from tests.support.processes import PYTHON, fake_upstream, free_port, oahelper
+from tests.support.shared import REPO
+
+EXT = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
+JSON = {"Content-Type": "application/json"}
+PMID = "23193287"
+
+
+def article_page(marker: str, doi: str | None = GREEN_DOI, pmid: str | None = None) -> str:
+    """A page whose every part (title, author, body, a script) carries ``marker``."""
+    tags = "".join(f'<meta name="{name}" content="{value}">' for name, value in
+                   (("citation_doi", doi), ("citation_pmid", pmid)) if value)
+    return (f"<html><head><title>{marker} | Journal</title>{tags}"
+            f'<meta name="citation_title" content="Study {marker}">'
+            f'<meta name="citation_author" content="{marker}, Ada"></head>'
+            f"<body><p>Abstract {marker}</p><script>var s = '{marker}';</script></body></html>")
+
+
+NEWS_PAGE = ("<html><head><title>Harbour festival draws record crowds</title>"
+             '<meta property="og:type" content="article"><meta name="description" '
+             'content="Thousands came to the quay on Saturday."></head><body><p>Boats, music '
+             "and a lot of fish soup.</p></body></html>")
+
+
+# --- The daemon as a process, its whole output in a file ------------------------------
+
+@pytest.fixture
+def env(isolated_home: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OAHELPER_")}
+    return clean | {"OAHELPER_HOME": str(isolated_home), "OAHELPER_LOG_LEVEL": "debug",
+                    "OAHELPER_UNPAYWALL_EMAIL": EMAIL, "OAHELPER_MAX_BODY": "65536"}
+
+
+@contextmanager
+def daemon_logging_to(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``oahelper serve`` with stdout and stderr in ``log``; stopped by its PID."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen([PYTHON, "-m", "oahelper", "serve", "--port", str(port)],
+                                env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            _wait_healthy(proc, port)
+            yield proc
+        finally:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.kill(proc.pid, signal.SIGKILL)
+                    proc.wait()
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=1):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.05)
+    raise RuntimeError(f"the daemon did not come up on port {port} (exit code {proc.poll()})")
+
+
+async def _everything_a_log_could_leak(http: aiohttp.ClientSession, base: str, code: str,
+                                       script_token: str, marker: str) -> dict[str, str]:
+    """Pair, look up pages, and send every kind of bad request; the secrets used."""
+    wrong_code, wrong_token = "ZQZQ-ZQZQ", f"wrong-{secrets.token_urlsafe(24)}"
+    async with http.post(f"{base}/v1/pair", json={"code": wrong_code, "client": "Chromium"},
+                         headers={"Origin": EXT}) as resp:
+        await assert_error(resp, 401, "pair_code_invalid")
+    async with http.post(f"{base}/v1/pair", json={"code": code, "client": "Chromium"},
+                         headers={"Origin": EXT}) as resp:
+        assert resp.status == 200, await resp.text()
+        paired = (await resp.json())["token"]
+    as_extension = {"Authorization": f"Bearer {paired}", "Origin": EXT}
+    as_script = {"Authorization": f"Bearer {script_token}"}
+    page_url = f"https://publisher.example.org/article/{marker}"
+    lookups = [
+        (as_extension, {"url": page_url, "html": article_page(marker)}),
+        (as_extension, {"url": page_url, "html": article_page(marker, doi=UNKNOWN_DOI)}),
+        (as_script, {"doi": CLOSED_DOI}),
+        # Unreadable (half an emoji): the scraper gives up, and says so in the log.
+        (as_script, {"url": page_url, "html": article_page(marker).replace("<title>", "<title>\ud83d")}),
+    ]
+    for headers, body in lookups:
+        async with http.post(f"{base}/v1/lookup", data=json.dumps(body), headers={**headers, **JSON}) as resp:
+            assert resp.status == 200, await resp.text()
+    bad = [
+        ({"Authorization": f"Bearer {wrong_token}"}, json.dumps({"doi": GREEN_DOI}), 401),
+        ({"Authorization": f"Token {script_token}"}, json.dumps({"doi": GREEN_DOI}), 401),
+        (as_script, json.dumps({"url": page_url, "html": article_page(marker) * 200}), 413),
+        (as_script, '{"url": "%s", "html": "%s' % (page_url, article_page(marker)), 400),
+        (as_script, json.dumps({"url": page_url, "html": ["<title>", marker]}), 400),
+    ]
+    for headers, data, status in bad:
+        async with http.post(f"{base}/v1/lookup", data=data, headers={**headers, **JSON}) as resp:
+            assert resp.status == status, await resp.text()
+    with pytest.raises(aiohttp.ServerDisconnectedError):  # a web page's request: no answer
+        await http.post(f"{base}/v1/lookup", data=json.dumps({"url": page_url, "html": article_page(marker)}),
+                        headers={**as_script, **JSON, "Origin": "https://evil.example"})
+    async with http.get(f"{base}/v1/status", headers=as_script) as resp:
+        assert resp.status == 200
+    return {"paired token": paired, "script token": script_token, "pairing code": code,
+            "pairing code as typed": normalise_code(code), "wrong pairing code": wrong_code,
+            "wrong token": wrong_token, "page marker": marker, "page URL": page_url}
+
+
+async def test_the_debug_log_holds_no_token_code_or_page(env: dict[str, str], tmp_path: Path) -> None:
+    marker = f"MARKER{secrets.token_hex(8)}"
+    log = tmp_path / "daemon.log"
+    with fake_upstream(env) as upstream:
+        env["OAHELPER_UNPAYWALL_URL"] = upstream
+        code = oahelper(["pair"], env).stdout.splitlines()[0].split()[-1]
+        script_token = oahelper(["token", "create", "--name", "my-script"], env).stdout.split()[-1]
+        port = free_port()
+        with daemon_logging_to(env, port, log):
+            async with aiohttp.ClientSession() as http:
+                used = await _everything_a_log_could_leak(http, f"http://127.0.0.1:{port}", code,
+                                                          script_token, marker)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    # The log really is the debug log of all of the above ...
+    for evidence in (" DEBUG ", '"POST /v1/pair HTTP/1.1" 200', '"POST /v1/lookup HTTP/1.1" 200',
+                     '"POST /v1/lookup HTTP/1.1" 401', '"POST /v1/lookup HTTP/1.1" 413',
+                     '"POST /v1/lookup HTTP/1.1" 400', "dropped a request from a web page",
+                     "unreadable page", "paired a new client"):
+        assert evidence in text, f"{evidence!r} missing: the log is not what this test thinks\n{text}"
+    # ... and none of it leaked.
+    leaked = {what: value for what, value in used.items() if value in text}
+    assert not leaked, f"in the daemon log: {sorted(leaked)}"
+    for header in ("authorization", "bearer"):
+        assert header not in text.lower(), f"{header!r} in the daemon log"
+
+
+# --- The OAB API key, in process with every logger at DEBUG ---------------------------
+
+LOGGERS = ("", "oahelper", "aiohttp", "aiohttp.access", "aiohttp.client", "aiohttp.server",
+           "aiohttp.web", "asyncio")
+
+
+async def test_the_oab_key_reaches_the_service_but_no_log(start_daemon, upstream_server, keystore,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    key = f"oab-key-{secrets.token_hex(16)}"
+    keystore.set("oab", key)
+    for name in LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name)
+    base = str(upstream_server.make_url("")).rstrip("/")
+    d = await start_daemon(oab_url=f"{base}/oab", timeout=1.0)
+    d.upstream.plan("400", doi=UNKNOWN_DOI)      # OAB's "refused the identifier" path
+    d.upstream.plan("garbage", doi=CLOSED_DOI)   # an answer that is not JSON
+    payloads = [await d.lookup_json({"doi": doi}) for doi in (GREEN_DOI, CLOSED_DOI, UNKNOWN_DOI)]
+    status = await (await d.client.get("/v1/status", headers=d.auth)).text()
+
+    oab_calls = [r for r in d.upstream.requests if r["service"] == "oab"]
+    assert len(oab_calls) == 3 and all(r["headers"]["x-apikey"] is True for r in oab_calls)
+    assert payloads[0]["sources"]["oab"]["state"] == "ok"
+    assert {p["sources"]["oab"]["state"] for p in payloads[1:]} == {"error"}
+    records = caplog.records
+    assert any(r.name == "aiohttp.access" for r in records)  # the access log was captured
+    for record in records:
+        seen = " ".join([record.getMessage(), repr(record.args), record.exc_text or ""])
+        assert key not in seen, f"the OAB key is in a {record.name} log record"
+    assert key not in caplog.text
+    assert key not in json.dumps(d.upstream.requests)
+    assert key not in json.dumps(payloads) and key not in status
+
+
+# --- What leaves the machine --------------------------------------------------------------
+
+async def test_only_identifiers_and_the_email_leave_the_machine(start_daemon, upstream_server) -> None:
+    base = str(upstream_server.make_url("")).rstrip("/")
+    d = await start_daemon(oab_url=f"{base}/oab")
+    marker = f"MARKER{secrets.token_hex(8)}"
+    page_url = f"https://publisher.example.org/article/{marker}?session={marker}"
+    cases = [  # (page HTML, the identifiers it may be looked up by)
+        (article_page(marker, doi=GREEN_DOI, pmid=PMID), {("doi", GREEN_DOI)}),
+        (article_page(marker, doi=UNKNOWN_DOI), {("doi", UNKNOWN_DOI)}),
+        (article_page(marker, doi=None, pmid=PMID), {("pmid", PMID)}),
+        (article_page(marker, doi=None), set()),  # citation tags but no identifier
+    ]
+    for html, identifiers in cases:
+        before = len(d.upstream.requests)
+        payload = await d.lookup_json({"url": page_url, "html": html})
+        assert payload["status"] != "not_article"
+        sent = d.upstream.requests[before:]
+        assert {(name, value) for r in sent for name, value in _identifiers_in(r)} == identifiers
+        for request in sent:
+            assert _query_is_only_identifiers_and_email(request), request
+            assert request["headers"]["referer"] is None
+        assert marker not in json.dumps(sent) and "publisher.example.org" not in json.dumps(sent)
+
+
+def _identifiers_in(request: dict) -> list[tuple[str, str]]:
+    """The identifiers one upstream request names."""
+    if request["service"] == "unpaywall":
+        return [("doi", request["doi"])]
+    return [(name, value) for name, value in request["query"].items()]
+
+
+def _query_is_only_identifiers_and_email(request: dict) -> bool:
+    if request["service"] == "unpaywall":
+        return request["path"] == f"/v2/{request['doi']}" and request["query"] == {"email": EMAIL}
+    return (request["service"] == "oab" and request["path"] == "/oab/availability"
+            and len(request["query"]) == 1 and set(request["query"]) <= {"doi", "pmid", "pmcid"})
+
+
+async def test_a_page_that_is_no_article_makes_no_request_at_all(start_daemon, upstream_server) -> None:
+    base = str(upstream_server.make_url("")).rstrip("/")
+    d = await start_daemon(oab_url=f"{base}/oab")
+    payload = await d.lookup_json({"url": "https://news.example.com/harbour-festival", "html": NEWS_PAGE})
+    assert payload["status"] == "not_article" and payload["badge"]["show"] is False
+    assert d.upstream.requests == []
