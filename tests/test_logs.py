@@ -11,11 +11,6 @@ import json
 import logging
 import os
 import secrets
-import signal
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,8 +22,7 @@ from oahelper.auth import normalise_code
 from tests.support.api import assert_error
 from tests.support.daemon import EMAIL, start_daemon, upstream_server  # noqa: F401 (fixtures)
 from tests.support.fake_upstream import CLOSED_DOI, GREEN_DOI, UNKNOWN_DOI
-from tests.support.processes import PYTHON, fake_upstream, free_port, oahelper
-from tests.support.shared import REPO
+from tests.support.processes import fake_upstream, free_port, oahelper, running
 
 EXT = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
 JSON = {"Content-Type": "application/json"}
@@ -60,34 +54,20 @@ def env(isolated_home: Path) -> dict[str, str]:
                     "OAHELPER_UNPAYWALL_EMAIL": EMAIL, "OAHELPER_MAX_BODY": "65536"}
 
 
+# The real ``oahelper serve`` with its stderr, where it logs, going to the file argv[1].
+# (tests/support/processes.running pipes stderr; a ``stderr=`` option there would
+# make this shim unnecessary.)
+SERVE_LOGGING_TO_FILE = (
+    "import sys; sys.stderr = open(sys.argv[1], 'w', encoding='utf-8', buffering=1); "
+    "from oahelper.cli import main; sys.exit(main(['serve', '--port', sys.argv[2]]))")
+
+
 @contextmanager
-def daemon_logging_to(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``oahelper serve`` with stdout and stderr in ``log``; stopped by its PID."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen([PYTHON, "-m", "oahelper", "serve", "--port", str(port)],
-                                env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            _wait_healthy(proc, port)
-            yield proc
-        finally:
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.kill(proc.pid, signal.SIGKILL)
-                    proc.wait()
-
-
-def _wait_healthy(proc: subprocess.Popen[bytes], port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=1):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.05)
-    raise RuntimeError(f"the daemon did not come up on port {port} (exit code {proc.poll()})")
+def daemon_logging_to(env: dict[str, str], port: int, log: Path) -> Iterator[None]:
+    """The daemon on ``port``, logging to ``log``; started and stopped (by PID) by
+    ``processes.running``."""
+    with running(["-c", SERVE_LOGGING_TO_FILE, str(log), str(port)], env, r"listening on"):
+        yield
 
 
 async def _everything_a_log_could_leak(http: aiohttp.ClientSession, base: str, code: str,
