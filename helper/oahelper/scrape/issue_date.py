@@ -35,8 +35,10 @@ _LABELLED_DATE = re.compile(
     re.IGNORECASE)
 # Every label holds "issue" or "cover date". A case-insensitive expression over
 # a megabyte of markup is far too slow, so the text is searched for a piece of
-# those words (plain, fast): (piece, where the word starts, its length).
-_ANCHORS = (("ssue", -1, 5), ("SSUE", -1, 5), ("over d", -1, 10), ("over D", -1, 10))
+# those words (plain, fast): (piece, where the word starts, its length). Each
+# search costs a pass over the page, so all-capital spellings are left out:
+# pages draw those with CSS, their markup says "Issue".
+_ANCHORS = (("ssue", -1, 5), ("over d", -1, 10), ("over D", -1, 10))
 # Only a word of running text counts (not "issue-1" in a URL or a class name):
 # what may stand before and after it. The label is then matched in a window.
 _BEFORE_WORD = frozenset(" \t\r\n\xa0>;")
