@@ -147,7 +147,6 @@ export function badgeView(state) {
     label: d.label,
     sublabel: d.sublabel,
     tooltip: d.tooltip,
-    href: best ? best.pdf_url || best.url : null,
     bestUrl: best ? best.url : null,
     actions: (payload.actions ?? []).map(({ kind, url, label }) => ({ kind, url, label })),
   };

@@ -134,10 +134,16 @@ function showHelperStatus(result) {
   }
 }
 
+let asked = 0;
+
 async function refreshStatus() {
+  const mine = ++asked;
   $("helper-state").textContent = "Asking the helper…";
   $("helper-state").className = "";
-  showHelperStatus(await ask({ type: "helper-status" }));
+  delete $("helper-state").dataset.state;
+  const result = await ask({ type: "helper-status" });
+  // A newer question (the port changed meanwhile) has the answer that counts.
+  if (mine === asked) showHelperStatus(result);
 }
 
 async function load() {

@@ -104,6 +104,8 @@ class ExtensionBrowser:
         page = self.context.new_page()
         page.on("pageerror", lambda exc: self.errors.append(f"options: {exc}"))
         page.goto(f"{EXTENSION_ORIGIN}/options/options.html")
+        # Settled: the page has read the settings and asked the helper.
+        page.locator("#helper-state[data-state]").wait_for()
         return page
 
 

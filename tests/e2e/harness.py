@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.support.processes import free_port
-from tests.support.shared import REPO, require_shared
+from tests.support.shared import OWN_FIXTURES, REPO, require_shared
 
 CHROMIUM = Path("/usr/bin/chromium")
 EXTENSION = REPO / "extension"
@@ -42,6 +42,7 @@ CHROMIUM_FLAGS = [
 EMAIL = "e2e-tests@uni.edu"
 OPENURL_BASE = "https://resolver.library.example/openurl"
 GREEN_DOI = "10.1038/nature12373"   # recorded in the shared Unpaywall fixtures: green
+GOLD_DOI = "10.5555/oahelper.gold.2024"   # the project's own fixture: works without ../shared
 
 
 def require_chromium() -> None:
@@ -54,10 +55,13 @@ def require_chromium() -> None:
     pytest.skip(f"{why}; the browser tests drive Debian's Chromium, never a downloaded one")
 
 
-def recorded_unpaywall(doi: str) -> dict[str, Any]:
-    """The recorded Unpaywall answer for a DOI, read in place from the shared fixtures."""
+def unpaywall_answer(doi: str) -> dict[str, Any]:
+    """The Unpaywall answer the fake upstream serves for a DOI: the project's own
+    fixture, or else the shared recording (read in place)."""
     name = "200_" + "".join(c if c.isalnum() or c in "._-" else "_" for c in doi) + ".json"
-    return json.loads((require_shared("unpaywall") / name).read_text(encoding="utf-8"))
+    own = OWN_FIXTURES / "unpaywall" / name
+    path = own if own.exists() else require_shared("unpaywall") / name
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _wait_for_line(path: Path, needle: str, proc: subprocess.Popen, timeout: float = 30) -> str:
@@ -117,7 +121,10 @@ class Process:
 
 
 def base_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OAHELPER_")}
+    # No stray OAHELPER_ settings reach our processes, but where the shared fixtures
+    # are (and whether they are required) does.
+    keep = ("OAHELPER_SHARED_FIXTURES", "OAHELPER_REQUIRE_SHARED")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OAHELPER_") or k in keep}
     env["OAHELPER_HOME"] = str(home)
     env["PYTHONUNBUFFERED"] = "1"
     return env

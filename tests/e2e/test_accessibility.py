@@ -48,7 +48,7 @@ def test_options_page_is_labelled_keyboard_reachable_and_fits_at_200_percent(bro
 
 
 def test_popup_is_labelled_and_fits_at_200_percent(browser: ExtensionBrowser, stack) -> None:
-    article = browser.open(stack.pages.url("/own/article-green.html"))
+    article = browser.open(stack.pages.url("/own/article-gold.html"))
     expect(article.locator("#oahelper-badge")).to_be_visible()
     popup = browser.popup(browser.tab_id(article.url))
     popup.set_viewport_size({"width": 400, "height": 700})

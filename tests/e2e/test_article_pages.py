@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.browser import ExtensionBrowser, shoot
-from tests.e2e.harness import GREEN_DOI, OPENURL_BASE, recorded_unpaywall, wait_until
+from tests.e2e.harness import GOLD_DOI, GREEN_DOI, OPENURL_BASE, unpaywall_answer, wait_until
 from tests.support.shared import require_shared
 
 pytestmark = pytest.mark.e2e
@@ -19,9 +19,9 @@ def badge(page: Page):
 
 
 def test_free_article_gets_a_green_badge_linking_to_the_best_copy(browser: ExtensionBrowser, stack) -> None:
-    recorded = recorded_unpaywall(GREEN_DOI)
-    best_url = recorded["best_oa_location"]["url"]
+    recorded = unpaywall_answer(GREEN_DOI)
     page = browser.open(stack.pages.url("/own/article-green.html"))
+    best_url = best_copy_url(browser, page, GREEN_DOI)
 
     expect(badge(page)).to_be_visible()
     expect(badge(page)).to_have_attribute("data-status", "open")
@@ -49,7 +49,7 @@ def test_free_article_gets_a_green_badge_linking_to_the_best_copy(browser: Exten
     expect(popup.locator("#best-host")).to_contain_text("Harvard")
     expect(popup.locator("#best-pdf")).to_have_attribute("href", recorded["best_oa_location"]["url_for_pdf"])
     # Every other free copy the recording lists, each once.
-    others = [loc["url"] for loc in recorded["oa_locations"] if loc["url"] != best_url]
+    others = [loc["url"] for loc in recorded["oa_locations"] if loc["is_best"] is not True]
     expect(popup.locator("#locations li")).to_have_count(len(others))
     hrefs = [a.get_attribute("href") for a in popup.locator("#locations li > a:first-child").all()]
     assert sorted(hrefs) == sorted(others)
@@ -58,13 +58,29 @@ def test_free_article_gets_a_green_badge_linking_to_the_best_copy(browser: Exten
     shoot(popup.locator("body"), "popup-open.png")
 
 
+def best_copy_url(browser: ExtensionBrowser, page: Page, doi: str) -> str:
+    """The best copy's URL in the helper's answer for the page, checked against the
+    Unpaywall answer it came from (the helper links the PDF when there is one)."""
+    best = browser.wait_for_state(browser.tab_id(page.url), ("result",))["payload"]["best"]
+    recorded = unpaywall_answer(doi)["best_oa_location"]
+    assert best["url"] in (recorded["url_for_pdf"], recorded["url"])
+    return best["url"]
+
+
 def test_clicking_the_badge_opens_the_free_copy(browser: ExtensionBrowser, stack) -> None:
-    best_url = recorded_unpaywall(GREEN_DOI)["best_oa_location"]["url"]
+    best_url = None
+
     # The copy is on the web, which this machine cannot reach: stand in for it.
-    browser.context.route(best_url, lambda route: route.fulfill(body="%PDF-1.4 the free copy", content_type="text/plain"))
+    def is_copy(url: str) -> bool:
+        return url == best_url
+
+    browser.context.route(is_copy, lambda route: route.fulfill(body="the free copy", content_type="text/plain"))
     try:
-        page = browser.open(stack.pages.url("/own/article-green.html"))
+        page = browser.open(stack.pages.url("/own/article-gold.html"))
         expect(badge(page)).to_have_attribute("data-status", "open")
+        expect(badge(page)).to_have_attribute("data-color", "gold")
+        expect(badge(page).locator("a.main")).to_contain_text("gold OA")
+        best_url = best_copy_url(browser, page, GOLD_DOI)
         with browser.context.expect_page() as opened:
             badge(page).locator("a.main").click()
         copy = opened.value
@@ -74,7 +90,7 @@ def test_clicking_the_badge_opens_the_free_copy(browser: ExtensionBrowser, stack
         # The copy opens in a new tab, with no way back into the article page.
         assert copy.evaluate("window.opener") is None
     finally:
-        browser.context.unroute(best_url)
+        browser.context.unroute(is_copy)
 
 
 def test_closed_article_gets_a_closed_badge_and_the_popup_lists_what_to_do(browser: ExtensionBrowser, stack) -> None:
@@ -158,7 +174,7 @@ def test_single_page_site_is_checked_again_when_the_article_changes(browser: Ext
 
 
 def test_the_badge_never_moves_the_page_and_can_be_dismissed_by_keyboard(browser: ExtensionBrowser, stack) -> None:
-    page = browser.open(stack.pages.url("/own/article-green.html"))
+    page = browser.open(stack.pages.url("/own/article-gold.html"))
     expect(badge(page)).to_be_visible()
     layout = "() => JSON.stringify([document.body.getBoundingClientRect(), document.getElementById('content').getBoundingClientRect(), document.documentElement.scrollWidth, document.documentElement.scrollHeight])"
     with_badge = page.evaluate(layout)

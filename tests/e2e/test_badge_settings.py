@@ -11,7 +11,7 @@ from tests.e2e.harness import wait_until
 
 pytestmark = pytest.mark.e2e
 
-ARTICLE = "/own/article-green.html"
+ARTICLE = "/own/article-gold.html"
 
 
 def test_a_site_switched_off_gets_no_badge_and_sends_nothing(browser: ExtensionBrowser, stack) -> None:

@@ -14,7 +14,7 @@ from tests.e2e.harness import FakeHelper, Helper, base_env, new_port, wait_until
 
 pytestmark = pytest.mark.e2e
 
-ARTICLE = "/own/article-green.html"
+ARTICLE = "/own/article-gold.html"
 
 
 @contextmanager

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def test_unpaired_extension_says_so_and_pairing_through_options_page_fixes_it(fresh_browser: ExtensionBrowser, stack) -> None:
     helper = stack.helper
     fresh_browser.set_settings({"port": helper.port})
-    article = fresh_browser.open(stack.pages.url("/own/article-green.html"))
+    article = fresh_browser.open(stack.pages.url("/own/article-gold.html"))
     tab = fresh_browser.tab_id(article.url)
 
     # Before pairing: the toolbar and the popup say "not paired" and lead to the options page.
