@@ -107,7 +107,9 @@ class ClientStore:
         if match is None:
             raise Unauthorized("unknown or revoked token: pair again (oahelper pair)")
         name, token_origin, created = match
-        if token_origin != origin:
+        # Chrome sends no Origin on an extension's GET (only Sec-Fetch-Site: none), so a
+        # missing Origin is not "another origin"; web pages never get here (web.guard).
+        if origin is not None and token_origin != origin:
             raise Forbidden("this token was issued to another origin")
         now = self.clock()
         self._db.execute("UPDATE clients SET last_used=? WHERE name=?", (now, name))
