@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from oahelper.db import open_db
 from oahelper.errors import ConfigError, Forbidden, Unauthorized
 
 PAIR_CODE_TTL = 120.0
@@ -65,18 +65,7 @@ class ClientStore:
 
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                       timeout=5.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # Every request writes last_used: in WAL mode NORMAL skips the fsync per
-            # write (which blocked the event loop for ~1 ms a request, far more on a
-            # busy disk); a power cut may lose the last few last_used times, nothing else.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise ConfigError(f"cannot open the client list at {path}: {exc}") from exc
+        self._db = open_db(path, _SCHEMA, "the client list")
         path.chmod(0o600)
 
     def close(self) -> None:

@@ -9,12 +9,12 @@ Also counts upstream calls per source per day (Unpaywall allows 100,000).
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from oahelper.db import open_db
 from oahelper.errors import ConfigError
 from oahelper.models import SourceAnswer
 
@@ -65,16 +65,7 @@ class Cache:
         self.clock = clock
         self.hits = 0
         self.misses = 0
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: autocommit, each write is its own short transaction.
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                       timeout=5.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise ConfigError(f"cannot open the cache at {path}: {exc}") from exc
+        self._db = open_db(path, _SCHEMA, "the cache")
 
     def close(self) -> None:
         self._db.close()
