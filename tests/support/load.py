@@ -183,7 +183,10 @@ def run_load(*, clients: int = 50, per_client: int = 40, distinct: int = 200, se
     dois = pool(recordings, distinct)
     plan = plan_load(random.Random(seed), dois, clients, per_client)
     with _home(home) as folder:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OAHELPER_")}
+        # A clean environment, but the fake upstream must serve the recordings this
+        # process expects (OAHELPER_SHARED_FIXTURES may point elsewhere).
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("OAHELPER_") or k == "OAHELPER_SHARED_FIXTURES"}
         env |= {"OAHELPER_HOME": str(folder), "OAHELPER_UNPAYWALL_EMAIL": EMAIL,
                 "OAHELPER_LOG_LEVEL": "warning"}
         log = folder / "upstream.jsonl"
