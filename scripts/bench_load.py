@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.support.load import run_load  # noqa: E402
 
-__all__ = ["run_load", "main"]
+__all__ = ["main", "run_load"]
 
 
 def describe(result: dict) -> str:

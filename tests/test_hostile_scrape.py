@@ -270,7 +270,7 @@ def test_wrong_charsets_and_mixed_bytes_keep_the_ascii_doi(
     parts = [f"<html><head>{declaration(template, declared)}".encode("ascii", "replace"),
              f'<meta name="citation_title" content="{html.escape(title)}">'.encode(actual, "replace"),
              f'<meta name="citation_doi" content="{doi}">'.encode("ascii"),
-             "<title>Überschrift – 标题</title></head><body>".encode("utf-8")]
+             "<title>Überschrift – 标题</title></head><body>".encode()]
     page = b"".join(p + junk[i % len(junk)] for i, p in enumerate(parts))
     article = scrape_or_refuse("https://journal.example.org/a/1", page)
     assert article is not None and article.doi == doi

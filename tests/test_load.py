@@ -7,6 +7,7 @@ No timings are asserted here; scripts/bench_load.py prints them.
 from __future__ import annotations
 
 import sqlite3
+
 import pytest
 
 from oahelper.cache import Cache
