@@ -6,7 +6,8 @@
 2. /v1/lookup with the page's HTML, answer cached: p50, p99;
 3. a fake upstream answering in 200 ms: a cold lookup, and 100 concurrent lookups
    of one DOI (exactly one upstream call);
-4. the daemon's resident memory after 10,000 lookups.
+4. the daemon's resident memory after 10,000 lookups;
+5. load: 2,000 lookups from 50 concurrent clients (scripts/bench_load.py).
 
 The daemon and the fake upstream run as real processes on 127.0.0.1, as a user's would.
 """
@@ -132,6 +133,10 @@ def main() -> int:
                 plos = next(p for p in expected if p["file"] == "plos_1.html")
                 page = (plos["url"], (pages / plos["file"]).read_bytes())
                 asyncio.run(bench_daemon(port, token, page, log, proc.pid))
+    sys.path.insert(0, str(REPO / "scripts"))
+    from bench_load import describe, run_load
+
+    print("load: " + describe(run_load()))
     return 0
 
 
