@@ -337,10 +337,6 @@ HALF_EMOJI_PAGES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap, for scrape/article.py: lxml cannot encode a lone surrogate, so one half "
-    "emoji (JavaScript cuts strings by UTF-16 unit; outerHTML and JSON keep it) makes the "
-    "whole page unreadable; read it again with U+FFFD in its place"))
 @pytest.mark.parametrize("where", sorted(HALF_EMOJI_PAGES))
 def test_half_an_emoji_anywhere_does_not_make_a_page_unreadable(where: str) -> None:
     article = scrape_or_refuse(None, HALF_EMOJI_PAGES[where])

@@ -81,7 +81,9 @@ class LookupService:
     async def article_for(self, request: LookupRequest) -> Article:
         """Read the article from the sent page, the typed identifier, or the fetched URL."""
         if request.html is not None:
-            article = self._scrape_or_url(request.url, request.html)
+            # In a thread: a hostile page can take seconds to read, and the event loop
+            # must keep answering everyone else meanwhile.
+            article = await asyncio.to_thread(self._scrape_or_url, request.url, request.html)
         elif request.doi:
             article = parse_query(request.doi) or Article(url=request.url)
         elif request.url:
@@ -102,7 +104,7 @@ class LookupService:
         except FetchError as exc:
             log.info("could not fetch the page (%s); using its URL only", exc.code)
             return self._scrape_or_url(url, b"")
-        return self._scrape_or_url(page.url, _decoded(page))
+        return await asyncio.to_thread(self._scrape_or_url, page.url, _decoded(page))
 
     @staticmethod
     def _scrape_or_url(url: str | None, html: str | bytes) -> Article:

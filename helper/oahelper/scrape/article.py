@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from oahelper.errors import ScrapeError
 from oahelper.models import Article
 from oahelper.scrape import fields, masthead
@@ -74,6 +76,16 @@ def _from_page(page: Page) -> Article:
     )
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _from_text(url: str | None, text: str) -> Article:
+    page = Page(url or None, text, wanted=meta_is_read)
+    if is_challenge(page):
+        return _from_url_only(url)
+    return _from_page(page)
+
+
 def scrape(url: str | None, html: str | bytes) -> Article:
     """Everything the page at ``url`` says about the article it shows.
 
@@ -84,10 +96,13 @@ def scrape(url: str | None, html: str | bytes) -> Article:
         raise ScrapeError(f"page URL must be text, not {type(url).__name__}")
     text = _as_text(html)
     try:
-        page = Page(url or None, text, wanted=meta_is_read)
-        if is_challenge(page):
-            return _from_url_only(url)
-        return _from_page(page)
+        try:
+            return _from_text(url, text)
+        except UnicodeEncodeError:
+            # A lone surrogate (JavaScript cuts strings by UTF-16 unit, so outerHTML can
+            # carry half an emoji) is unencodable for lxml: read it as U+FFFD. Only on
+            # failure, since scanning every page first would cost ~17 ms a MB.
+            return _from_text(url, _LONE_SURROGATE.sub("\ufffd", text))
     except ScrapeError:
         raise
     except Exception as exc:  # a parser or extractor bug must not take the daemon down
