@@ -168,3 +168,19 @@ def test_lookup_of_a_saved_page_with_undeclared_windows_1252_bytes(env, tmp_path
     payload = json.loads(proc.stdout)
     assert payload["article"]["title"] == "Reading \u201cMaeshowe\u201d \u00a9 2013"
     assert payload["status"] == "closed"
+
+
+def test_daemon_runs_without_a_keyring_and_says_so(env, isolated_home: Path) -> None:
+    no_bus = {k: v for k, v in env.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    no_bus["XDG_RUNTIME_DIR"] = str(isolated_home / "no-runtime")  # no bus socket there
+    port = free_port()
+    with fake_upstream(no_bus) as base:
+        e = no_bus | {"OAHELPER_OAB_URL": f"{base}/oab", "OAHELPER_UNPAYWALL_URL": base,
+                      "OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"}
+        token = oahelper(["token", "create", "--name", "t"], e).stdout.split()[-1]
+        with daemon(e, port):
+            status, body = get_json(f"http://127.0.0.1:{port}/v1/status", token)
+    assert status == 200
+    assert body["keyring"]["available"] is False
+    assert "keyring_unavailable" in [p["code"] for p in body["problems"]]
+    assert body["sources"]["oab"]["enabled"] is True
