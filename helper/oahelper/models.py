@@ -6,7 +6,7 @@ Plain frozen dataclasses, no I/O. ``to_json`` gives the exact shapes of the HTTP
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 SourceState = Literal["ok", "not_found", "error", "disabled", "retired", "skipped"]
@@ -70,8 +70,8 @@ class Article:
 
     def to_payload(self) -> dict[str, Any]:
         """The ``article`` object of the lookup payload."""
-        data = asdict(self)
-        out = {name: data[name] for name in ARTICLE_PAYLOAD_FIELDS}
+        # Plain getattr, not dataclasses.asdict: asdict deep-copies, on every lookup.
+        out: dict[str, Any] = {name: getattr(self, name) for name in ARTICLE_PAYLOAD_FIELDS}
         out["isbn"] = list(self.isbn)
         out["authors"] = list(self.authors)
         return out
