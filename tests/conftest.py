@@ -39,3 +39,9 @@ def make_settings(isolated_home: Path):
         return load_settings(values, env={"OAHELPER_HOME": str(isolated_home)})
 
     return make
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in
+    this thread until the session ends, and the asyncio tests cannot share it."""
+    items.sort(key=lambda item: "e2e" in item.path.parts)  # stable: order kept otherwise

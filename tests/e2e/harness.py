@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.processes import free_port
+from tests.support.processes import free_port, stop
 from tests.support.shared import OWN_FIXTURES, REPO, require_shared
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -76,17 +75,6 @@ def _wait_for_line(path: Path, needle: str, proc: subprocess.Popen, timeout: flo
     raise RuntimeError(f"{proc.args} did not print {needle!r}:\n{path.read_text(errors='replace')}")
 
 
-def _stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 @dataclass
 class Process:
     """One of our background processes, with its output in files (a full pipe would
@@ -116,7 +104,7 @@ class Process:
         self.ready_line = _wait_for_line(self.stdout, self.ready, self.proc)
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop(self.proc)
         self.proc = None
 
 

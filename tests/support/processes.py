@@ -8,9 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from tests.support.shared import REPO
 
@@ -33,23 +35,35 @@ def oahelper(args: Sequence[str], env: Mapping[str, str], *, input: str | None =
 @contextmanager
 def running(args: Sequence[str], env: Mapping[str, str], ready: str,
             timeout: float = 30) -> Iterator[tuple[subprocess.Popen[str], re.Match[str]]]:
-    """Start a process, wait for the stdout line matching ``ready``, stop it after."""
-    proc = subprocess.Popen([PYTHON, *args], env=dict(env), cwd=REPO, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    """Start a process, wait for the stdout line matching ``ready``, stop it after.
+
+    Its stderr goes to a temporary file, not a pipe: a chatty daemon must never block
+    on a pipe nobody reads.
+    """
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([PYTHON, *args], env=dict(env), cwd=REPO, text=True,
+                                stdout=subprocess.PIPE, stderr=err)
+        try:
+            match = _wait_for(proc, ready, timeout, err)
+            yield proc, match
+        finally:
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    """End a process we started: SIGTERM by its PID, SIGKILL if it lingers."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
     try:
-        match = _wait_for(proc, ready, timeout)
-        yield proc, match
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
-def _wait_for(proc: subprocess.Popen[str], ready: str, timeout: float) -> re.Match[str]:
+def _wait_for(proc: subprocess.Popen[str], ready: str, timeout: float,
+              err: IO[str]) -> re.Match[str]:
     import selectors
 
     sel = selectors.DefaultSelector()
@@ -68,8 +82,8 @@ def _wait_for(proc: subprocess.Popen[str], ready: str, timeout: float) -> re.Mat
         match = re.search(ready, line)
         if match:
             return match
-    err = proc.stderr.read() if proc.poll() is not None else ""
-    raise RuntimeError(f"{proc.args} did not print {ready!r}: {''.join(seen)}{err}")
+    err.seek(0)
+    raise RuntimeError(f"{proc.args} did not print {ready!r}: {''.join(seen)}{err.read()}")
 
 
 @contextmanager
