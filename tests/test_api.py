@@ -267,3 +267,22 @@ async def test_broken_pages_still_get_an_answer(start_daemon, html) -> None:
         assert p["status"] == "open" and p["article"]["doi"] == GREEN_DOI
     else:
         assert p["status"] == "not_article" and d.upstream.requests == []
+
+
+async def test_a_null_origin_from_a_page_is_dropped_too(start_daemon) -> None:
+    d = await start_daemon()
+    # A sandboxed iframe sends Origin: null, but Fetch Metadata still says "a page".
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await d.client.get("/v1/health", headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"})
+    ok = await d.client.get("/v1/health", headers={"Origin": EXT, "Sec-Fetch-Site": "none"})
+    assert ok.status == 200
+
+
+async def test_a_source_turned_off_never_serves_its_old_answers(start_daemon) -> None:
+    d = await start_daemon()  # OAB not configured
+    long_ago = Cache(d.settings.cache_db, clock=lambda: 1_000_000.0)
+    long_ago.put(SourceAnswer(source="oab", state="ok", locations=(
+        Location(url="https://old.example/x.pdf", source="oab"),)), f"doi:{CLOSED_DOI}")
+    long_ago.close()
+    p = await d.lookup_json({"doi": CLOSED_DOI})
+    assert p["status"] == "closed" and p["sources"]["oab"] == {"state": "disabled", "ms": 0, "cached": False}

@@ -111,3 +111,12 @@ def test_source_metadata_fills_only_missing_article_fields() -> None:
     assert p["article"]["journal"] == "Nature" and p["article"]["authors"] == ["Ada Lovelace", "C. Babbage"]
     p2 = build_payload(ART, [up])
     assert p2["article"]["title"] == "A study"
+
+
+def test_only_web_links_reach_the_users_page() -> None:
+    ranked = rank_locations([
+        loc("javascript:alert(1)", is_best=True),
+        loc("https://repo.example/x", pdf_url="javascript:alert(2)", landing_url="data:text/html,hi"),
+    ])
+    assert [l.url for l in ranked] == ["https://repo.example/x"]
+    assert ranked[0].pdf_url is None and ranked[0].landing_url is None

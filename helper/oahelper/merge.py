@@ -7,6 +7,7 @@ is never recomputed from licences.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -47,11 +48,25 @@ def _rank(loc: Location) -> tuple[int, int, int, int, int]:
     )
 
 
+def is_web_url(url: str | None) -> bool:
+    return url is not None and urlsplit(url.strip()).scheme.lower() in ("http", "https")
+
+
+def _web_links_only(loc: Location) -> Location | None:
+    """The location with only http(s) links: they become links on the user's page,
+    where a ``javascript:`` URL from a misbehaving upstream would run."""
+    if not is_web_url(loc.url):
+        return None
+    return replace(loc, pdf_url=loc.pdf_url if is_web_url(loc.pdf_url) else None,
+                   landing_url=loc.landing_url if is_web_url(loc.landing_url) else None)
+
+
 def rank_locations(locations: Iterable[Location]) -> list[Location]:
-    """Best first; the first of each URL (in rank order) wins."""
+    """Web links only, best first; the first of each URL (in rank order) wins."""
     seen: set[str] = set()
     ranked: list[Location] = []
-    for loc in sorted(locations, key=_rank):
+    safe = (checked for loc in locations if (checked := _web_links_only(loc)) is not None)
+    for loc in sorted(safe, key=_rank):
         key = url_key(loc.url)
         if key not in seen:
             seen.add(key)

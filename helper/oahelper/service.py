@@ -121,6 +121,8 @@ class LookupService:
         return list(await asyncio.gather(*(self._answer(s, article, deadline) for s in self.sources)))
 
     async def _answer(self, source: Source, article: Article, deadline: float) -> SourceAnswer:
+        if not source.health().enabled:  # turned off: not even its old answers count
+            return SourceAnswer(source=source.name, state="disabled")
         key = source.cache_key(article)
         if key is None:
             return SourceAnswer(source=source.name, state="skipped")
@@ -135,7 +137,7 @@ class LookupService:
             task.add_done_callback(lambda _t: self._inflight.pop(flight_key, None))
         # shield: one caller giving up must not cancel the call others wait for
         answer = await asyncio.shield(task)
-        if not answer.answered and cached is not None:
+        if answer.state == "error" and cached is not None:
             return dataclasses.replace(cached.answer, cached=True, stale=True,
                                        error=answer.error, error_code=answer.error_code)
         return answer
@@ -157,9 +159,13 @@ class LookupService:
             answer = SourceAnswer(source=source.name, state="error", error_code="source_timeout",
                                   error=f"no answer within {remaining:.1f} s",
                                   ms=int((self.clock() - started) * 1000))
-        except OAHelperError as exc:  # an adapter bug must not sink the lookup
+        except OAHelperError as exc:
             answer = SourceAnswer(source=source.name, state="error", error_code=exc.code,
                                   error=exc.message)
+        except Exception:  # an adapter bug must not sink the lookup or the other sources
+            log.exception("%s adapter failed", source.name)
+            answer = SourceAnswer(source=source.name, state="error", error_code="internal",
+                                  error="internal error in this source's adapter")
         self.cache.count_calls(source.name, answer.calls)
         if self.cache.put(answer, key):
             log.debug("cached %s answer (%s)", source.name, answer.state)

@@ -89,8 +89,11 @@ def made_by_web_page(request: web.Request) -> bool:
     no Origin but does carry Sec-Fetch-Site (anything but "none" means a page).
     """
     origin = request.headers.get("Origin")
-    if origin is not None:
-        return not is_extension_origin(origin)
+    if origin is not None and not is_extension_origin(origin):
+        return True
+    if origin is not None and origin != "null":
+        return False  # a real extension origin: no web page can send it
+    # No Origin, or "null", which a sandboxed page's iframe also sends: ask Fetch Metadata.
     site = request.headers.get("Sec-Fetch-Site")
     return site is not None and site != "none"
 
@@ -124,6 +127,9 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = error_response(exc)
     except web.HTTPException as exc:  # aiohttp's own: unknown route, wrong method, 413
         response = error_response(_translate_http(exc))
+    except Exception:  # a bug must still answer in the one error shape
+        log.exception("internal error on %s", request.path)
+        response = error_response(OAHelperError("internal error; see the daemon's log"))
     origin = request.headers.get("Origin")
     if origin and is_extension_origin(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
