@@ -34,7 +34,7 @@ def test_doctor_on_a_fresh_machine_says_the_email_is_missing_and_how_to_set_it(e
     with fake_upstream(env) as base:
         proc = oahelper(["doctor"], env | {"OAHELPER_UNPAYWALL_URL": base})
     assert proc.returncode == 1
-    assert "Unpaywall e-mail not set" in proc.stdout
+    assert "FIX  unpaywall: Unpaywall needs your e-mail address and none is set" in proc.stdout
     assert "oahelper config set unpaywall_email" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
 
@@ -43,7 +43,7 @@ def test_doctor_is_happy_once_configured(env) -> None:
     assert oahelper(["config", "set", "unpaywall_email", "me@uni.edu"], env).returncode == 0
     with fake_upstream(env) as base:
         proc = oahelper(["doctor"], env | {"OAHELPER_UNPAYWALL_URL": base})
-    assert "ok   Unpaywall e-mail: me@uni.edu" in proc.stdout
+    assert "Unpaywall e-mail: me@uni.edu" in proc.stdout and "FIX" not in proc.stdout
     assert "ok   unpaywall: answers" in proc.stdout
     assert "ok   cache" in proc.stdout
 

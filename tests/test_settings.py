@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from oahelper.errors import ConfigError
-from oahelper.settings import SETTINGS, load_settings, write_setting
+from oahelper.settings import SETTINGS, config_file, load_settings, write_setting
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -29,7 +29,7 @@ def test_home_moves_every_file(tmp_path: Path) -> None:
 
 def test_precedence_flag_over_env_over_file_over_default(tmp_path: Path) -> None:
     env = {"OAHELPER_HOME": str(tmp_path)}
-    write_setting(load_settings(env=env), "port", "30001")
+    write_setting(config_file(env), "port", "30001")
     assert load_settings(env=env).port == 30001
     assert load_settings(env=env).origin_of("port") == "config file"
     env["OAHELPER_PORT"] = "30002"
@@ -87,9 +87,21 @@ def test_config_file_with_unknown_or_broken_content_is_a_clear_error(tmp_path: P
 
 def test_write_setting_round_trips_and_unsets(tmp_path: Path) -> None:
     env = {"OAHELPER_HOME": str(tmp_path)}
-    write_setting(load_settings(env=env), "unpaywall_email", 'me"quoted"@uni.edu')
+    write_setting(config_file(env), "unpaywall_email", 'me"quoted"@uni.edu')
     assert load_settings(env=env).unpaywall_email == 'me"quoted"@uni.edu'
-    write_setting(load_settings(env=env), "unpaywall_email", None)
+    write_setting(config_file(env), "unpaywall_email", None)
     assert load_settings(env=env).unpaywall_email is None
     with pytest.raises(ConfigError, match="unknown setting"):
-        write_setting(load_settings(env=env), "colour", "red")
+        write_setting(config_file(env), "colour", "red")
+
+
+def test_config_set_and_unset_repair_a_file_that_load_refuses(tmp_path: Path) -> None:
+    env = {"OAHELPER_HOME": str(tmp_path)}
+    path = config_file(env)
+    path.parent.mkdir(parents=True)
+    path.write_text("port = 70000\nprot = 1\n")
+    with pytest.raises(ConfigError):
+        load_settings(env=env)
+    write_setting(path, "port", "28758")
+    write_setting(path, "prot", None)
+    assert load_settings(env=env).port == 28758

@@ -32,7 +32,7 @@ from oahelper.report import render_payload
 from oahelper.scrape import scrape
 from oahelper.scrape.identifiers import parse_query
 from oahelper.service import LookupRequest, LookupService
-from oahelper.settings import SETTINGS, Settings, load_settings, write_setting
+from oahelper.settings import SETTINGS, Settings, config_file, load_settings, write_setting
 from oahelper.sources.registry import build_sources
 from oahelper.fetch import fetch_page, make_fetch_session
 from oahelper.web import init, upstream_session
@@ -138,8 +138,8 @@ def cmd_scrape(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    settings = load_settings()
     if args.action == "show":
+        settings = load_settings()
         print(f"config file: {settings.config_file}")
         print(f"data folder: {settings.data_dir}")
         for setting in SETTINGS:
@@ -148,7 +148,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         return 0
     if args.action == "set" and args.value is None:
         raise ConfigError("usage: oahelper config set KEY VALUE")
-    path = write_setting(settings, args.key, args.value if args.action == "set" else None)
+    path = write_setting(config_file(), args.key, args.value if args.action == "set" else None)
     print(f"{'set' if args.action == 'set' else 'removed'} {args.key} in {path}")
     return 0
 
@@ -184,7 +184,11 @@ def _clients() -> ClientStore:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    token = _clients().create_token(args.name)
+    store = _clients()
+    if any(c.name == args.name for c in store.list()):
+        raise ConfigError(f"a client named {args.name!r} exists; choose another name, or "
+                          f"revoke it first (oahelper clients revoke {args.name!r})")
+    token = store.create_token(args.name)
     print(f"New token for {args.name} (shown once; send it as 'Authorization: Bearer …'): {token}")
     return 0
 

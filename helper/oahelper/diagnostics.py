@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from oahelper.keys import KeyStore
 from oahelper.settings import Settings
 from oahelper.sources.base import Source
-from oahelper.sources.unpaywall import is_placeholder_email
 
 
 @dataclass(frozen=True)
@@ -32,15 +31,3 @@ def config_problems(settings: Settings, keystore: KeyStore, sources: list[Source
                                 "No OS keyring works, so the Open Access Button key cannot be read; "
                                 "the source is asked without a key. See: oahelper doctor"))
     return problems
-
-
-def email_problem(settings: Settings) -> str | None:
-    """What is wrong with the Unpaywall e-mail setting, in plain words, or None."""
-    email = settings.unpaywall_email
-    if not email:
-        return ("Unpaywall e-mail not set: Unpaywall answers only queries that carry your "
-                "e-mail address. Fix: oahelper config set unpaywall_email you@your-university.edu")
-    if is_placeholder_email(email):
-        return (f"The Unpaywall e-mail {email!r} looks like a placeholder, which Unpaywall "
-                "refuses. Fix: oahelper config set unpaywall_email you@your-university.edu")
-    return None

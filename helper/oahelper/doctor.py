@@ -7,7 +7,6 @@ from collections.abc import Callable
 import aiohttp
 
 from oahelper.cache import Cache
-from oahelper.diagnostics import email_problem
 from oahelper.errors import OAHelperError
 from oahelper.keys import KeyStore
 from oahelper.models import Article
@@ -32,8 +31,8 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
 
     sources = build_sources(settings, keystore)
     say(f"oahelper settings: {settings.config_file} (data in {settings.data_dir})")
-    problem = email_problem(settings)
-    check(problem is None, f"Unpaywall e-mail: {settings.unpaywall_email}", problem or "")
+    if settings.unpaywall_email:
+        say(f"info Unpaywall e-mail: {settings.unpaywall_email}")
 
     no_keyring = (f"No OS keyring works ({keystore.backend_name()}): API keys cannot be stored. "
                   "On a desktop unlock your keyring; on a headless Linux machine install "
@@ -58,14 +57,16 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
             if not health.enabled:
                 say(f"off  {source.name}: not configured")
                 continue
-            if not health.configured:
-                say(f"skip {source.name}: not asked until its set-up is fixed ({'; '.join(health.problems)})")
+            if health.problems:
+                for problem in health.problems:
+                    check(False, "", f"{source.name}: {problem}")
                 continue
-            answer = await source.lookup(Article(doi=PROBE_DOI), session, 8.0)
+            answer = await source.lookup(Article(doi=PROBE_DOI), session, settings.timeout)
             check(answer.answered, f"{source.name}: answers ({answer.ms} ms)",
                   f"{source.name}: {answer.error or answer.state}")
         try:
-            url = f"http://127.0.0.1:{settings.port}/v1/health"
+            host = f"[{settings.host}]" if ":" in settings.host else settings.host
+            url = f"http://{host}:{settings.port}/v1/health"
             async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
                 running = resp.status == 200
         except (aiohttp.ClientError, TimeoutError):

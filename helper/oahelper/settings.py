@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -148,15 +148,19 @@ _CHECKS = {
 }
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """The TOML config file's values ({} when there is none)."""
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except FileNotFoundError:
         return {}
     except (tomllib.TOMLDecodeError, OSError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The TOML config file's values ({} when there is none), names checked."""
+    data = _read_toml(path)
     unknown = sorted(set(data) - set(BY_NAME))
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(BY_NAME)}")
@@ -185,22 +189,28 @@ def load_settings(flags: Mapping[str, Any] | None = None,
     return Settings(config_dir=config_dir, data_dir=data_dir, origins=origins, **values)
 
 
-def write_setting(settings: Settings, name: str, raw: str | None) -> Path:
-    """Set (or with None, remove) one setting in the config file; returns its path."""
-    if name not in BY_NAME:
-        raise ConfigError(f"unknown setting {name!r}; known: {', '.join(BY_NAME)}")
-    data = read_config_file(settings.config_file)
+def config_file(env: Mapping[str, str] | None = None) -> Path:
+    """Where the config file lives (found without reading or checking any value)."""
+    return folders(os.environ if env is None else env)[0] / "config.toml"
+
+
+def write_setting(path: Path, name: str, raw: str | None) -> Path:
+    """Set (or with None, remove) one setting in the config file at ``path``.
+
+    Works on a file holding bad or unknown values, so ``config set``/``unset`` can
+    repair what ``load_settings`` refuses.
+    """
+    data = _read_toml(path)
     if raw is None:
+        if name not in data and name not in BY_NAME:
+            raise ConfigError(f"unknown setting {name!r}; known: {', '.join(BY_NAME)}")
         data.pop(name, None)
+    elif name not in BY_NAME:
+        raise ConfigError(f"unknown setting {name!r}; known: {', '.join(BY_NAME)}")
     else:
         data[name] = parse_value(BY_NAME[name], raw)
-    settings.config_dir.mkdir(parents=True, exist_ok=True)
-    tmp = settings.config_file.with_suffix(".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
     tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
-    tmp.replace(settings.config_file)
-    return settings.config_file
-
-
-def settings_field_names() -> list[str]:
-    """Names of the Settings fields that are user settings (for the docs test)."""
-    return [f.name for f in fields(Settings) if f.name in BY_NAME]
+    tmp.replace(path)
+    return path
