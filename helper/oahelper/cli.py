@@ -31,7 +31,7 @@ from oahelper.keys import KEY_NAMES, KeyStore
 from oahelper.report import render_payload
 from oahelper.scrape import scrape
 from oahelper.scrape.identifiers import parse_query
-from oahelper.service import LookupRequest, LookupService
+from oahelper.service import LookupRequest, LookupService, service_for
 from oahelper.settings import SETTINGS, Settings, config_file, load_settings, write_setting
 from oahelper.sources.registry import build_sources
 from oahelper.fetch import fetch_page, make_fetch_session
@@ -94,11 +94,8 @@ async def engine(settings: Settings) -> AsyncIterator[LookupService]:
     cache = Cache(settings.cache_db)
     try:
         async with upstream_session(settings) as session, make_fetch_session() as fetch_session:
-            yield LookupService(
-                sources=build_sources(settings, KeyStore()), cache=cache, session=session,
-                timeout=settings.timeout, openurl_base=settings.openurl_base,
-                fetch_page=partial(fetch_page, session=fetch_session),
-                daily_limits={"unpaywall": settings.unpaywall_daily_limit})
+            yield service_for(settings, sources=build_sources(settings, KeyStore()), cache=cache,
+                              session=session, fetch_page=partial(fetch_page, session=fetch_session))
     finally:
         cache.close()
 

@@ -25,6 +25,7 @@ from oahelper.merge import build_payload
 from oahelper.models import Article, SourceAnswer
 from oahelper.scrape import scrape
 from oahelper.scrape.identifiers import normalise_doi, parse_query
+from oahelper.settings import Settings
 from oahelper.sources.base import Source
 
 log = logging.getLogger(__name__)
@@ -172,3 +173,12 @@ class LookupService:
         elif answer.state == "error":
             log.warning("%s: %s", source.name, answer.error)
         return answer
+
+
+def service_for(settings: Settings, *, sources: Sequence[Source], cache: Cache,
+                session: aiohttp.ClientSession, fetch_page: PageFetcher | None) -> LookupService:
+    """The LookupService the settings describe (the daemon and the CLI share it)."""
+    return LookupService(sources=sources, cache=cache, session=session,
+                         timeout=settings.timeout, openurl_base=settings.openurl_base,
+                         fetch_page=fetch_page,
+                         daily_limits={"unpaywall": settings.unpaywall_daily_limit})

@@ -29,7 +29,7 @@ from oahelper.fetch import make_fetch_session
 from oahelper.errors import (BadRequest, Forbidden, NotFoundError, OAHelperError,
                              PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType)
 from oahelper.keys import KeyStore
-from oahelper.service import LookupRequest, LookupService, PageFetcher
+from oahelper.service import LookupRequest, LookupService, PageFetcher, service_for
 from oahelper.settings import Settings
 from oahelper.sources.base import Source
 from oahelper.sources.registry import build_sources
@@ -268,11 +268,9 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
         app[CACHE] = Cache(settings.cache_db)
         app[CLIENTS] = ClientStore(settings.clients_db)
         async with upstream_session(settings) as session, make_fetch_session() as fetch_session:
-            app[SERVICE] = LookupService(
-                sources=app[SOURCES], cache=app[CACHE], session=session,
-                timeout=settings.timeout, openurl_base=settings.openurl_base,
-                fetch_page=fetch_page or partial(fetch_url, session=fetch_session),
-                daily_limits={"unpaywall": settings.unpaywall_daily_limit})
+            app[SERVICE] = service_for(
+                settings, sources=app[SOURCES], cache=app[CACHE], session=session,
+                fetch_page=fetch_page or partial(fetch_url, session=fetch_session))
             yield
         app[CACHE].close()
         app[CLIENTS].close()
