@@ -28,15 +28,11 @@ sys.path.insert(0, str(REPO))
 
 import aiohttp  # noqa: E402
 
+from tests.support.load import percentile  # noqa: E402
 from tests.support.processes import daemon, fake_upstream, free_port, oahelper  # noqa: E402
 from tests.support.shared import shared_fixtures  # noqa: E402
 
 UPSTREAM_DELAY = 0.2
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
 def rss_mib(pid: int) -> float:
