@@ -184,3 +184,11 @@ def test_daemon_runs_without_a_keyring_and_says_so(env, isolated_home: Path) -> 
     assert body["keyring"]["available"] is False
     assert "keyring_unavailable" in [p["code"] for p in body["problems"]]
     assert body["sources"]["oab"]["enabled"] is True
+
+
+def test_lookup_of_a_page_url_that_cannot_be_fetched_says_why(env) -> None:
+    # A loopback page is refused by the fetch rules before any connection is made.
+    proc = oahelper(["lookup", "http://127.0.0.1:9/article/1"], env | {"OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"})
+    assert proc.returncode == 1
+    assert "UNKNOWN" in proc.stdout and "could not fetch the page" in proc.stdout
+    assert "oahelper lookup FILE.html --url URL" in proc.stdout

@@ -120,3 +120,14 @@ def test_only_web_links_reach_the_users_page() -> None:
     ])
     assert [l.url for l in ranked] == ["https://repo.example/x"]
     assert ranked[0].pdf_url is None and ranked[0].landing_url is None
+
+
+def test_a_page_that_could_not_be_fetched_is_unknown_not_not_article() -> None:
+    p = build_payload(Article(url="https://pub.example/a"), [], page_problem="could not fetch the page (DNS)")
+    assert p["status"] == "unknown" and p["badge"]["show"] is True
+    assert "could not fetch the page" in p["badge"]["tooltip"]
+
+
+def test_an_identifier_no_source_knows_says_so() -> None:
+    p = build_payload(ART, [SourceAnswer(source="unpaywall", state="not_found")])
+    assert p["status"] == "closed" and "check it for typos" in p["badge"]["tooltip"]

@@ -87,9 +87,10 @@ def enrich(article: Article, answers: Sequence[SourceAnswer]) -> Article:
 
 
 def decide_status(article: Article, answers: Sequence[SourceAnswer],
-                  locations: Sequence[Location]) -> str:
+                  locations: Sequence[Location], page_problem: str | None = None) -> str:
     if not article.is_article:
-        return "not_article"
+        # A page we could not read is not known to be "not an article".
+        return "unknown" if page_problem else "not_article"
     if locations:
         return "open"
     if any(a.answered for a in answers):
@@ -104,18 +105,26 @@ def _oa_status(answers: Sequence[SourceAnswer]) -> str | None:
     return None
 
 
-def _why_unknown(answers: Sequence[SourceAnswer]) -> str:
+def _why_unknown(answers: Sequence[SourceAnswer], page_problem: str | None) -> str:
+    if page_problem:
+        return f": {page_problem}"
     reasons = [f"{a.source}: {a.error}" for a in answers if a.error]
     if not reasons:
-        skipped = [a.source for a in answers if a.state == "skipped"]
-        if skipped:
-            return ": no source can look up this page without a DOI"
+        if any(a.state == "skipped" for a in answers):
+            return (": no enabled source can look up an article without a DOI (a PMID or "
+                    "PMCID needs an Open Access Button-compatible service: setting oab_url)")
         return ": no source is enabled"
     return ": " + "; ".join(reasons)
 
 
+def _why_closed(answers: Sequence[SourceAnswer]) -> str:
+    if all(a.state == "not_found" for a in answers if a.answered):
+        return ": no source knows this identifier (check it for typos)"
+    return ""
+
+
 def make_badge(status: str, oa_status: str | None, best: Location | None,
-               answers: Sequence[SourceAnswer]) -> dict[str, Any]:
+               answers: Sequence[SourceAnswer], page_problem: str | None = None) -> dict[str, Any]:
     if status == "not_article":
         return {"show": False, "color": "unknown", "text": "", "tooltip": "Not an article page"}
     if status == "open":
@@ -128,13 +137,17 @@ def make_badge(status: str, oa_status: str | None, best: Location | None,
         host = best.repository or urlsplit(best.url).netloc
         version = VERSION_WORDS.get(best.version or "", "")
         where = f" ({', '.join(x for x in (version, host, best.license) if x)})"
-    why = _why_unknown(answers) if status == "unknown" else ""
+    why = ""
+    if status == "unknown":
+        why = _why_unknown(answers, page_problem)
+    elif status == "closed":
+        why = _why_closed(answers)
     return {"show": True, "color": color, "text": text,
             "tooltip": tooltip.format(where=where, why=why)}
 
 
 def citation_line(article: Article) -> str:
-    authors = ", ".join(article.authors[:3]) + (" et al." if len(article.authors) > 3 else "")
+    authors = ", ".join(article.authors[:3]) + (" et al" if len(article.authors) > 3 else "")
     parts = [authors, f"({article.year})" if article.year else "", article.title or "",
              article.journal or "", f"https://doi.org/{article.doi}" if article.doi else article.url or ""]
     return ". ".join(p for p in parts if p)
@@ -172,12 +185,14 @@ def make_actions(article: Article, openurl_base: str | None) -> list[dict[str, s
 
 
 def build_payload(article: Article, answers: Sequence[SourceAnswer], *,
-                  openurl_base: str | None = None, elapsed_ms: int = 0) -> dict[str, Any]:
-    """The lookup payload of DESIGN section 3."""
+                  openurl_base: str | None = None, elapsed_ms: int = 0,
+                  page_problem: str | None = None) -> dict[str, Any]:
+    """The lookup payload of DESIGN section 3. ``page_problem`` says why the page
+    itself could not be read (the daemon fetching it failed)."""
     article = enrich(article, answers)
     locations = rank_locations(loc for a in answers for loc in a.locations) \
         if article.is_article else []
-    status = decide_status(article, answers, locations)
+    status = decide_status(article, answers, locations, page_problem)
     oa_status = _oa_status(answers) if status != "not_article" else None
     best = locations[0] if locations else None
     actions = make_actions(article, openurl_base) if status in ("closed", "unknown") else []
@@ -188,7 +203,7 @@ def build_payload(article: Article, answers: Sequence[SourceAnswer], *,
         "article": article.to_payload(),
         "best": best.to_json() if best else None,
         "locations": [loc.to_json() for loc in locations],
-        "badge": make_badge(status, oa_status, best, answers),
+        "badge": make_badge(status, oa_status, best, answers, page_problem),
         "actions": actions,
         "sources": {a.source: a.to_state_json() for a in answers},
         "cached": bool(answers) and all(a.cached for a in answers if a.answered)

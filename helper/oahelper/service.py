@@ -74,13 +74,16 @@ class LookupService:
     async def lookup(self, request: LookupRequest) -> dict[str, Any]:
         """The payload for one request (never raises for upstream trouble)."""
         started = self.clock()
-        article = await self.article_for(request)
+        article, page_problem = await self.article_for(request)
         answers = await self.ask_sources(article) if article.is_article else []
         elapsed = int((self.clock() - started) * 1000)
-        return build_payload(article, answers, openurl_base=self.openurl_base, elapsed_ms=elapsed)
+        return build_payload(article, answers, openurl_base=self.openurl_base,
+                             elapsed_ms=elapsed, page_problem=page_problem)
 
-    async def article_for(self, request: LookupRequest) -> Article:
-        """Read the article from the sent page, the typed identifier, or the fetched URL."""
+    async def article_for(self, request: LookupRequest) -> tuple[Article, str | None]:
+        """The article from the sent page, the typed identifier, or the fetched URL,
+        and why the page could not be fetched (None when it could, or needed not be)."""
+        problem = None
         if request.html is not None:
             # In a thread: a hostile page can take seconds to read, and the event loop
             # must keep answering everyone else meanwhile.
@@ -88,24 +91,27 @@ class LookupService:
         elif request.doi:
             article = parse_query(request.doi) or Article(url=request.url)
         elif request.url:
-            article = parse_query(request.url) or await self._fetch_and_scrape(request.url)
+            found = parse_query(request.url)
+            article, problem = (found, None) if found else await self._fetch_and_scrape(request.url)
         else:
             article = Article()
         if request.doi and not article.doi:
             doi = normalise_doi(request.doi)
             if doi:
                 article = dataclasses.replace(article, doi=doi, doi_tier="request")
-        return article
+        return article, problem
 
-    async def _fetch_and_scrape(self, url: str) -> Article:
+    async def _fetch_and_scrape(self, url: str) -> tuple[Article, str | None]:
         if self.fetch_page is None:
-            return self._scrape_or_url(url, b"")
+            return self._scrape_or_url(url, b""), None
         try:
             page = await self.fetch_page(url)
         except FetchError as exc:
             log.info("could not fetch the page (%s); using its URL only", exc.code)
-            return self._scrape_or_url(url, b"")
-        return await asyncio.to_thread(self._scrape_or_url, page.url, _decoded(page))
+            problem = (f"could not fetch the page ({exc.message}); save it from your browser "
+                       "and run: oahelper lookup FILE.html --url URL")
+            return self._scrape_or_url(url, b""), problem
+        return await asyncio.to_thread(self._scrape_or_url, page.url, _decoded(page)), None
 
     @staticmethod
     def _scrape_or_url(url: str | None, html: str | bytes) -> Article:
