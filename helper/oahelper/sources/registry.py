@@ -5,6 +5,7 @@ from __future__ import annotations
 from oahelper.keys import KeyStore
 from oahelper.settings import Settings
 from oahelper.sources.base import Source
+from oahelper.sources.free_by_id import FreeById
 from oahelper.sources.oab import OpenAccessButton
 from oahelper.sources.unpaywall import Unpaywall
 
@@ -15,4 +16,5 @@ def build_sources(settings: Settings, keystore: KeyStore) -> list[Source]:
     return [
         Unpaywall(settings.unpaywall_url, settings.unpaywall_email),
         OpenAccessButton(settings.oab_url, oab_key or None),
+        FreeById(),
     ]
