@@ -286,3 +286,10 @@ async def test_a_source_turned_off_never_serves_its_old_answers(start_daemon) ->
     long_ago.close()
     p = await d.lookup_json({"doi": CLOSED_DOI})
     assert p["status"] == "closed" and p["sources"]["oab"] == {"state": "disabled", "ms": 0, "cached": False}
+
+
+async def test_what_is_not_an_identifier_and_wrong_methods_get_clear_errors(start_daemon) -> None:
+    d = await start_daemon()
+    await assert_error(await d.lookup({"doi": "hello world"}), 400, "bad_request")
+    await assert_error(await d.client.get("/v1/lookup", headers=d.auth), 405, "method_not_allowed")
+    assert d.upstream.requests == []

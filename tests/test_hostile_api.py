@@ -307,7 +307,10 @@ async def test_a_lone_surrogate_in_any_field_is_no_500(start_daemon) -> None:
             '<meta name="citation_author_email" content="a\udfff@uni.example.edu">'
             '<script type="application/ld+json">{"sameAs": "https://doi.org/10.5555/a\\ud800"}</script>'
             "</head></html>")
-    for body in ({"doi": "10.5555/a\ud800b"}, {"url": PAGE_URL + "\ud800", "html": page},
+    bad_doi = await d.client.post("/v1/lookup", data=json.dumps({"doi": "10.5555/a\ud800b"}),
+                                  headers={**d.auth, "Content-Type": JSON_TYPE})
+    await assert_error(bad_doi, 400, "bad_request")  # not a DOI: said so, no 500
+    for body in ({"url": PAGE_URL + "\ud800", "html": page},
                  {"url": "https://doi.org/10.5555/x\udfff"}):
         resp = await d.client.post("/v1/lookup", data=json.dumps(body),  # ASCII: "\ud800" escapes
                                    headers={**d.auth, "Content-Type": JSON_TYPE})

@@ -11,6 +11,7 @@ keyring) are translated once, in the module that talks to the library, with
     ├── Unauthorized              unauthorized (401): no token, unknown or revoked token
     ├── Forbidden                 forbidden (403): Host or Origin not allowed
     ├── NotFoundError             not_found (404): no such endpoint
+    ├── MethodNotAllowed          method_not_allowed (405)
     ├── PayloadTooLarge           body_too_large (413)
     ├── UnsupportedMediaType      unsupported_media_type (415): body is not application/json
     ├── RateLimited               rate_limited (429)
@@ -65,6 +66,11 @@ class Forbidden(OAHelperError):
 class NotFoundError(OAHelperError):
     code = "not_found"
     status = 404
+
+
+class MethodNotAllowed(OAHelperError):
+    code = "method_not_allowed"
+    status = 405
 
 
 class PayloadTooLarge(OAHelperError):

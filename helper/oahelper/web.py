@@ -26,9 +26,10 @@ from oahelper.cache import Cache
 from oahelper.diagnostics import config_problems
 from oahelper.fetch import fetch_page as fetch_url
 from oahelper.fetch import make_fetch_session
-from oahelper.errors import (BadRequest, Forbidden, NotFoundError, OAHelperError,
+from oahelper.errors import (BadRequest, Forbidden, MethodNotAllowed, NotFoundError, OAHelperError,
                              PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType)
 from oahelper.keys import KeyStore
+from oahelper.scrape.identifiers import parse_query
 from oahelper.service import LookupRequest, LookupService, PageFetcher, service_for
 from oahelper.settings import Settings
 from oahelper.sources.base import Source
@@ -139,11 +140,16 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
+def request_method_hint(exc: web.HTTPException) -> str:
+    allowed = getattr(exc, "allowed_methods", None)
+    return f"this method (allowed: {', '.join(sorted(allowed))})" if allowed else "this method"
+
+
 def _translate_http(exc: web.HTTPException) -> OAHelperError:
     if exc.status == 404:
         return NotFoundError("no such endpoint; see docs/api.md")
     if exc.status == 405:
-        return BadRequest(f"method not allowed here: {exc.reason}", code="method_not_allowed")
+        return MethodNotAllowed(f"{request_method_hint(exc)} is not accepted here; see docs/api.md")
     if exc.status == 413:
         return PayloadTooLarge("request body too large")
     return OAHelperError(exc.reason or "error", code=f"http_{exc.status}")
@@ -203,6 +209,8 @@ def lookup_request(data: dict[str, Any]) -> LookupRequest:
         values[name] = value
     if not values["url"] and not values["doi"]:
         raise BadRequest("send at least 'url' or 'doi'")
+    if values["doi"] and parse_query(values["doi"]) is None:
+        raise BadRequest("'doi' is not a DOI, PMID, PMCID or arXiv id")
     return LookupRequest(**values)
 
 
