@@ -152,7 +152,7 @@ def test_config_set_and_show(env) -> None:
     bad = oahelper(["config", "set", "port", "not-a-port"], env)
     assert bad.returncode == 2 and "port must be an int" in bad.stderr
     shown = oahelper(["config", "show"], env | {"OAHELPER_PORT": "30000"}).stdout
-    assert "openurl_base = 'https://resolver.example.edu/openurl'  (config file" in shown
+    assert "openurl_base = https://resolver.example.edu/openurl  (config file" in shown
     assert "port = 30000  (environment" in shown
     assert str(Path(env["OAHELPER_HOME"])) in shown
 

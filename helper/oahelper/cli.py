@@ -1,4 +1,6 @@
-"""The ``oahelper`` command: the daemon, one-off lookups, and its housekeeping.
+"""oahelper: find the free, legal copy of a scholarly article.
+
+The daemon, one-off lookups, and their housekeeping.
 
 Exit codes: 0 done; 1 a problem the output explains (unknown answer, doctor found
 something, port taken); 2 bad input or configuration.
@@ -14,6 +16,7 @@ import getpass
 import json
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
@@ -51,6 +54,18 @@ def _settings(args: argparse.Namespace) -> Settings:
 # serve
 
 
+def free_port_after(port: int) -> int:
+    """The first port above ``port`` that nothing listens on (to suggest one that works)."""
+    for candidate in range(port + 1, min(port + 100, 65536)):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    return port + 1
+
+
 async def _serve(settings: Settings) -> None:
     runner = web.AppRunner(init(settings), access_log_format=ACCESS_LOG_FORMAT)
     await runner.setup()
@@ -63,7 +78,7 @@ async def _serve(settings: Settings) -> None:
             raise PortTaken(
                 f"port {settings.port} on {settings.host} is already in use (is oahelper already "
                 f"running? check: curl http://127.0.0.1:{settings.port}/v1/health). Stop the other "
-                f"program, or choose another port: oahelper serve --port {settings.port + 1} "
+                f"program, or choose another port: oahelper serve --port {free_port_after(settings.port)} "
                 "(and set the same port in the extension's options page).") from exc
         raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc}") from exc
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -107,6 +122,8 @@ def lookup_request_for(query: str, url: str | None) -> LookupRequest:
         return LookupRequest(url=url, html=path.read_bytes())
     if query.startswith(("http://", "https://")):
         return LookupRequest(url=query)
+    if query.lower().endswith((".html", ".htm")):
+        raise ConfigError(f"no such file: {query}")
     if parse_query(query) is None:
         raise ConfigError(f"{query!r} is not a DOI, PMID, PMCID, arXiv id, URL or HTML file")
     return LookupRequest(doi=query, url=url)
@@ -141,12 +158,14 @@ def cmd_config(args: argparse.Namespace) -> int:
         print(f"data folder: {settings.data_dir}")
         for setting in SETTINGS:
             value = getattr(settings, setting.name)
-            print(f"{setting.name} = {value!r}  ({settings.origin_of(setting.name)}; {setting.env})")
+            shown = "(not set)" if value is None else value
+            print(f"{setting.name} = {shown}  ({settings.origin_of(setting.name)}; {setting.env})")
         return 0
     if args.action == "set" and args.value is None:
         raise ConfigError("usage: oahelper config set KEY VALUE")
     path = write_setting(config_file(), args.key, args.value if args.action == "set" else None)
     print(f"{'set' if args.action == 'set' else 'removed'} {args.key} in {path}")
+    print("A running daemon reads its settings when it starts: restart it to use this.")
     return 0
 
 
@@ -281,6 +300,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OAHelperError as exc:
         print(f"oahelper: {exc.message}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `oahelper doctor | head -3`
+        return 0
+    except FileNotFoundError as exc:
+        print(f"oahelper: no such file: {exc.filename}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"oahelper: {exc}", file=sys.stderr)

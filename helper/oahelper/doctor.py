@@ -47,7 +47,7 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
         cache.check()
         stats = cache.stats()
         cache.close()
-        check(True, f"cache: {stats['entries']} answers, {stats['bytes']} bytes in {stats['path']}", "")
+        check(True, f"cache: {stats['entries']} answer(s), {stats['bytes']} bytes in {stats['path']}", "")
     except OAHelperError as exc:
         check(False, "", f"cache: {exc.message}. Fix: delete {settings.cache_db} (answers are re-fetched).")
 
@@ -73,6 +73,7 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
             running = False
     say(f"{'ok  ' if running else 'info'} daemon: "
         + (f"running on port {settings.port}" if running
-           else f"not running on port {settings.port} (start it: oahelper serve)"))
+           else f"not running on port {settings.port} (start it: oahelper serve; if it runs on "
+                "another port, say so with OAHELPER_PORT or oahelper config set port N)"))
     say("All good." if not failures else f"{failures} thing(s) to fix, see FIX lines above.")
     return 1 if failures else 0
