@@ -105,3 +105,13 @@ def test_config_set_and_unset_repair_a_file_that_load_refuses(tmp_path: Path) ->
     write_setting(path, "port", "28758")
     write_setting(path, "prot", None)
     assert load_settings(env=env).port == 28758
+
+
+@pytest.mark.parametrize("email, words", [("notanemail", "not an e-mail address"),
+                                          ("test@example.com", "placeholder"),
+                                          ("you@your-university.edu", "placeholder")])
+def test_config_set_refuses_an_email_unpaywall_would_refuse(tmp_path: Path, email, words) -> None:
+    path = config_file({"OAHELPER_HOME": str(tmp_path)})
+    with pytest.raises(ConfigError, match=words):
+        write_setting(path, "unpaywall_email", email)
+    assert not path.exists()

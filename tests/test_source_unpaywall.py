@@ -16,10 +16,10 @@ import pytest
 
 from oahelper.models import Article
 from oahelper.sources.http import parse_retry_after
+from oahelper.emails import is_placeholder_email
 from oahelper.sources.unpaywall import (
     Unpaywall,
     doi_path,
-    is_placeholder_email,
     parse_unpaywall,
     sqt_records,
 )

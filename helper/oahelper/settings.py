@@ -18,6 +18,7 @@ from typing import Any
 import platformdirs
 import tomli_w
 
+from oahelper.emails import email_problem
 from oahelper.errors import ConfigError
 
 APP = "oahelper"
@@ -209,6 +210,9 @@ def write_setting(path: Path, name: str, raw: str | None) -> Path:
         raise ConfigError(f"unknown setting {name!r}; known: {', '.join(BY_NAME)}")
     else:
         data[name] = parse_value(BY_NAME[name], raw)
+        problem = email_problem(raw) if name == "unpaywall_email" else None
+        if problem:  # refused here, where the user can fix it, not later at lookup
+            raise ConfigError(problem)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(tomli_w.dumps(data), encoding="utf-8")

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import aiohttp
 import yarl
 
+from oahelper.emails import is_placeholder_email
 from oahelper.errors import (
     SourceBadResponse,
     SourceConfigProblem,
@@ -44,9 +45,6 @@ SET_EMAIL = "oahelper config set unpaywall_email you@your-university.edu"
 # Characters a DOI keeps raw in the path, as the recorded real request did
 # (10.1641/0006-3568(2005)055%5B0851:POTAPF%5D2.0.CO;2); the rest is percent-encoded.
 DOI_PATH_SAFE = "/():;"
-# RFC 2606/6761 names can never receive mail: Unpaywall answers 422 for them.
-RESERVED_DOMAINS = ("example.com", "example.org", "example.net")
-RESERVED_TLDS = ("example", "test", "invalid", "localhost")
 VERSIONS = frozenset(get_args(Version))
 HOST_TYPES = frozenset({"publisher", "repository"})
 
@@ -55,17 +53,6 @@ def doi_path(doi: str) -> str:
     """The DOI as it goes in the URL path: brackets, ``#``, ``?``, spaces, ``%`` and
     non-ASCII percent-encoded; ``/ ( ) ; :`` raw."""
     return quote(doi, safe=DOI_PATH_SAFE)
-
-
-def is_placeholder_email(email: str) -> bool:
-    """True for an address that cannot be anybody's: no ``@``, or a reserved domain."""
-    local, _, domain = email.strip().rpartition("@")
-    domain = domain.lower().rstrip(".")
-    if not local or not domain:
-        return True
-    if domain in RESERVED_DOMAINS or any(domain.endswith("." + d) for d in RESERVED_DOMAINS):
-        return True
-    return domain.rsplit(".", 1)[-1] in RESERVED_TLDS
 
 
 def sqt_records(wrapper: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
