@@ -209,9 +209,6 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 chrome.tabs.onUpdated.addListener((tabId, change) => {
   // A new document (or a new URL in the same one): the old answer no longer applies.
   if (change.status === "loading" || change.url) {
-    // Also outdate any lookup still running for the old page, so its late answer
-    // cannot land on the new one (which may have no content script to replace it).
-    newest.set(tabId, (newest.get(tabId) ?? 0) + 1);
     clearTabState(tabId);
   }
 });
