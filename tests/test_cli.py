@@ -192,3 +192,25 @@ def test_lookup_of_a_page_url_that_cannot_be_fetched_says_why(env) -> None:
     assert proc.returncode == 1
     assert "UNKNOWN" in proc.stdout and "could not fetch the page" in proc.stdout
     assert "oahelper lookup FILE.html --url URL" in proc.stdout
+
+
+def post_json(url: str, token: str, body: dict) -> dict:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.load(resp)
+
+
+def test_config_set_takes_effect_in_the_running_daemon(env) -> None:
+    port = free_port()
+    with fake_upstream(env) as base:
+        e = env | {"OAHELPER_UNPAYWALL_URL": base}
+        token = oahelper(["token", "create", "--name", "t"], e).stdout.split()[-1]
+        with daemon(e, port):
+            url = f"http://127.0.0.1:{port}/v1/lookup"
+            before = post_json(url, token, {"doi": GREEN_DOI})
+            assert before["status"] == "unknown"
+            said = oahelper(["config", "set", "unpaywall_email", "me@uni.edu"], e)
+            assert "next request" in said.stdout
+            after = post_json(url, token, {"doi": GREEN_DOI})
+    assert after["status"] == "open" and after["sources"]["unpaywall"]["state"] == "ok"

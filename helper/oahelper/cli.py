@@ -67,7 +67,8 @@ def free_port_after(port: int) -> int:
 
 
 async def _serve(settings: Settings) -> None:
-    runner = web.AppRunner(init(settings), access_log_format=ACCESS_LOG_FORMAT)
+    app = init(settings, reload_settings=lambda: load_settings({"port": settings.port}))
+    runner = web.AppRunner(app, access_log_format=ACCESS_LOG_FORMAT)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     try:
@@ -165,7 +166,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         raise ConfigError("usage: oahelper config set KEY VALUE")
     path = write_setting(config_file(), args.key, args.value if args.action == "set" else None)
     print(f"{'set' if args.action == 'set' else 'removed'} {args.key} in {path}")
-    print("A running daemon reads its settings when it starts: restart it to use this.")
+    print("A running daemon uses it from its next request on (port and host: after a restart).")
     return 0
 
 

@@ -14,7 +14,9 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -37,12 +39,10 @@ from oahelper.sources.registry import build_sources
 
 log = logging.getLogger(__name__)
 
-SETTINGS = web.AppKey("settings", Settings)
 KEYSTORE = web.AppKey("keystore", KeyStore)
 CLIENTS = web.AppKey("clients", ClientStore)
 CACHE = web.AppKey("cache", Cache)
-SERVICE = web.AppKey("service", LookupService)
-SOURCES = web.AppKey("sources", list)
+ENGINES = web.AppKey("engines", "Engines")
 PAIR_LIMITER = web.AppKey("pair_limiter", "RateLimiter")
 
 PUBLIC_PATHS = frozenset({"/v1/health", "/v1/pair"})
@@ -231,14 +231,16 @@ async def pair(request: web.Request) -> web.Response:
 
 
 async def lookup(request: web.Request) -> web.Response:
-    data = await read_json(request, request.app[SETTINGS].max_body)
-    payload = await request.app[SERVICE].lookup(lookup_request(data))
+    engine = request.app[ENGINES].current()
+    data = await read_json(request, engine.settings.max_body)
+    payload = await engine.service.lookup(lookup_request(data))
     return web.json_response(payload)
 
 
 async def status(request: web.Request) -> web.Response:
     app = request.app
-    return web.json_response(status_report(app[SETTINGS], app[KEYSTORE], app[SOURCES], app[CACHE]))
+    engine = app[ENGINES].current()
+    return web.json_response(status_report(engine.settings, app[KEYSTORE], engine.sources, app[CACHE]))
 
 
 def status_report(settings: Settings, keystore: KeyStore, sources: list[Source],
@@ -255,6 +257,50 @@ def status_report(settings: Settings, keystore: KeyStore, sources: list[Source],
     }
 
 
+@dataclass
+class Engine:
+    """What lookups need that follows the settings."""
+
+    settings: Settings
+    sources: list[Source]
+    service: LookupService
+    stamp: int | None  # the config file's mtime when the settings were read
+
+
+def _stamp(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+class Engines:
+    """The engine for the current settings: rebuilt when the config file changes, so
+    ``oahelper config set`` takes effect without a restart (port and host excepted)."""
+
+    def __init__(self, build: Callable[[Settings], Engine], settings: Settings,
+                 reload: Callable[[], Settings] | None) -> None:
+        self._build, self._reload = build, reload
+        self._engine = build(settings)
+
+    def current(self) -> Engine:
+        engine = self._engine
+        stamp = _stamp(engine.settings.config_file)
+        if self._reload is None or stamp == engine.stamp:
+            return engine
+        try:
+            settings = self._reload()
+        except OAHelperError as exc:
+            log.warning("config file changed but not used: %s", exc.message)
+            engine.stamp = stamp  # say it once, not on every request
+            return engine
+        if (settings.host, settings.port) != (engine.settings.host, engine.settings.port):
+            log.warning("host and port changes take effect when the daemon restarts")
+        self._engine = self._build(settings)
+        log.info("settings reloaded from %s", settings.config_file)
+        return self._engine
+
+
 def upstream_session(settings: Settings) -> aiohttp.ClientSession:
     """The one session for talking to the sources (no cookies, explicit timeouts)."""
     timeout = aiohttp.ClientTimeout(total=settings.timeout + 2, connect=5)
@@ -263,22 +309,29 @@ def upstream_session(settings: Settings) -> aiohttp.ClientSession:
 
 
 def init(settings: Settings, *, keystore: KeyStore | None = None,
-         sources: list[Source] | None = None, fetch_page: PageFetcher | None = None) -> web.Application:
-    """The daemon's application; resources open on startup and close on cleanup."""
+         sources: list[Source] | None = None, fetch_page: PageFetcher | None = None,
+         reload_settings: Callable[[], Settings] | None = None) -> web.Application:
+    """The daemon's application; resources open on startup and close on cleanup.
+
+    With ``reload_settings``, a changed config file is read again on the next request.
+    """
     app = web.Application(middlewares=[guard, require_token],
                           client_max_size=settings.max_body)
-    app[SETTINGS] = settings
     app[KEYSTORE] = keystore or KeyStore()
-    app[SOURCES] = sources if sources is not None else build_sources(settings, app[KEYSTORE])
     app[PAIR_LIMITER] = RateLimiter(limit=10, window=60.0)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         app[CACHE] = Cache(settings.cache_db)
         app[CLIENTS] = ClientStore(settings.clients_db)
         async with upstream_session(settings) as session, make_fetch_session() as fetch_session:
-            app[SERVICE] = service_for(
-                settings, sources=app[SOURCES], cache=app[CACHE], session=session,
-                fetch_page=fetch_page or partial(fetch_url, session=fetch_session))
+
+            def build(current: Settings) -> Engine:
+                chosen = sources if sources is not None else build_sources(current, app[KEYSTORE])
+                service = service_for(current, sources=chosen, cache=app[CACHE], session=session,
+                                      fetch_page=fetch_page or partial(fetch_url, session=fetch_session))
+                return Engine(current, chosen, service, _stamp(current.config_file))
+
+            app[ENGINES] = Engines(build, settings, reload_settings)
             yield
         app[CACHE].close()
         app[CLIENTS].close()
