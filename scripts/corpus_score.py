@@ -4,7 +4,7 @@
 
 Prints one row per field: right/given (given = pages whose expected.json has a
 value for it; the DOI is scored on every page, "no DOI" included). Comparison
-rules: oahelper.scrape.groundtruth. ``--misses`` also lists each wrong field.
+rules: tests/support/groundtruth.py. ``--misses`` also lists each wrong field.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from oahelper.scrape import scrape
-from oahelper.scrape.groundtruth import CHECKS, is_right, load_truth, scored
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from oahelper.scrape import scrape  # noqa: E402
+from tests.support.groundtruth import CHECKS, is_right, load_truth, scored  # noqa: E402
 
 DEFAULT_PAGES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "pages"
 

@@ -2,7 +2,7 @@
 
 One test per page and field, so a failure names both. The truth is
 expected.json; the comparison rules (NFKC, whitespace, case, name word order,
-either named year) are documented in oahelper.scrape.groundtruth. The DOI is
+either named year) are documented in tests/support/groundtruth.py. The DOI is
 scored on every page (a null truth means the page must give no DOI); other
 fields wherever the truth gives a value.
 """
@@ -16,7 +16,7 @@ import pytest
 
 from oahelper.models import Article
 from oahelper.scrape import scrape
-from oahelper.scrape.groundtruth import CHECKS, is_right, load_truth, scored
+from tests.support.groundtruth import CHECKS, is_right, load_truth, scored
 from tests.support.shared import require_shared, shared_fixtures
 
 pytestmark = pytest.mark.corpus

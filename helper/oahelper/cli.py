@@ -296,12 +296,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except PortTaken as exc:
-        print(f"oahelper: {exc.message}", file=sys.stderr)
-        return 1
     except OAHelperError as exc:
         print(f"oahelper: {exc.message}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(exc, PortTaken) else 2
     except BrokenPipeError:  # e.g. `oahelper doctor | head -3`
         return 0
     except FileNotFoundError as exc:

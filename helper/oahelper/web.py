@@ -47,7 +47,6 @@ PAIR_LIMITER = web.AppKey("pair_limiter", "RateLimiter")
 
 PUBLIC_PATHS = frozenset({"/v1/health", "/v1/pair"})
 EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://", "safari-web-extension://")
-USER_AGENT = f"oahelper/{__version__} (+https://github.com/oahelper)"
 # Field name -> longest accepted value, for /v1/lookup bodies.
 LOOKUP_FIELDS = {"url": 8192, "html": None, "doi": 1024}
 
@@ -245,7 +244,7 @@ async def status(request: web.Request) -> web.Response:
 
 def status_report(settings: Settings, keystore: KeyStore, sources: list[Source],
                   cache: Cache) -> dict[str, Any]:
-    """What /v1/status shows (and doctor reuses)."""
+    """What /v1/status shows."""
     return {
         "service": "oahelper", "version": __version__, "api": API_VERSION, "port": settings.port,
         "sources": {s.name: s.health().to_json() for s in sources},
@@ -304,8 +303,8 @@ class Engines:
 def upstream_session(settings: Settings) -> aiohttp.ClientSession:
     """The one session for talking to the sources (no cookies, explicit timeouts)."""
     timeout = aiohttp.ClientTimeout(total=settings.timeout + 2, connect=5)
-    return aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": USER_AGENT},
-                                 cookie_jar=aiohttp.DummyCookieJar())
+    # The User-Agent is set per request, by sources/http.py.
+    return aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar())
 
 
 def init(settings: Settings, *, keystore: KeyStore | None = None,

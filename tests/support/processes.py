@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import selectors
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,13 +66,9 @@ def stop(proc: subprocess.Popen | None) -> None:
 
 def _wait_for(proc: subprocess.Popen[str], ready: str, timeout: float,
               err: IO[str]) -> re.Match[str]:
-    import selectors
-
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     seen = []
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not sel.select(timeout=max(0.0, deadline - time.monotonic())):

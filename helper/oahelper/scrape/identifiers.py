@@ -25,7 +25,6 @@ from oahelper.models import Article
 # surrogate (JSON-LD can escape one in; it cannot even be sent as UTF-8) or
 # U+FFFD (a decoder's mark for bytes that made no sense, e.g. a NUL in a page).
 _NOT_IN_DOI = r"\s\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffd"
-DOI_SHAPE = re.compile(rf"10\.[0-9]{{4,9}}/[^{_NOT_IN_DOI}]+")
 _DOI_FULL = re.compile(rf"^10\.[0-9]{{4,9}}/[^{_NOT_IN_DOI}]+$")
 # Where a DOI starts inside running text or a URL (the suffix runs to whitespace
 # or a character that cannot end an attribute or sit in a URL path).
