@@ -123,7 +123,7 @@ def pair_through_options(browser: ExtensionBrowser, helper: Helper) -> Page:
 
 
 def shoot(target: Any, name: str, **options: Any) -> Path:
-    """Save a screenshot for the README under docs/screenshots/."""
+    """Save a screenshot (for the README under docs/screenshots/ with OAHELPER_SCREENSHOTS=1)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name
     target.screenshot(path=str(path), animations="disabled", **options)
