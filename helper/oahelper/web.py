@@ -82,11 +82,22 @@ def is_extension_origin(origin: str) -> bool:
     return origin == "null" or origin.startswith(EXTENSION_SCHEMES)
 
 
-def made_by_web_page(request: web.Request) -> bool:
+def made_by_web_page(request: web.Request, own_hosts: frozenset[str]) -> bool:
     """True for requests a web page made: a web Origin, or Fetch Metadata saying so.
 
     Browsers send Origin on every POST and CORS request; an <img> or no-cors GET has
-    no Origin but does carry Sec-Fetch-Site (anything but "none" means a page).
+    no Origin but does carry Sec-Fetch-Site (https://w3c.github.io/webappsec-fetch-metadata/).
+    Its values, for a request to us:
+
+    - ``none``: not made by a document at all (a user typing the address; Chrome's
+      extension service worker).
+    - ``same-origin``: made by a document of the origin in the request's URL, i.e.
+      ``http://<Host>``. With one of our own Host values that is the daemon's own
+      origin, which serves nothing but JSON under nosniff, so no page script runs there:
+      only an extension with host permission (Firefox sends its extension fetches so)
+      can be the sender. With any other Host it is a DNS-rebinding page.
+    - ``same-site`` (another port of 127.0.0.1) and ``cross-site``: a web page.
+    Unknown values are treated as a page; no header at all is a script or an old browser.
     """
     origin = request.headers.get("Origin")
     if origin is not None and not is_extension_origin(origin):
@@ -95,7 +106,11 @@ def made_by_web_page(request: web.Request) -> bool:
         return False  # a real extension origin: no web page can send it
     # No Origin, or "null", which a sandboxed page's iframe also sends: ask Fetch Metadata.
     site = request.headers.get("Sec-Fetch-Site")
-    return site is not None and site != "none"
+    if site is None or site == "none":
+        return False
+    if site == "same-origin":
+        return request.host not in own_hosts
+    return True
 
 
 def _drop(request: web.Request) -> web.Response:
@@ -113,7 +128,7 @@ def _drop(request: web.Request) -> web.Response:
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Host allowlist, browser-page drop, CORS for extensions, one error shape."""
     port = request.transport.get_extra_info("sockname")[1] if request.transport else 0
-    if made_by_web_page(request):
+    if made_by_web_page(request, allowed_hosts(port)):
         log.info("dropped a request from a web page to %s", request.path)
         return _drop(request)
     try:
