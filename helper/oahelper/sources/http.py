@@ -147,6 +147,7 @@ async def get_with_retries(
     deadline = clock() + timeout
     sent = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
     calls = 0
+    reply: Reply | None = None
     while True:
         remaining = deadline - clock()
         if remaining <= 0:
@@ -155,6 +156,9 @@ async def get_with_retries(
         calls += 1
         try:
             reply = await _get_once(session, url, sent, remaining)
+        except SourceTimeout as exc:
+            # A retry that ran out of the time left says less than the answer before it.
+            return Exchange(calls, reply=reply) if reply is not None else Exchange(calls, error=exc)
         except SourceError as exc:
             return Exchange(calls, error=exc)
         if reply.status not in RETRY_STATUSES or calls > max_retries:
