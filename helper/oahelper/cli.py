@@ -110,8 +110,12 @@ async def engine(settings: Settings) -> AsyncIterator[LookupService]:
     cache = Cache(settings.cache_db)
     try:
         async with upstream_session(settings) as session, make_fetch_session() as fetch_session:
-            yield service_for(settings, sources=build_sources(settings, KeyStore()), cache=cache,
-                              session=session, fetch_page=partial(fetch_page, session=fetch_session))
+            service = service_for(settings, sources=build_sources(settings, KeyStore()), cache=cache,
+                                  session=session, fetch_page=partial(fetch_page, session=fetch_session))
+            try:
+                yield service
+            finally:
+                await service.aclose()
     finally:
         cache.close()
 
@@ -141,6 +145,12 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     payload = asyncio.run(run())
     print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else render_payload(payload))
     return 1 if payload["status"] == "unknown" else 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from oahelper.audit.command import run_audit  # imported late: readers and report libraries
+
+    return run_audit(_settings(args), args.inputs, args.out or [], engine)
 
 
 def cmd_scrape(args: argparse.Namespace) -> int:
@@ -265,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", metavar="DOI|URL|FILE.html")
     p.add_argument("--url", help="the page's URL, when QUERY is a saved HTML file")
     p.add_argument("--json", action="store_true", help="print the exact API payload")
+    p = add("audit", cmd_audit, "which references of a reading list have a free copy, as a report")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="BibTeX, RIS, CSL-JSON, CSV or a plain list (one identifier or reference per line)")
+    p.add_argument("--out", action="append", metavar="PATH",
+                   help="write the report here; its extension says how: .csv or .json "
+                        "(repeat for several). Without it: a summary on the terminal")
     p = add("scrape", cmd_scrape, "print as JSON what a saved page says about its article")
     p.add_argument("file", metavar="FILE.html")
     p.add_argument("--url", help="the URL the page was saved from")

@@ -71,10 +71,25 @@ class LookupService:
         self.clock = clock
         self._inflight: dict[tuple[str, str], asyncio.Task[SourceAnswer]] = {}
 
+    async def aclose(self) -> None:
+        """Cancel the upstream calls still running (shielded from their callers), so
+        none outlives the cache and session it writes to."""
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def lookup(self, request: LookupRequest) -> dict[str, Any]:
         """The payload for one request (never raises for upstream trouble)."""
         started = self.clock()
         article, page_problem = await self.article_for(request)
+        return await self.lookup_article(article, page_problem=page_problem, started=started)
+
+    async def lookup_article(self, article: Article, *, page_problem: str | None = None,
+                             started: float | None = None) -> dict[str, Any]:
+        """The payload for an article already read: a page's, or a reading-list entry
+        with several identifiers and its citation (never raises for upstream trouble)."""
+        started = self.clock() if started is None else started
         answers = await self.ask_sources(article) if article.is_article else []
         elapsed = int((self.clock() - started) * 1000)
         return build_payload(article, answers, openurl_base=self.openurl_base,

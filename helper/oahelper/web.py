@@ -347,6 +347,7 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
 
             app[ENGINES] = Engines(build, settings, reload_settings)
             yield
+            await app[ENGINES].current().service.aclose()
         app[CACHE].close()
         app[CLIENTS].close()
 

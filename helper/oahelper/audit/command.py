@@ -1,0 +1,102 @@
+"""``oahelper audit INPUT… [--out PATH]…``: a reading list through the lookup engine.
+
+Reports stream to every ``--out`` file (format by extension) in input order; without
+one, each entry is a line on standard output and a table of totals ends the run.
+Ctrl-C stops at once: what was answered is written, and the same command run again
+finishes the job from the cache without asking any source twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, ExitStack
+from pathlib import Path
+from typing import IO
+
+from rich.console import Console
+
+from oahelper.audit.entries import Entry
+from oahelper.audit.readers import FORMAT_NAMES, ReadingList, open_reading_list
+from oahelper.audit.rows import Row
+from oahelper.audit.runner import AuditRunner, RunStats
+from oahelper.audit.tally import AuditSummary, Tally
+from oahelper.audit.terminal import AuditProgress, row_line, summary_table
+from oahelper.audit.writers import ReportWriter, check_output, writer_for
+from oahelper.service import LookupService
+from oahelper.settings import Settings
+
+EngineFactory = Callable[[Settings], AbstractAsyncContextManager[LookupService]]
+
+
+def _entries(lists: Sequence[ReadingList]) -> Iterator[Entry]:
+    for reading in lists:
+        yield from reading.entries()
+
+
+def _title(lists: Sequence[ReadingList]) -> str:
+    names = ", ".join(Path(r.name).name for r in lists)
+    return f"Open access audit of {names}"
+
+
+async def _run(settings: Settings, engine: EngineFactory, lists: Sequence[ReadingList],
+               write: Callable[[Row], None], progress: AuditProgress) -> RunStats:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    try:
+        async with engine(settings) as service:
+            runner = AuditRunner(service.lookup_article)
+            with progress:
+                return await runner.run(_entries(lists), write, on_row=progress.answered,
+                                        stop=stop)
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def run_audit(settings: Settings, inputs: Sequence[str], outs: Sequence[str],
+              engine: EngineFactory, *, stdout: IO[str] = sys.stdout,
+              stderr: IO[str] = sys.stderr) -> int:
+    """The audit command; its exit code (130 when interrupted)."""
+    for out in outs:
+        check_output(Path(out))
+    lists = [open_reading_list(path) for path in inputs]
+    total = sum(r.count() for r in lists) if stderr.isatty() else None
+    summary = AuditSummary(Tally(), inputs=[f"{r.name} ({FORMAT_NAMES[r.format]})" for r in lists])
+    with ExitStack() as closing:
+        writers: list[ReportWriter] = []
+        for out in outs:
+            writers.append(writer_for(Path(out), _title(lists)))
+
+        def write(row: Row) -> None:
+            summary.tally.add(row)
+            for writer in writers:
+                writer.write(row)
+            if not writers:
+                print(row_line(row), file=stdout, flush=True)
+
+        def close() -> None:
+            summary.notes = [note for r in lists for note in r.notes]
+            for writer in writers:
+                writer.close(summary)
+
+        closing.callback(close)
+        stats = asyncio.run(_run(settings, engine, lists, write, AuditProgress(stderr, total)))
+        summary.interrupted = stats.interrupted
+    for note in summary.notes:
+        print(f"oahelper: {note}", file=stderr)
+    if writers:
+        print(f"{summary.tally.headline()}. Report: {', '.join(str(w.path) for w in writers)}",
+              file=stdout)
+    else:
+        print(summary.tally.headline(), file=stdout)
+        Console(file=stdout).print(summary_table(summary.tally))
+    if stats.interrupted:
+        of = f" of {total}" if total is not None else ""
+        print(f"oahelper: interrupted after {stats.written}{of} entries; the report holds those. "
+              "Run the same command again to finish: answers already found come from the "
+              "cache, without asking any source again.", file=stderr)
+        return 130
+    return 0

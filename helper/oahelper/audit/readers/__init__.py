@@ -1,0 +1,123 @@
+"""Reading lists in, entries out: which format a file is, and its reader.
+
+A file's format is recognised by its content first (a RIS ``TY  -`` line, a JSON
+array, a BibTeX ``@type{``, a CSV header naming a doi/pmid/title column), then by its
+extension (a ``.bib`` without any ``@`` is a plain list), else it is a plain list. Plain lists, CSV and RIS are streamed line by
+line; BibTeX and CSL-JSON are parsed whole by their libraries.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from oahelper.audit.entries import Entry
+from oahelper.audit.readers.bibtex import read_bibtex
+from oahelper.audit.readers.csljson import read_csljson
+from oahelper.audit.readers.lines import read_lines
+from oahelper.audit.readers.ris import read_ris
+from oahelper.audit.readers.table import looks_like_header, read_table
+from oahelper.errors import ReadingListError
+
+FORMATS = ("bibtex", "ris", "csljson", "csv", "text")
+EXTENSIONS = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "csljson",
+              ".csljson": "csljson", ".csv": "csv", ".tsv": "csv", ".txt": "text"}
+FORMAT_NAMES = {"bibtex": "BibTeX", "ris": "RIS", "csljson": "CSL-JSON", "csv": "CSV",
+                "text": "a plain list"}
+SNIFF_BYTES = 64 * 1024
+# BibTeX and CSL-JSON are parsed whole; no real reading list comes near this.
+MAX_WHOLE_FILE = 256 * 1024 * 1024
+_RIS_LINE = re.compile(r"^\s*TY  - ", re.MULTILINE)
+_BIBTEX_BLOCK = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.MULTILINE)
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def guess_encoding(head: bytes) -> str:
+    """UTF-8 (or the BOM's encoding); Windows-1252 when the start is not UTF-8."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def sniff(sample: str) -> str | None:
+    """The format a file's first kilobytes show unmistakably, or None."""
+    if sample.lstrip().startswith(("[", "{")):
+        return "csljson"
+    if _RIS_LINE.search(sample):
+        return "ris"
+    if _BIBTEX_BLOCK.search(sample):
+        return "bibtex"
+    first = next((line for line in sample.splitlines() if line.strip()), "")
+    return "csv" if looks_like_header(first) else None
+
+
+@dataclass
+class ReadingList:
+    """One input file: its format, and its entries (read each time they are asked for)."""
+
+    path: Path
+    name: str
+    format: str
+    encoding: str
+    notes: list[str] = field(default_factory=list)  # what the reader chose, for the user
+
+    def entries(self) -> Iterator[Entry]:
+        """Every entry, in file order; broken ones included, as unreadable entries."""
+        self.notes.clear()
+        if self.encoding == "cp1252":
+            self.notes.append(f"{self.name}: not UTF-8; read as Windows-1252")
+        if self.format in ("bibtex", "csljson"):
+            text = self._whole_text()
+            yield from (read_bibtex if self.format == "bibtex" else read_csljson)(text, self.name)
+            return
+        with self.path.open(encoding=self.encoding, errors="replace", newline="") as fh:
+            if self.format == "ris":
+                yield from read_ris(fh, self.name)
+            elif self.format == "csv":
+                yield from read_table(fh, self.name, self.notes)
+            else:
+                yield from read_lines(fh, self.name)
+
+    def count(self) -> int:
+        """How many entries there are (one more pass over the file)."""
+        return sum(1 for _ in self.entries())
+
+    def _whole_text(self) -> str:
+        if self.path.stat().st_size > MAX_WHOLE_FILE:
+            raise ReadingListError(f"{self.name}: larger than {MAX_WHOLE_FILE >> 20} MiB; "
+                                   f"split it, or export it as CSV or a plain list")
+        return self.path.read_bytes().decode(self.encoding, errors="replace")
+
+
+def open_reading_list(path: str | Path, format: str | None = None) -> ReadingList:
+    """The reading list at ``path``, its format recognised (or as given)."""
+    path = Path(path)
+    name = str(path)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except IsADirectoryError as exc:
+        raise ReadingListError(f"{name}: a folder, not a reading list") from exc
+    encoding = guess_encoding(head)
+    if b"\0" in head and encoding != "utf-16":
+        raise ReadingListError(f"{name}: a binary file, not a reading list "
+                               "(BibTeX, RIS, CSL-JSON, CSV or one reference per line)")
+    if format is None:
+        sample = head.decode(encoding, errors="replace")
+        format = sniff(sample) or EXTENSIONS.get(path.suffix.lower(), "text")
+        if format == "bibtex" and "@" not in sample:  # named .bib, but a plain list
+            format = "text"
+    return ReadingList(path, name, format, encoding)
+
+
+__all__ = ["FORMATS", "FORMAT_NAMES", "ReadingList", "open_reading_list", "sniff"]

@@ -1,0 +1,36 @@
+"""Plain lists: one identifier or reference per line.
+
+A line may be a DOI in any usual form, ``PMID 123``, ``PMC123``, ``arXiv:1706.03762``,
+a doi.org, PubMed or arXiv link, or a whole reference with a DOI somewhere in it.
+Blank lines and lines starting with ``#`` are skipped. A line with nothing to look up
+by is kept as a reference without an identifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from oahelper.audit.entries import Entry, make_entry, unreadable
+from oahelper.scrape.identifiers import parse_query
+
+# Far longer than any reference; a longer "line" is a file of another kind.
+MAX_LINE = 10_000
+
+
+def entry_from_text(name: str, key: str, line: int | None, text: str) -> Entry:
+    """The entry one typed or pasted reference stands for."""
+    if len(text) > MAX_LINE:
+        return unreadable(name, key, line, f"{len(text)} characters is too long for one reference")
+    typed = parse_query(text)
+    if typed is not None:
+        return make_entry(name, key, line, doi=typed.doi, pmid=typed.pmid, pmcid=typed.pmcid,
+                          arxiv=typed.arxiv)
+    return make_entry(name, key, line, urls=(text,) if "://" in text else (), text=text)
+
+
+def read_lines(lines: Iterable[str], name: str) -> Iterator[Entry]:
+    """One entry per non-blank, non-comment line, streamed."""
+    for number, raw in enumerate(lines, 1):
+        text = raw.strip()
+        if text and not text.startswith("#"):
+            yield entry_from_text(name, f"line {number}", number, text)

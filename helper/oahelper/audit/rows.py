@@ -1,0 +1,134 @@
+"""One report row per reading-list entry: the entry, and what the lookup found.
+
+The row's columns are the report's contract (README, ``oahelper audit``): CSV and JSON
+write them in this order, the HTML report and ``/v1/batch`` show the same fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass, fields
+from typing import Any
+
+from oahelper.audit.entries import Entry
+
+# Statuses beyond the lookup's own (open, closed, unknown).
+NO_IDENTIFIER = "no_identifier"
+UNREADABLE = "unreadable"
+STATUSES = ("open", "closed", "unknown", NO_IDENTIFIER, UNREADABLE)
+# Licences that meet funder mandates such as Plan S for the copy itself.
+CC_BY_OR_CC0 = frozenset({"cc-by", "cc0"})
+# Source states that are an answer about the work (found or not).
+ANSWERED = frozenset({"ok", "not_found"})
+ID_WORDS = {"doi": "DOI", "pmid": "PMID", "pmcid": "PMCID", "arxiv": "arXiv id"}
+NO_ID_PROBLEM = ("no DOI, PMID, PMCID or arXiv id to look it up by "
+                 "(references are not yet matched by title)")
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the report says about one entry."""
+
+    file: str
+    key: str
+    line: int | None
+    identified_by: str | None
+    doi: str | None
+    pmid: str | None
+    pmcid: str | None
+    arxiv: str | None
+    match_score: float | None
+    title: str | None
+    year: int | None
+    journal: str | None
+    reference: str | None
+    status: str
+    oa_status: str | None
+    best_url: str | None
+    version: str | None
+    license: str | None
+    host_type: str | None
+    free_copies: int
+    cc_by_or_cc0: bool | None
+    sources: str
+    problem: str | None
+
+    @property
+    def is_free(self) -> bool:
+        return self.status == "open"
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(zip(COLUMNS, astuple(self)))
+
+    def to_csv(self) -> list[str]:
+        return [_csv_cell(v) for v in astuple(self)]
+
+
+COLUMNS = tuple(f.name for f in fields(Row))
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _join(*parts: str | None) -> str | None:
+    text = "; ".join(p for p in parts if p)
+    return text or None
+
+
+def _base(entry: Entry, **values: Any) -> Row:
+    """A row from the entry alone (nothing looked up)."""
+    row = dict(file=entry.file, key=entry.key, line=entry.line,
+               identified_by=entry.identified_by, doi=entry.doi, pmid=entry.pmid,
+               pmcid=entry.pmcid, arxiv=entry.arxiv, match_score=None, title=entry.title,
+               year=entry.year, journal=entry.journal, reference=entry.text, status=UNREADABLE,
+               oa_status=None, best_url=None, version=None, license=None, host_type=None,
+               free_copies=0, cc_by_or_cc0=None, sources="", problem=None)
+    row.update(values)
+    return Row(**row)
+
+
+def row_without_lookup(entry: Entry) -> Row | None:
+    """The row of an entry that is not looked up (unreadable, or nothing to look it up
+    by), or None when it should be looked up."""
+    if entry.unreadable:
+        return _base(entry, status=UNREADABLE, problem=entry.unreadable)
+    if entry.identified_by is None:
+        return _base(entry, status=NO_IDENTIFIER, problem=_join(entry.note, NO_ID_PROBLEM))
+    return None
+
+
+def row_from_payload(entry: Entry, payload: dict[str, Any]) -> Row:
+    """The row of a looked-up entry, from the lookup payload (docs/api.md)."""
+    article = payload.get("article") or {}
+    match = article.get("match") or {}
+    best = payload.get("best") or {}
+    locations = payload.get("locations") or []
+    status = payload["status"]
+    states = {name: info.get("state") for name, info in (payload.get("sources") or {}).items()}
+    answered = [name for name, state in states.items() if state in ANSWERED]
+    problem = None
+    if status == "unknown":
+        problem = (payload.get("badge") or {}).get("tooltip")
+    elif status == "not_article":  # nothing identified it after all
+        status, problem = NO_IDENTIFIER, NO_ID_PROBLEM
+    elif status == "closed" and all(states[name] == "not_found" for name in answered):
+        what = ID_WORDS.get(entry.identified_by or "", "identifier")
+        problem = f"no source knows this {what} (check it for typos)"
+    return _base(
+        entry,
+        identified_by="title" if match else entry.identified_by,
+        doi=entry.doi or article.get("doi"), pmid=entry.pmid or article.get("pmid"),
+        pmcid=entry.pmcid or article.get("pmcid"), arxiv=entry.arxiv or article.get("arxiv"),
+        match_score=match.get("score"),
+        title=entry.title or article.get("title"), year=entry.year or article.get("year"),
+        journal=entry.journal or article.get("journal"),
+        status=status, oa_status=payload.get("oa_status"),
+        best_url=best.get("url"), version=best.get("version"), license=best.get("license"),
+        host_type=best.get("host_type"), free_copies=len(locations),
+        cc_by_or_cc0=(any((loc.get("license") or "").lower() in CC_BY_OR_CC0 for loc in locations)
+                      if status in ("open", "closed") else None),
+        sources=";".join(answered), problem=_join(entry.note, problem))

@@ -1,0 +1,147 @@
+"""The audit runner: entries in, rows out, through the daemon's lookup engine.
+
+Entries stream through a bounded window: at most ``window`` rows are held (looked up
+or waiting for an earlier one to be written), so a list of 100,000 costs what a list
+of 100 does. Lookups go through ``LookupService.lookup_article``: its cache, single
+flight and sources, so a DOI listed twice makes one upstream call, and a second run
+answers from the cache. ``concurrency`` lookups run at once.
+
+A *pre-pass* may answer a whole chunk of entries at once before the per-item lookups
+(e.g. one join against a local copy of Unpaywall): it takes the chunk and returns
+payloads by ``Entry.lookup_key``; entries it leaves out are looked up one by one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from oahelper.audit.entries import Entry
+from oahelper.audit.rows import Row, row_from_payload, row_without_lookup
+from oahelper.models import Article
+
+log = logging.getLogger(__name__)
+
+Lookup = Callable[[Article], Awaitable[dict[str, Any]]]
+Prepass = Callable[[Sequence[Entry]], Awaitable[Mapping[str, dict[str, Any]]]]
+RowHook = Callable[[Row], None]
+
+# Lookups at once. The upstreams' own limits are kept by the engine; this keeps one
+# reading list from crowding out the pages the user opens meanwhile.
+CONCURRENCY = 8
+CHUNK = 500
+
+
+@dataclass
+class RunStats:
+    """How a run went: entries written, and whether it was stopped early."""
+
+    written: int = 0
+    interrupted: bool = False
+
+
+class AuditRunner:
+    """Looks entries up, a few at a time, and hands back their rows."""
+
+    def __init__(self, lookup: Lookup, *, concurrency: int = CONCURRENCY,
+                 prepass: Prepass | None = None, chunk: int = CHUNK) -> None:
+        self.lookup = lookup
+        self.prepass = prepass
+        self.chunk = chunk
+        self.concurrency = concurrency
+        self.window = max(64, concurrency * 8)
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def _chunks(self, entries: Iterable[Entry]
+                      ) -> AsyncIterator[tuple[list[Entry], Mapping[str, dict[str, Any]]]]:
+        """The entries in chunks, each with what the pre-pass already answered."""
+        it = iter(entries)
+        while chunk := list(islice(it, self.chunk)):
+            known = await self.prepass(chunk) if self.prepass else {}
+            yield chunk, known
+
+    async def row_for(self, entry: Entry, known: Mapping[str, dict[str, Any]] | None = None,
+                      on_row: RowHook | None = None) -> Row:
+        """One entry's row: from the pre-pass, a lookup, or the entry alone."""
+        row = row_without_lookup(entry)
+        if row is None:
+            payload = (known or {}).get(entry.lookup_key or "")
+            if payload is None:
+                async with self._slots:
+                    payload = await self._lookup(entry)
+            row = row_from_payload(entry, payload)
+        if on_row is not None:
+            on_row(row)
+        return row
+
+    async def _lookup(self, entry: Entry) -> dict[str, Any]:
+        try:
+            return await self.lookup(entry.article())
+        except Exception:  # an engine bug costs one row, not the whole report
+            log.exception("lookup of %s failed", entry.key)
+            return {"status": "unknown", "badge": {"tooltip": "internal error; see the log"}}
+
+    async def run(self, entries: Iterable[Entry], write: RowHook, *,
+                  on_row: RowHook | None = None, stop: asyncio.Event | None = None) -> RunStats:
+        """Write every entry's row in input order; ``on_row`` hears of each row as soon
+        as it is answered. When ``stop`` is set, the rows already answered are written
+        (in order, skipping those not done) and the run ends."""
+        stop = stop or asyncio.Event()
+        stats = RunStats()
+        window: deque[asyncio.Task[Row]] = deque()
+        stopped = asyncio.ensure_future(stop.wait())
+
+        async def write_head() -> None:
+            await asyncio.wait([window[0], stopped], return_when=asyncio.FIRST_COMPLETED)
+            if window[0].done():
+                write(window.popleft().result())
+                stats.written += 1
+
+        try:
+            async for chunk, known in self._chunks(entries):
+                for entry in chunk:
+                    while len(window) >= self.window and not stop.is_set():
+                        await write_head()
+                    if stop.is_set():
+                        break
+                    window.append(asyncio.ensure_future(self.row_for(entry, known, on_row)))
+                if stop.is_set():
+                    break
+            while window and not stop.is_set():
+                await write_head()
+        finally:
+            stopped.cancel()
+            for task in window:
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(*window, return_exceptions=True)
+            for task in window:  # stopped: what was answered still gets written
+                if not task.cancelled() and task.exception() is None:
+                    write(task.result())
+                    stats.written += 1
+            stats.interrupted = stop.is_set()
+        return stats
+
+    async def as_answered(self, entries: Sequence[Entry]) -> AsyncIterator[tuple[int, Row]]:
+        """Each entry's (index, row) in the order answers arrive (a short list: the
+        daemon's batch endpoint). Leaving early cancels the lookups still running."""
+        tasks: dict[asyncio.Task[Row], int] = {}
+        try:
+            start = 0
+            async for chunk, known in self._chunks(entries):
+                for offset, entry in enumerate(chunk):
+                    tasks[asyncio.ensure_future(self.row_for(entry, known))] = start + offset
+                start += len(chunk)
+            pending = set(tasks)
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in sorted(done, key=tasks.__getitem__):
+                    yield tasks[task], task.result()
+        finally:
+            for task in tasks:
+                task.cancel()

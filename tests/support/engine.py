@@ -1,0 +1,40 @@
+"""The daemon's lookup engine in-process, on the fake upstream: for audit and batch tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+
+from oahelper.cache import Cache
+from oahelper.service import LookupService, service_for
+from oahelper.sources.registry import build_sources
+from tests.support.fake_upstream import FakeUpstream, start_in
+
+EMAIL = "researcher@uni.edu"
+
+
+@dataclass
+class Engine:
+    service: LookupService
+    upstream: FakeUpstream
+
+    def unpaywall_calls(self) -> list[str]:
+        return [r["doi"] for r in self.upstream.requests if r["service"] == "unpaywall"]
+
+
+@pytest.fixture
+async def engine(aiohttp_server: Any, make_settings: Any, keystore: Any) -> AsyncIterator[Engine]:
+    """A LookupService as the daemon builds it, asking the fake Unpaywall."""
+    fake, base = await start_in(aiohttp_server)
+    settings = make_settings(unpaywall_url=base, unpaywall_email=EMAIL, timeout=3.0)
+    cache = Cache(settings.cache_db)
+    async with aiohttp.ClientSession() as session:
+        service = service_for(settings, sources=build_sources(settings, keystore), cache=cache,
+                              session=session, fetch_page=None)
+        yield Engine(service, fake)
+        await service.aclose()
+    cache.close()
