@@ -158,3 +158,11 @@ def test_progress_bar_on_a_terminal(env, tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert "checking" in text and "/22" in text and "free 2" in text
     assert "/s" in text and "left" in text
+
+
+def test_without_the_unpaywall_email_the_audit_says_so_before_starting(env, tmp_path: Path) -> None:
+    e = {k: v for k, v in env.items() if k != "OAHELPER_UNPAYWALL_EMAIL"}
+    proc = oahelper(["audit", str(FILES / "list.txt"), "--out", str(tmp_path / "r.csv")], e)
+    assert proc.returncode == 2
+    assert "Unpaywall needs your e-mail address" in proc.stderr
+    assert "oahelper config set unpaywall_email" in proc.stderr

@@ -279,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="BibTeX, RIS, CSL-JSON, CSV or a plain list (one identifier or reference per line)")
     p.add_argument("--out", action="append", metavar="PATH",
-                   help="write the report here; its extension says how: .csv or .json "
+                   help="write the report here; its extension says how: .csv, .json or .html "
                         "(repeat for several). Without it: a summary on the terminal")
     p = add("scrape", cmd_scrape, "print as JSON what a saved page says about its article")
     p.add_argument("file", metavar="FILE.html")

@@ -25,6 +25,7 @@ from oahelper.audit.runner import AuditRunner, RunStats
 from oahelper.audit.tally import AuditSummary, Tally
 from oahelper.audit.terminal import AuditProgress, row_line, summary_table
 from oahelper.audit.writers import ReportWriter, check_output, writer_for
+from oahelper.errors import ConfigError
 from oahelper.service import LookupService
 from oahelper.settings import Settings
 
@@ -41,6 +42,15 @@ def _title(lists: Sequence[ReadingList]) -> str:
     return f"Open access audit of {names}"
 
 
+def refuse_without_unpaywall(service: LookupService) -> None:
+    """Stop before a long run that could only answer "could not check"."""
+    problems = [f"{s.name}: {m}" for s in service.sources if s.name == "unpaywall"
+                for m in s.health().problems]
+    if problems:
+        raise ConfigError("; ".join(problems) + ". Without it the audit could check almost "
+                          "nothing; see: oahelper doctor")
+
+
 async def _run(settings: Settings, engine: EngineFactory, lists: Sequence[ReadingList],
                write: Callable[[Row], None], progress: AuditProgress) -> RunStats:
     stop = asyncio.Event()
@@ -48,6 +58,7 @@ async def _run(settings: Settings, engine: EngineFactory, lists: Sequence[Readin
     loop.add_signal_handler(signal.SIGINT, stop.set)
     try:
         async with engine(settings) as service:
+            refuse_without_unpaywall(service)
             runner = AuditRunner(service.lookup_article)
             with progress:
                 return await runner.run(_entries(lists), write, on_row=progress.answered,
@@ -64,7 +75,8 @@ def run_audit(settings: Settings, inputs: Sequence[str], outs: Sequence[str],
         check_output(Path(out))
     lists = [open_reading_list(path) for path in inputs]
     total = sum(r.count() for r in lists) if stderr.isatty() else None
-    summary = AuditSummary(Tally(), inputs=[f"{r.name} ({FORMAT_NAMES[r.format]})" for r in lists])
+    summary = AuditSummary(Tally(), inputs=[f"{Path(r.name).name} ({FORMAT_NAMES[r.format]})"
+                                            for r in lists])
     with ExitStack() as closing:
         writers: list[ReportWriter] = []
         for out in outs:

@@ -1,7 +1,7 @@
 """Report writers: CSV and JSON, streamed one row at a time, in input order.
 
 Every writer has ``write(row)`` and ``close(summary)``; ``writer_for``
-picks one by the output file's extension. 
+picks one by the output file's extension. The HTML report is in ``html.py``. 
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from oahelper.audit.rows import COLUMNS, Row
 from oahelper.audit.tally import AuditSummary
 from oahelper.errors import ConfigError
 
-OUTPUT_KINDS = (".csv", ".json")
+OUTPUT_KINDS = (".csv", ".json", ".html")
 
 
 class ReportWriter(Protocol):
@@ -76,4 +76,8 @@ def writer_for(path: Path, title: str) -> ReportWriter:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return CsvWriter(path)
+    if suffix == ".html":
+        from oahelper.audit.html import HtmlWriter  # the chart libraries load only when asked for
+
+        return HtmlWriter(path, title)
     return JsonWriter(path)
