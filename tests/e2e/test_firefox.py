@@ -1,0 +1,208 @@
+"""The extension in Debian's Firefox ESR, over the Chromium suite's scenarios: pairing
+through the options page, the on-page badge for a free and a closed article, the
+toolbar badge and the popup, nothing sent from a page that is not an article, the
+helper stopped and started again, and what left the machine.
+
+Same helper, fake upstream and page server as the Chromium tests (tests/e2e/conftest.py);
+Firefox is driven over WebDriver BiDi (tests/e2e/firefox.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.e2e.firefox import FIREFOX_ORIGIN, Firefox, Tab
+from tests.e2e.harness import GOLD_DOI, GREEN_DOI, OPENURL_BASE, unpaywall_answer, wait_until
+from tests.support.shared import require_shared
+
+pytestmark = pytest.mark.e2e
+
+
+def badge(tab: Tab) -> dict[str, Any] | None:
+    """The on-page badge's host element as the page sees it: its test hooks."""
+    return tab.call("""() => { const h = document.getElementById('oahelper-badge');
+        return h && {status: h.dataset.status, color: h.dataset.color, parent: h.parentElement.tagName,
+                     position: getComputedStyle(h).position}; }""")
+
+
+def wait_badge(tab: Tab, status: str) -> dict[str, Any]:
+    return tab.wait_for("(s) => { const h = document.getElementById('oahelper-badge'); return h?.dataset.status === s ? {...h.dataset} : null; }",
+                        status, what=f"a {status} badge")
+
+
+def test_firefox_pairs_through_the_options_page_and_the_helper_names_it(fresh_firefox: Firefox, stack) -> None:
+    helper = stack.helper
+    fresh_firefox.set_settings({"port": helper.port})
+    article = fresh_firefox.open(stack.pages.url("/own/article-gold.html"))
+    tab = fresh_firefox.tab_id(article.url)
+    fresh_firefox.wait_for_state(tab, ("error",))
+    assert fresh_firefox.toolbar(tab)["text"] == "pair"
+    popup = fresh_firefox.popup(tab)
+    popup.wait_text("#status", "not paired")
+    assert popup.attribute("#status", "data-state") == "not_paired"
+    assert popup.text("#command") == "oahelper pair"
+
+    options = fresh_firefox.options()
+    assert options.call("() => document.querySelector('#port').value") == str(helper.port)
+    options.wait_text("#helper-state", "running on port")
+    options.fill("#pair-code", helper.pair_code().lower())
+    options.click("#pair-submit")
+    options.wait_text("#pair-status", "Paired")
+    options.wait_text("#status-sources", "unpaywall: on, configured")
+
+    clients = helper.cli("clients", "list")
+    line = next((l for l in clients.splitlines() if FIREFOX_ORIGIN in l), None)
+    assert line is not None, f"the helper does not list Firefox:\n{clients}"
+    assert re.match(r"Firefox \d+ on Linux", line), line
+
+    popup.click("#retry")
+    popup.wait_text("#status", "Free PDF available")
+    assert fresh_firefox.toolbar(tab)["text"] == "OA"
+    assert wait_badge(article, "open")["color"] == "gold"
+
+
+def shadow_call(tab: Tab, function: str, *args: Any) -> Any:
+    """Run function(root, *args) on the badge's shadow root. BiDi hands tests even a
+    closed shadow root (serialization with includeShadowTree "all"); page scripts get
+    nothing."""
+    host = tab.call("() => document.getElementById('oahelper-badge')")
+    assert host and host.get("type") == "node", "no badge on the page"
+    root = host["value"].get("shadowRoot")
+    assert root is not None, "the badge has no shadow root"
+    return tab.call(function, root, *args)
+
+
+def best_copy_url(browser: Firefox, tab: Tab, doi: str) -> str:
+    best = browser.wait_for_state(browser.tab_id(tab.url), ("result",))["payload"]["best"]
+    recorded = unpaywall_answer(doi)["best_oa_location"]
+    assert best["url"] in (recorded["url_for_pdf"], recorded["url"])
+    return best["url"]
+
+
+def test_free_article_gets_its_badge_toolbar_and_popup_in_firefox(firefox: Firefox, stack) -> None:
+    recorded = unpaywall_answer(GREEN_DOI)
+    page = firefox.open(stack.pages.url("/own/article-green.html"))
+    best_url = best_copy_url(firefox, page, GREEN_DOI)
+    hooks = wait_badge(page, "open")
+    assert hooks["color"] == "green"
+    assert badge(page) | {} == {"status": "open", "color": "green", "parent": "HTML", "position": "fixed"}
+    link = shadow_call(page, """(root) => { const a = root.querySelector('a.main');
+        return {href: a.href, target: a.target, text: a.textContent, label: a.getAttribute('aria-label'),
+                title: a.title, visible: a.getBoundingClientRect().width > 0}; }""")
+    assert link["href"] == best_url and link["target"] == "_blank" and link["visible"]
+    assert "Free PDF" in link["text"] and "green OA" in link["text"]
+    assert link["label"] == f"oahelper: {link['title']} (opens in a new tab)"
+
+    tab = firefox.tab_id(page.url)
+    toolbar = firefox.toolbar(tab)
+    assert toolbar["text"] == "OA" and "Free PDF available" in toolbar["title"]
+
+    popup = firefox.popup(tab)
+    popup.wait_text("#status", "Free PDF available")
+    assert popup.attribute("#status", "data-state") == "open"
+    assert popup.text("#title") == "Nanometre-scale thermometry in a living cell"
+    assert popup.attribute("#best-link", "href") == best_url
+    assert popup.attribute("#best-pdf", "href") == recorded["best_oa_location"]["url_for_pdf"]
+    others = [loc["url"] for loc in recorded["oa_locations"] if loc["is_best"] is not True]
+    hrefs = popup.call("() => [...document.querySelectorAll('#locations li > a:first-child')].map(a => a.href)")
+    assert sorted(hrefs) == sorted(others)
+
+
+def test_closed_article_gets_a_closed_badge_whose_panel_opens_in_firefox(firefox: Firefox, stack) -> None:
+    require_shared("pages/springer_1.html")
+    page = firefox.open(stack.pages.url("/shared/springer_1.html"))
+    assert wait_badge(page, "closed")["color"] == "closed"
+    button = "(root) => root.querySelector('button.main')"
+    assert "No free copy" in shadow_call(page, f"(root) => ({button})(root).textContent")
+    assert shadow_call(page, f"(root) => ({button})(root).getAttribute('aria-expanded')") == "false"
+    # A real click on the badge (the browser's own pointer) opens its panel.
+    box = shadow_call(page, f"""(root) => {{ const r = ({button})(root).getBoundingClientRect();
+        return [r.x + r.width / 2, r.y + r.height / 2]; }}""")
+    page.click_at(*box)
+    wait_until(lambda: shadow_call(page, f"(root) => ({button})(root).getAttribute('aria-expanded')") == "true",
+               what="the badge's panel to open")
+    library = shadow_call(page, """(root) => { const a = root.querySelector('.panel a[data-kind=library]');
+        return a && a.getBoundingClientRect().height > 0 ? a.href : null; }""")
+    assert library and library.startswith(OPENURL_BASE + "?")
+
+    tab = firefox.tab_id(page.url)
+    assert firefox.toolbar(tab)["text"] == "no"
+    popup = firefox.popup(tab)
+    popup.wait_text("#status", "No free, legal copy")
+    assert popup.attribute("#status", "data-state") == "closed"
+    assert popup.text("#title") == "On the theory of identical particles"
+    href = popup.attribute("#actions li[data-kind=library] a", "href")
+    assert href.startswith(OPENURL_BASE + "?") and "10.1007%2FBF02727953" in href
+
+
+def test_a_page_that_is_not_an_article_sends_nothing_from_firefox(firefox: Firefox, stack) -> None:
+    require_shared("pages/news_1.html")
+    lookups_before = stack.helper.lookups_seen()
+    upstream_before = len(stack.upstream.requests())
+    page = firefox.open(stack.pages.url("/shared/news_1.html"))
+    tab = firefox.tab_id(page.url)
+    firefox.wait_for_state(tab, ("not_article",))
+    assert badge(page) is None
+    assert firefox.toolbar(tab)["text"] == ""
+    assert stack.helper.lookups_seen() == lookups_before, "the helper was asked about a news page"
+    assert len(stack.upstream.requests()) == upstream_before, "a news page reached the upstream"
+    # Opening the popup is the user asking: the page goes to the helper, which agrees.
+    popup = firefox.popup(tab)
+    popup.wait_text("#status", "does not look like a scholarly article")
+    assert stack.helper.lookups_seen() == lookups_before + 1
+    assert badge(page) is None
+
+
+def test_helper_stopped_then_started_again_in_firefox(firefox: Firefox, stack) -> None:
+    helper = stack.helper
+    helper.stop()
+    try:
+        page = firefox.open(stack.pages.url("/own/article-gold.html"))
+        tab = firefox.tab_id(page.url)
+        assert firefox.wait_for_state(tab, ("error",))["error"]["kind"] == "not_running"
+        toolbar = firefox.toolbar(tab)
+        assert toolbar["text"] == "off" and "not running" in toolbar["title"]
+        assert badge(page) is None
+        popup = firefox.popup(tab)
+        popup.wait_text("#status", "The oahelper helper is not running.")
+        assert popup.attribute("#status", "data-state") == "not_running"
+        assert popup.text("#command") == f"oahelper serve --port {helper.port}"
+    finally:
+        helper.start()
+    popup.click("#retry")
+    popup.wait_text("#status", "Free PDF available")
+    assert firefox.toolbar(tab)["text"] == "OA"
+    assert wait_badge(page, "open")["color"] == "gold"
+
+
+def test_only_identifiers_and_the_email_leave_the_machine_from_firefox(firefox: Firefox, stack) -> None:
+    from tests.e2e.test_privacy import assert_only_identifiers_left
+
+    require_shared("pages/news_1.html")
+    before = stack.upstream.requests()
+    words: list[str] = []
+    for path, kind in (("/shared/news_1.html", "not_article"), ("/own/article-gold.html", "result")):
+        page = firefox.open(stack.pages.url(path))
+        firefox.wait_for_state(firefox.tab_id(page.url), (kind,))
+        heading = page.text("h1")
+        words += [page.url, page.url.split("://", 1)[1], page.title().strip(), (heading or "").strip()]
+    requests = assert_only_identifiers_left(stack, [w for w in words if w] + ["yjc", "7349926", "Dana Open"])
+    # Not vacuous: the article's lookup reached the upstream (now or earlier in the session).
+    assert any(r["doi"] == GOLD_DOI for r in requests)
+    assert {r["doi"] for r in requests[len(before):]} <= {GOLD_DOI}
+
+
+def test_single_page_site_is_checked_again_when_the_article_changes_in_firefox(firefox: Firefox, stack) -> None:
+    page = firefox.open(stack.pages.url("/own/spa.html"))
+    wait_badge(page, "open")
+    page.click("#to-two")  # pushState, then new meta tags, no reload
+    page.wait_for("(u) => location.href === u", stack.pages.url("/own/spa.html?article=two"), what="the new URL")
+    wait_badge(page, "closed")
+    tab = firefox.tab_id(page.url)
+    wait_until(lambda: firefox.toolbar(tab)["text"] == "no", what="the toolbar to follow")
+    firefox.bidi.command("browsingContext.traverseHistory", {"context": page.context, "delta": -1})  # popstate
+    wait_badge(page, "open")
+    wait_until(lambda: firefox.toolbar(tab)["text"] == "OA", what="the toolbar to follow back")
