@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import BrowserContext, Page, Playwright, Worker, expect
 
 from tests.e2e.harness import (
-    CHROMIUM, CHROMIUM_FLAGS, EXTENSION, EXTENSION_ID, EXTENSION_ORIGIN, SCREENSHOTS, Helper, wait_until,
+    CHROMIUM, CHROMIUM_FLAGS, EXTENSION, EXTENSION_ID, EXTENSION_ORIGIN, SCREENSHOTS, ExtensionState, Helper,
 )
 
 
@@ -18,7 +18,7 @@ def _is_local(url: str) -> bool:
     return url.startswith(("http://127.0.0.1", "http://localhost", "chrome-extension:", "data:", "about:"))
 
 
-class ExtensionBrowser:
+class ExtensionBrowser(ExtensionState):
     def __init__(self, playwright: Playwright, profile: Path) -> None:
         self.context: BrowserContext = playwright.chromium.launch_persistent_context(
             str(profile), executable_path=str(CHROMIUM), headless=True,
@@ -54,35 +54,7 @@ class ExtensionBrowser:
     def sw(self, script: str, arg: Any = None) -> Any:
         return self.service_worker().evaluate(script, arg)
 
-    def tab_id(self, url: str) -> int:
-        """The browser's tab id of the (one) tab showing url."""
-        def find() -> list[int]:
-            return self.sw("async (url) => (await chrome.tabs.query({})).filter(t => t.url === url).map(t => t.id)", url)
-        ids = wait_until(find, what=f"a tab showing {url}")
-        assert len(ids) == 1, f"{len(ids)} tabs show {url}"
-        return ids[0]
-
-    def toolbar(self, tab_id: int) -> dict[str, str]:
-        """The toolbar button's badge text and tooltip for one tab."""
-        return self.sw("""async (tabId) => ({
-            text: await chrome.action.getBadgeText({tabId}),
-            title: await chrome.action.getTitle({tabId}),
-        })""", tab_id)
-
-    def tab_state(self, tab_id: int) -> dict[str, Any] | None:
-        return self.sw("async (tabId) => (await chrome.storage.session.get(`tab:${tabId}`))[`tab:${tabId}`] ?? null", tab_id)
-
-    def wait_for_state(self, tab_id: int, kinds: tuple[str, ...]) -> dict[str, Any]:
-        def settled() -> dict[str, Any] | None:
-            state = self.tab_state(tab_id)
-            return state if state and state["kind"] in kinds else None
-        return wait_until(settled, what=f"tab {tab_id} to reach one of {kinds}")
-
-    def settings(self) -> dict[str, Any]:
-        return self.sw("() => chrome.storage.local.get(null)")
-
-    def set_settings(self, values: dict[str, Any]) -> None:
-        self.sw("(values) => chrome.storage.local.set(values)", values)
+    ext = sw
 
     # -- pages -------------------------------------------------------------------
 

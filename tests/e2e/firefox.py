@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.e2e.bidi import BiDi, BiDiError, local, value
-from tests.e2e.harness import EXTENSION, Helper, wait_until
+from tests.e2e.harness import EXTENSION, ExtensionState, Helper, require_browser, wait_until
 from tests.support.processes import stop
 
 FIREFOX = Path("/usr/bin/firefox-esr")
@@ -51,16 +49,10 @@ KEYS = {"Enter": "\ue007", "Tab": "\ue004", "Backspace": "\ue003"}
 
 
 def require_firefox() -> None:
-    """Skip without Debian's Firefox ESR, except in CI where the tests must run."""
-    if FIREFOX.exists():
-        return
-    why = f"{FIREFOX} is missing (apt-get install firefox-esr)"
-    if os.environ.get("CI"):
-        pytest.fail(f"{why}, and CI must run the Firefox tests")
-    pytest.skip(f"{why}; the Firefox tests drive Debian's Firefox ESR")
+    require_browser(FIREFOX, "firefox-esr")
 
 
-class Firefox:
+class Firefox(ExtensionState):
     """One Firefox process with its own profile, the extension installed in it."""
 
     def __init__(self, profile: Path, extension: Path | None = EXTENSION) -> None:
@@ -152,36 +144,8 @@ class Firefox:
             self._control = self.open(f"{FIREFOX_ORIGIN}/options/options.html")
         return self._control
 
-    def ext(self, function: str, *args: Any) -> Any:
-        return self.control.call(function, *args)
-
-    def tab_id(self, url: str) -> int:
-        def find() -> list[int]:
-            return self.ext("async (url) => (await browser.tabs.query({})).filter(t => t.url === url).map(t => t.id)", url)
-        ids = wait_until(find, what=f"a tab showing {url}")
-        assert len(ids) == 1, f"{len(ids)} tabs show {url}"
-        return ids[0]
-
-    def toolbar(self, tab_id: int) -> dict[str, str]:
-        return self.ext("""async (tabId) => ({
-            text: await browser.action.getBadgeText({tabId}),
-            title: await browser.action.getTitle({tabId}),
-        })""", tab_id)
-
-    def tab_state(self, tab_id: int) -> dict[str, Any] | None:
-        return self.ext("async (tabId) => (await browser.storage.session.get(`tab:${tabId}`))[`tab:${tabId}`] ?? null", tab_id)
-
-    def wait_for_state(self, tab_id: int, kinds: tuple[str, ...]) -> dict[str, Any]:
-        def settled() -> dict[str, Any] | None:
-            state = self.tab_state(tab_id)
-            return state if state and state["kind"] in kinds else None
-        return wait_until(settled, what=f"tab {tab_id} to reach one of {kinds}")
-
-    def settings(self) -> dict[str, Any]:
-        return self.ext("() => browser.storage.local.get(null)")
-
-    def set_settings(self, values: dict[str, Any]) -> None:
-        self.ext("(values) => browser.storage.local.set(values)", values)
+    def ext(self, function: str, arg: Any = None) -> Any:
+        return self.control.call(function, arg)
 
     def popup(self, tab_id: int) -> Tab:
         """The toolbar popup, opened as a tab, reporting on tab_id."""

@@ -48,14 +48,18 @@ GREEN_DOI = "10.1038/nature12373"   # recorded in the shared Unpaywall fixtures:
 GOLD_DOI = "10.5555/oahelper.gold.2024"   # the project's own fixture: works without ../shared
 
 
-def require_chromium() -> None:
-    """Skip without Debian's Chromium, except in CI where the tests must run."""
-    if CHROMIUM.exists():
+def require_browser(path: Path, package: str) -> None:
+    """Skip without one of Debian's browsers, except in CI where the tests must run."""
+    if path.exists():
         return
-    why = f"{CHROMIUM} is missing (apt-get install chromium)"
+    why = f"{path} is missing (apt-get install {package})"
     if os.environ.get("CI"):
         pytest.fail(f"{why}, and CI must run the browser tests")
-    pytest.skip(f"{why}; the browser tests drive Debian's Chromium, never a downloaded one")
+    pytest.skip(f"{why}; the browser tests drive Debian's browsers, never a downloaded one")
+
+
+def require_chromium() -> None:
+    require_browser(CHROMIUM, "chromium")
 
 
 def unpaywall_answer(doi: str) -> dict[str, Any]:
@@ -266,3 +270,42 @@ def wait_until(predicate, timeout: float = 10.0, what: str = "condition") -> Any
 
 def new_port() -> int:
     return free_port()
+
+
+class ExtensionState:
+    """What the extension knows, asked through its own APIs (`chrome.*`, which Firefox
+    also offers): per-tab state, the toolbar badge, the settings. A browser class gives
+    `ext(function, arg)`, which runs the function in one of the extension's realms."""
+
+    def ext(self, function: str, arg: Any = None) -> Any:
+        raise NotImplementedError
+
+    def tab_id(self, url: str) -> int:
+        """The browser's tab id of the (one) tab showing url."""
+        def find() -> list[int]:
+            return self.ext("async (url) => (await chrome.tabs.query({})).filter(t => t.url === url).map(t => t.id)", url)
+        ids = wait_until(find, what=f"a tab showing {url}")
+        assert len(ids) == 1, f"{len(ids)} tabs show {url}"
+        return ids[0]
+
+    def toolbar(self, tab_id: int) -> dict[str, str]:
+        """The toolbar button's badge text and tooltip for one tab."""
+        return self.ext("""async (tabId) => ({
+            text: await chrome.action.getBadgeText({tabId}),
+            title: await chrome.action.getTitle({tabId}),
+        })""", tab_id)
+
+    def tab_state(self, tab_id: int) -> dict[str, Any] | None:
+        return self.ext("async (tabId) => (await chrome.storage.session.get(`tab:${tabId}`))[`tab:${tabId}`] ?? null", tab_id)
+
+    def wait_for_state(self, tab_id: int, kinds: tuple[str, ...]) -> dict[str, Any]:
+        def settled() -> dict[str, Any] | None:
+            state = self.tab_state(tab_id)
+            return state if state and state["kind"] in kinds else None
+        return wait_until(settled, what=f"tab {tab_id} to reach one of {kinds}")
+
+    def settings(self) -> dict[str, Any]:
+        return self.ext("() => chrome.storage.local.get(null)")
+
+    def set_settings(self, values: dict[str, Any]) -> None:
+        self.ext("(values) => chrome.storage.local.set(values)", values)
