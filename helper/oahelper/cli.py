@@ -34,6 +34,7 @@ from oahelper.keys import KEY_NAMES, KeyStore
 from oahelper.report import render_payload
 from oahelper.scrape import scrape
 from oahelper.scrape.identifiers import parse_query
+from oahelper.scrape.references import linked_references
 from oahelper.service import LookupRequest, LookupService, service_for
 from oahelper.settings import SETTINGS, Settings, config_file, load_settings, write_setting
 from oahelper.sources.registry import build_sources
@@ -154,8 +155,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_scrape(args: argparse.Namespace) -> int:
-    article = scrape(args.url, Path(args.file).read_bytes())
-    print(json.dumps(article.to_json(), indent=2, ensure_ascii=False))
+    html = Path(args.file).read_bytes()
+    article = scrape(args.url, html)
+    found = article.to_json()
+    if not article.references:  # no citation_reference tags: the reference list's links
+        found["references"] = [ref.to_json() for ref in linked_references(html)]
+    print(json.dumps(found, indent=2, ensure_ascii=False))
     return 0
 
 

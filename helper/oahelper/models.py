@@ -20,12 +20,37 @@ ARTICLE_PAYLOAD_FIELDS = (
 
 
 @dataclass(frozen=True)
+class Reference:
+    """One work a page cites, as the page gives it: identifiers, citation fields, or
+    the formatted reference as free text (``text``)."""
+
+    doi: str | None = None
+    pmid: str | None = None
+    arxiv: str | None = None
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    journal: str | None = None
+    text: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The non-empty fields (a page may cite hundreds of works)."""
+        out: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if value:
+                out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
+@dataclass(frozen=True)
 class Article:
     """What a page (or a typed identifier) says about the article it shows.
 
     ``doi`` is kept as found (case preserved); compare DOIs with ``doi_key``.
     ``year`` is an int. ``doi_tier`` names the scrape rule that found the DOI,
-    for people debugging a page. ``challenge`` marks a bot-challenge page whose
+    for people debugging a page. ``references`` are the works the page cites
+    (its ``citation_reference`` tags), never mixed into the article's own fields. ``challenge`` marks a bot-challenge page whose
     HTML was not trusted. ``citation_meta`` says the page had scholarly meta tags.
     """
 
@@ -45,6 +70,7 @@ class Article:
     doi_tier: str | None = None
     citation_meta: bool = False
     challenge: bool = False
+    references: tuple[Reference, ...] = ()
 
     @property
     def identifiers(self) -> dict[str, str]:
@@ -81,7 +107,8 @@ class Article:
         out = self.to_payload()
         out.update(author_email=self.author_email, doi_tier=self.doi_tier,
                    citation_meta=self.citation_meta, challenge=self.challenge,
-                   is_article=self.is_article)
+                   is_article=self.is_article,
+                   references=[r.to_json() for r in self.references])
         return out
 
 

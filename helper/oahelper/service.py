@@ -92,8 +92,11 @@ class LookupService:
         started = self.clock() if started is None else started
         answers = await self.ask_sources(article) if article.is_article else []
         elapsed = int((self.clock() - started) * 1000)
-        return build_payload(article, answers, openurl_base=self.openurl_base,
-                             elapsed_ms=elapsed, page_problem=page_problem)
+        payload = build_payload(article, answers, openurl_base=self.openurl_base,
+                                elapsed_ms=elapsed, page_problem=page_problem)
+        # The works the page cites, for "Check the N references" (never looked up here).
+        payload["references"] = [ref.to_json() for ref in article.references]
+        return payload
 
     async def article_for(self, request: LookupRequest) -> tuple[Article, str | None]:
         """The article from the sent page, the typed identifier, or the fetched URL,

@@ -9,6 +9,7 @@ Cache-Control: no-store, nosniff and X-OAHelper-Version; every error has one sha
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -23,6 +24,8 @@ import aiohttp
 from aiohttp import web
 
 from oahelper import API_VERSION, __version__
+from oahelper.audit.batch import batch_entries
+from oahelper.audit.runner import CONCURRENCY, AuditRunner
 from oahelper.auth import ClientStore
 from oahelper.cache import Cache
 from oahelper.diagnostics import config_problems
@@ -44,6 +47,9 @@ CLIENTS = web.AppKey("clients", ClientStore)
 CACHE = web.AppKey("cache", Cache)
 ENGINES = web.AppKey("engines", "Engines")
 PAIR_LIMITER = web.AppKey("pair_limiter", "RateLimiter")
+# Lookups at once for all /v1/batch requests together: several open tabs checking
+# their references share it, and the pages the user opens meanwhile are not starved.
+BATCH_SLOTS = web.AppKey("batch_slots", asyncio.Semaphore)
 
 PUBLIC_PATHS = frozenset({"/v1/health", "/v1/pair"})
 EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://", "safari-web-extension://")
@@ -145,13 +151,19 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     except Exception:  # a bug must still answer in the one error shape
         log.exception("internal error on %s", request.path)
         response = error_response(OAHelperError("internal error; see the daemon's log"))
+    if not response.prepared:  # a streamed answer got them before its first byte
+        add_cors_headers(request, response)
+    return response
+
+
+def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """CORS headers for an extension's request (never for a web page's)."""
     origin = request.headers.get("Origin")
     if origin and is_extension_origin(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST"
         response.headers["Vary"] = "Origin"
-    return response
 
 
 def request_method_hint(exc: web.HTTPException) -> str:
@@ -251,6 +263,30 @@ async def lookup(request: web.Request) -> web.Response:
     return web.json_response(payload)
 
 
+async def batch(request: web.Request) -> web.StreamResponse:
+    """Up to MAX_ITEMS identifiers or references; one NDJSON line per item as its
+    answer arrives (``{"index", "row"}``), then ``{"done": true, …}``."""
+    engine = request.app[ENGINES].current()
+    entries = batch_entries(await read_json(request, engine.settings.max_body))
+    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
+    add_cors_headers(request, response)
+    await response.prepare(request)
+    runner = AuditRunner(engine.service.lookup_article, slots=request.app[BATCH_SLOTS])
+    free = 0
+    try:
+        async for index, row in runner.as_answered(entries):
+            free += row.is_free
+            line = {"index": index, "row": row.to_json()}
+            await response.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+        done = {"done": True, "total": len(entries), "free": free}
+        await response.write(json.dumps(done).encode() + b"\n")
+    except ConnectionResetError:  # the client went away: its lookups are cancelled
+        log.info("batch client left before the last answer")
+        return response
+    await response.write_eof()
+    return response
+
+
 async def status(request: web.Request) -> web.Response:
     app = request.app
     engine = app[ENGINES].current()
@@ -333,6 +369,7 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
                           client_max_size=settings.max_body)
     app[KEYSTORE] = keystore or KeyStore()
     app[PAIR_LIMITER] = RateLimiter(limit=10, window=60.0)
+    app[BATCH_SLOTS] = asyncio.Semaphore(CONCURRENCY)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         app[CACHE] = Cache(settings.cache_db)
@@ -356,5 +393,6 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
     app.router.add_get("/v1/health", health)
     app.router.add_post("/v1/pair", pair)
     app.router.add_post("/v1/lookup", lookup)
+    app.router.add_post("/v1/batch", batch)
     app.router.add_get("/v1/status", status)
     return app

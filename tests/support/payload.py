@@ -15,7 +15,8 @@ SOURCE_STATES = frozenset({"ok", "not_found", "error", "disabled", "retired", "s
 VERSIONS = frozenset({"publishedVersion", "acceptedVersion", "submittedVersion", None})
 ACTION_KINDS = frozenset({"email_author", "library"})
 PAYLOAD_KEYS = frozenset({"api", "status", "oa_status", "article", "best", "locations", "badge",
-                          "actions", "sources", "cached", "elapsed_ms"})
+                          "actions", "sources", "cached", "elapsed_ms", "references"})
+REFERENCE_KEYS = frozenset({"doi", "pmid", "arxiv", "title", "authors", "year", "journal", "text"})
 LOCATION_KEYS = frozenset({"url", "pdf_url", "landing_url", "version", "license", "host_type",
                            "repository", "evidence", "oa_date", "source"})
 BADGE_KEYS = frozenset({"show", "color", "text", "tooltip"})
@@ -50,6 +51,9 @@ def payload_problems(payload: Any) -> list[str]:
             isinstance(s, dict) and s.get("state") in SOURCE_STATES for s in p["sources"].values()),
          "sources malformed"),
         (p["status"] != "not_article" or p["sources"] == {}, "not_article asked sources"),
+        (isinstance(p["references"], list) and all(
+            isinstance(r, dict) and r and set(r) <= REFERENCE_KEYS for r in p["references"]),
+         "references malformed"),
     ]
     problems = [what for ok, what in checks if not ok]
     doi = p["article"].get("doi") if isinstance(p["article"], dict) else None

@@ -49,13 +49,16 @@ class AuditRunner:
     """Looks entries up, a few at a time, and hands back their rows."""
 
     def __init__(self, lookup: Lookup, *, concurrency: int = CONCURRENCY,
-                 prepass: Prepass | None = None, chunk: int = CHUNK) -> None:
+                 prepass: Prepass | None = None, chunk: int = CHUNK,
+                 slots: asyncio.Semaphore | None = None) -> None:
+        """``slots`` shares one limit on lookups at once between runners (the daemon's
+        batch requests); without it the runner has ``concurrency`` of its own."""
         self.lookup = lookup
         self.prepass = prepass
         self.chunk = chunk
         self.concurrency = concurrency
         self.window = max(64, concurrency * 8)
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = slots or asyncio.Semaphore(concurrency)
 
     async def _chunks(self, entries: Iterable[Entry]
                       ) -> AsyncIterator[tuple[list[Entry], Mapping[str, dict[str, Any]]]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from oahelper.errors import ScrapeError
 from oahelper.models import Article
@@ -11,10 +12,11 @@ from oahelper.scrape.challenge import is_challenge
 from oahelper.scrape.decode import decode_html
 from oahelper.scrape.document import Page
 from oahelper.scrape.doi_tiers import TAGGED_TIERS, find_doi
+from oahelper.scrape.references import MAX_REFERENCES, tagged_references
 from oahelper.scrape.identifiers import arxiv_doi
 from oahelper.scrape.sites import arxiv_id, site_authors
 from oahelper.scrape.urls import doi_from_url, ids_from_url
-from oahelper.scrape.vocab import meta_is_read
+from oahelper.scrape.vocab import REFERENCE_META_NAME, meta_is_read
 
 # Larger than any real landing page (the biggest in our corpus is 1.2 MB); a
 # bigger input is a mistake or an attack, not an article.
@@ -73,14 +75,30 @@ def _from_page(page: Page) -> Article:
         author_email=fields.author_email(page),
         doi_tier=tier,
         citation_meta=citation_meta,
+        references=tagged_references(page.meta.contents([REFERENCE_META_NAME])),
     )
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _read_filter() -> Callable[[str], bool]:
+    """Which meta tags get parsed: those an extractor reads, and the first
+    MAX_REFERENCES reference tags (a page cannot make us parse a million)."""
+    left = MAX_REFERENCES
+
+    def wanted(key: str) -> bool:
+        nonlocal left
+        if key == REFERENCE_META_NAME:
+            left -= 1
+            return left >= 0
+        return meta_is_read(key)
+
+    return wanted
+
+
 def _from_text(url: str | None, text: str) -> Article:
-    page = Page(url or None, text, wanted=meta_is_read)
+    page = Page(url or None, text, wanted=_read_filter())
     if is_challenge(page):
         return _from_url_only(url)
     return _from_page(page)

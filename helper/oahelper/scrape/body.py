@@ -21,12 +21,12 @@ _NOT_CONTENT_TAGS = ("script", "style", "noscript", "template", "nav", "footer",
 _NOT_CONTENT_ROLES = frozenset({"navigation", "contentinfo", "doc-bibliography"})
 # A class or id token naming a reference list ("references", "ref-list",
 # "c-article-references", "bibliography"…), matched per token.
-_REFERENCE_TOKEN = re.compile(
+REFERENCE_TOKEN = re.compile(
     r"(?:^|[-_])(?:references?|ref-?list|refs|reflist|bibliography|bibliographie|"
     r"works-cited|literature-cited)(?:$|[-_])",
     re.IGNORECASE,
 )
-_REFERENCE_HEADING = re.compile(
+REFERENCE_HEADING = re.compile(
     r"^\s*(?:\d+\.?\s*)?(?:references?|bibliography|works cited|literature cited|"
     r"références|literatur)\s*:?\s*$",
     re.IGNORECASE,
@@ -38,7 +38,7 @@ def _is_reference_list(tag: Tag) -> bool:
     if str(tag.get("role", "")).lower() in _NOT_CONTENT_ROLES:
         return True
     tokens = list(tag.get("class") or []) + [str(tag.get("id") or "")]
-    return any(_REFERENCE_TOKEN.search(token) for token in tokens if token)
+    return any(REFERENCE_TOKEN.search(token) for token in tokens if token)
 
 
 def _drop_after_reference_heading(heading: Tag) -> None:
@@ -62,7 +62,7 @@ def _strip_non_content(soup: BeautifulSoup) -> None:
         if not tag.decomposed:
             tag.decompose()
     for heading in soup.find_all(_HEADINGS):
-        if not heading.decomposed and _REFERENCE_HEADING.match(heading.get_text(" ")):
+        if not heading.decomposed and REFERENCE_HEADING.match(heading.get_text(" ")):
             _drop_after_reference_heading(heading)
 
 

@@ -6,8 +6,7 @@ case-insensitively against a meta tag's ``name``, ``property``, ``itemprop`` and
 ``id``. To teach the scraper a new tag, add its name here.
 
 Deliberately absent: ``citation_journal_abbrev`` (an abbreviation or even a site
-code, never the journal's name), ``citation_reference`` (the works the article
-cites), ``dc.source`` (free text such as "Journal 1977 37:1" or a URL) and
+code, never the journal's name), ``dc.source`` (free text such as "Journal 1977 37:1" or a URL) and
 ``description``/``keywords`` (often stale copies from another article).
 """
 
@@ -102,8 +101,10 @@ SCHOLARLY_JSONLD_TYPES = frozenset({
     "ScholarlyArticle", "MedicalScholarlyArticle", "Thesis", "Chapter", "Report",
 })
 
-# Other tags the scraper reads outside the field tables.
-OTHER_META_NAMES = ("og:url", "og:site_name", "application-name", "og:type")
+# Other tags the scraper reads outside the field tables. ``citation_reference`` (the
+# works the article cites) goes to Article.references only, never to its own fields.
+REFERENCE_META_NAME = "citation_reference"
+OTHER_META_NAMES = ("og:url", "og:site_name", "application-name", "og:type", REFERENCE_META_NAME)
 
 
 def _all_meta_names() -> frozenset[str]:
