@@ -3,7 +3,7 @@
 // Content scripts, the popup and the options page send it messages; see the
 // `handlers` table below for the whole protocol.
 
-import { callHelper, checkHealth, forgetHealth, HelperError, LOOKUP_MS } from "./lib/helper-client.js";
+import { callHelper, checkHealth, forgetHealth, HelperError, LOOKUP_MS, streamHelper } from "./lib/helper-client.js";
 import { getSettings, setSettings, siteOf } from "./lib/settings.js";
 import { getTabState, setTabState, clearTabState } from "./lib/tab-state.js";
 import { badgeView } from "./lib/describe.js";
@@ -204,6 +204,30 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   if (!handler) return false;
   handler(msg, sender).then(sendResponse, (err) => sendResponse({ error: plainError(err) }));
   return true; // answer asynchronously
+});
+
+// The references page checks the references of a tab's article: it names the tab, and
+// gets each answer over its port as the helper streams it (/v1/batch). The list sent
+// is the one the helper read from the page, kept in the tab's state, not the page's.
+chrome.runtime.onConnect.addListener((port) => {
+  if (port.name !== "batch" || port.sender?.id !== chrome.runtime.id) return;
+  const stop = new AbortController();
+  port.onDisconnect.addListener(() => stop.abort());
+  port.onMessage.addListener(async (msg) => {
+    if (msg?.type !== "check-references") return;
+    const state = await getTabState(msg.tabId);
+    const items = state?.kind === "result" ? state.payload?.references ?? [] : [];
+    try {
+      if (!items.length) throw new HelperError("failed", "This tab has no list of references to check.");
+      await streamHelper("/v1/batch", {
+        body: { items },
+        signal: stop.signal,
+        onLine: (line) => port.postMessage(line.done ? { done: line } : { item: line }),
+      });
+    } catch (err) {
+      if (!stop.signal.aborted) port.postMessage({ error: plainError(err) });
+    }
+  });
 });
 
 chrome.tabs.onUpdated.addListener((tabId, change) => {

@@ -22,6 +22,8 @@ export const API_VERSION = 1;
 // Lookups get the helper's own source deadline (8 s by default) plus slack.
 const QUICK_MS = 3000;
 export const LOOKUP_MS = 12000;
+// A page's references (up to 500, 8 at a time): the whole stream, however long it takes.
+export const BATCH_MS = 5 * 60 * 1000;
 // How long a successful health check is trusted before the next call repeats it.
 const HEALTH_TTL_MS = 15000;
 
@@ -46,7 +48,7 @@ export function forgetHealth() {
 
 // One HTTP exchange with the helper, with a timeout. Network failures and timeouts
 // both mean "nothing usable is listening" and become not_running.
-async function exchange(port, path, { method = "GET", body, token, timeoutMs = QUICK_MS } = {}) {
+async function exchange(port, path, { method = "GET", body, token, timeoutMs = QUICK_MS, signal } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -55,7 +57,7 @@ async function exchange(port, path, { method = "GET", body, token, timeoutMs = Q
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
       credentials: "omit",
       cache: "no-store",
     });
@@ -111,6 +113,43 @@ export async function checkHealth(port) {
 
 // The funnel. `auth: false` for /v1/pair (and health), everything else sends the token.
 export async function callHelper(path, { method = "GET", body, auth = true, timeoutMs, port } = {}) {
+  const { response, usePort, info } = await send(path, { method, body, auth, timeoutMs, port });
+  const data = await readJson(response);
+  if (response.ok) {
+    if (data === null) {
+      throw new HelperError("failed", "The helper sent an answer that is not JSON.", { status: response.status });
+    }
+    return data;
+  }
+  throw answerError(response, data, usePort, info);
+}
+
+// The same funnel for an answer streamed as NDJSON (/v1/batch): `onLine` gets each
+// line's object as it arrives. Errors before the stream are callHelper's.
+export async function streamHelper(path, { body, onLine, timeoutMs = BATCH_MS, signal } = {}) {
+  const { response, usePort, info } = await send(path, { method: "POST", body, auth: true, timeoutMs, signal });
+  if (!response.ok) throw answerError(response, await readJson(response), usePort, info);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch (err) {
+      throw new HelperError("failed", `The helper's answer was cut short (${err?.name ?? err}).`, { port: usePort });
+    }
+    if (chunk.done) break;
+    buffer += chunk.value;
+    let end;
+    while ((end = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, end).trim();
+      buffer = buffer.slice(end + 1);
+      if (line) onLine(JSON.parse(line));
+    }
+  }
+}
+
+async function send(path, { method, body, auth, timeoutMs, port, signal }) {
   const settings = await getSettings();
   const usePort = port ?? settings.port;
   // Health first: "not running" and "wrong version" matter before "not paired",
@@ -120,26 +159,23 @@ export async function callHelper(path, { method = "GET", body, auth = true, time
     throw new HelperError("not_paired", "This browser is not paired with the helper yet.", { port: usePort });
   }
   const response = await exchange(usePort, path, {
-    method, body, timeoutMs, token: auth ? settings.token : undefined,
+    method, body, timeoutMs, signal, token: auth ? settings.token : undefined,
   });
-  const data = await readJson(response);
-  if (response.ok) {
-    if (data === null) {
-      throw new HelperError("failed", "The helper sent an answer that is not JSON.", { status: response.status });
-    }
-    return data;
-  }
+  return { response, usePort, info };
+}
+
+function answerError(response, data, usePort, info) {
   const error = data?.error ?? {};
   const detail = { port: usePort, status: response.status, code: error.code, helperVersion: info.version };
   const said = error.message ? ` It said: ${error.message}` : "";
   switch (response.status) {
     case 401:
-      throw new HelperError("not_paired", `The helper does not know this browser (not paired, or the pairing was revoked).${said}`, detail);
+      return new HelperError("not_paired", `The helper does not know this browser (not paired, or the pairing was revoked).${said}`, detail);
     case 403:
-      throw new HelperError("refused", `The helper refused the request.${said}`, detail);
+      return new HelperError("refused", `The helper refused the request.${said}`, detail);
     case 429:
-      throw new HelperError("rate_limited", `Too many tries; wait a minute and try again.${said}`, detail);
+      return new HelperError("rate_limited", `Too many tries; wait a minute and try again.${said}`, detail);
     default:
-      throw new HelperError("failed", error.message || `The helper answered HTTP ${response.status}.`, detail);
+      return new HelperError("failed", error.message || `The helper answered HTTP ${response.status}.`, detail);
   }
 }

@@ -57,7 +57,7 @@ function note(text) {
 }
 
 function hideAll() {
-  for (const id of ["problem", "article", "best", "others", "actions-box", "source-box", "check-row", "command-row", "best-pdf-row"]) {
+  for (const id of ["problem", "article", "best", "others", "actions-box", "source-box", "check-row", "command-row", "best-pdf-row", "references-row"]) {
     $(id).hidden = true;
   }
   for (const id of ["locations", "actions", "source-problems"]) $(id).replaceChildren();
@@ -133,6 +133,12 @@ function showResult(payload) {
   }
   $("source-box").hidden = $("source-problems").children.length === 0;
   if (payload.status === "not_article") $("check-row").hidden = false;
+  const references = payload.references ?? [];
+  if (references.length) {
+    $("check-references").textContent = references.length === 1
+      ? "Check the 1 reference" : `Check the ${references.length} references`;
+    $("references-row").hidden = false;
+  }
 }
 
 function render() {
@@ -192,6 +198,10 @@ $("retry").addEventListener("click", check);
 $("check").addEventListener("click", check);
 $("open-options").addEventListener("click", () => chrome.runtime.openOptionsPage());
 $("settings").addEventListener("click", () => chrome.runtime.openOptionsPage());
+$("check-references").addEventListener("click", async () => {
+  await chrome.tabs.create({ url: chrome.runtime.getURL(`references/references.html?tab=${tabId}`) });
+  if (!new URLSearchParams(location.search).get("tab")) window.close();
+});
 $("copy-command").addEventListener("click", async () => {
   await navigator.clipboard.writeText($("command").textContent);
   $("copy-command").textContent = "Copied";

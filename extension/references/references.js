@@ -1,0 +1,171 @@
+// The references of the article in one tab, checked in one go. The list is the one the
+// helper read from the page (payload.references of the tab's lookup); the service
+// worker sends it to the helper's /v1/batch and passes each answer on as it arrives,
+// over a port. The page fills in each reference, keeps a summary line, and offers the
+// answers as a CSV file (the columns of `oahelper audit`).
+//
+// Which tab: ?tab=<id>, set by the popup's "Check the N references".
+
+import { COLORS, hostOf, versionWords } from "../lib/describe.js";
+
+const $ = (id) => document.getElementById(id);
+const tabId = Number(new URLSearchParams(location.search).get("tab"));
+const rows = new Map(); // index -> the batch row of that reference
+let references = [];
+
+const STATUS = {
+  open: { text: "Free", color: "green" },
+  closed: { text: "No free copy", color: "closed" },
+  unknown: { text: "Could not check", color: "unknown" },
+  no_identifier: { text: "No identifier", color: "unknown" },
+  unreadable: { text: "Unreadable", color: "problem" },
+};
+
+function isWebUrl(url) {
+  try {
+    return ["http:", "https:"].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function link(url, text, className = "") {
+  const a = document.createElement("a");
+  a.href = url;
+  a.textContent = text;
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  if (className) a.className = className;
+  return a;
+}
+
+function span(className, text) {
+  const s = document.createElement("span");
+  s.className = className;
+  s.textContent = text;
+  return s;
+}
+
+function describe(ref) {
+  const authors = ref.authors ?? [];
+  const who = authors.length > 3 ? `${authors.slice(0, 3).join(", ")} et al.` : authors.join(", ");
+  return [who, ref.journal, ref.year].filter(Boolean).join(" · ");
+}
+
+function listItem(ref, index) {
+  const li = document.createElement("li");
+  li.dataset.index = String(index);
+  li.dataset.status = "checking";
+  li.append(span("ref-title", ref.title || ref.text || ref.doi || "A reference"));
+  const meta = describe(ref);
+  if (meta) li.append(span("ref-meta", meta));
+  if (ref.doi) {
+    const p = span("ref-meta", "");
+    p.append(link(`https://doi.org/${encodeURI(ref.doi)}`, `doi:${ref.doi}`));
+    li.append(p);
+  }
+  li.append(span("ref-answer", "Checking…"));
+  return li;
+}
+
+function fill(index, row) {
+  rows.set(index, row);
+  const li = $("references").querySelector(`li[data-index="${index}"]`);
+  if (!li) return;
+  li.dataset.status = row.status;
+  const answer = li.querySelector(".ref-answer");
+  answer.replaceChildren();
+  const status = STATUS[row.status] ?? STATUS.unknown;
+  const pill = span("pill", status.text);
+  pill.style.background = COLORS[status.color].bg;
+  pill.style.color = COLORS[status.color].fg;
+  answer.append(pill);
+  if (row.status === "open" && isWebUrl(row.best_url)) {
+    answer.append(link(row.best_url, `Read the ${versionWords(row.version)} at ${hostOf(row.best_url)}`, "free-link"));
+    const facts = [row.oa_status ? `${row.oa_status} OA` : null, row.license, row.host_type,
+      row.free_copies > 1 ? `${row.free_copies} free copies` : null].filter(Boolean);
+    if (facts.length) answer.append(span("muted", facts.join(" · ")));
+  } else if (row.problem) {
+    answer.append(span("muted", row.problem));
+  }
+  applyFilter();
+  summarise(false);
+}
+
+function summarise(done) {
+  const answered = rows.size;
+  const free = [...rows.values()].filter((r) => r.status === "open").length;
+  const total = references.length;
+  const summary = $("summary");
+  summary.dataset.state = done ? "done" : "checking";
+  summary.textContent = done
+    ? `${free} of ${total} references have a free copy`
+    : `${free} of ${total} references have a free copy so far (${answered} of ${total} checked)…`;
+  $("download-csv").disabled = answered === 0;
+}
+
+function applyFilter() {
+  const freeOnly = $("free-only").checked;
+  for (const li of $("references").children) {
+    li.hidden = freeOnly && li.dataset.status !== "open";
+  }
+}
+
+function csvCell(value) {
+  if (value === null || value === undefined) return "";
+  const text = typeof value === "boolean" ? (value ? "yes" : "no") : String(value);
+  // Quote when needed; a leading =, +, - or @ is prefixed so a spreadsheet never runs it.
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+function downloadCsv() {
+  const ordered = [...rows.entries()].sort((a, b) => a[0] - b[0]).map(([, row]) => row);
+  if (!ordered.length) return;
+  const columns = Object.keys(ordered[0]);
+  const lines = [columns.join(","), ...ordered.map((row) => columns.map((c) => csvCell(row[c])).join(","))];
+  const blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = "references.csv";
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+function showProblem(message) {
+  $("problem").textContent = message;
+  $("problem").hidden = false;
+}
+
+async function start() {
+  const report = await chrome.runtime.sendMessage({ type: "tab-report", tabId });
+  const state = report?.state;
+  const payload = state?.kind === "result" ? state.payload : null;
+  references = payload?.references ?? [];
+  const article = payload?.article ?? {};
+  const title = $("article-link");
+  title.textContent = article.title || report?.url || "this article";
+  if (isWebUrl(report?.url)) title.href = report.url;
+  document.title = `oahelper: references of ${article.title || "this article"}`;
+  if (!references.length) {
+    $("summary").dataset.state = "done";
+    $("summary").textContent = "The helper found no list of references on this page.";
+    return;
+  }
+  $("references").replaceChildren(...references.map(listItem));
+  summarise(false);
+  const port = chrome.runtime.connect({ name: "batch" });
+  port.onMessage.addListener((msg) => {
+    if (msg.item) fill(msg.item.index, msg.item.row);
+    if (msg.done) summarise(true);
+    if (msg.error) showProblem(msg.error.message);
+  });
+  port.onDisconnect.addListener(() => {
+    if ($("summary").dataset.state !== "done") showProblem("The check stopped before the last answer; reload this page to try again.");
+  });
+  port.postMessage({ type: "check-references", tabId });
+}
+
+$("download-csv").addEventListener("click", downloadCsv);
+$("free-only").addEventListener("change", applyFilter);
+start().catch((err) => showProblem(String(err?.message ?? err)));

@@ -1,0 +1,67 @@
+"""The references of the article being read: the popup offers to check them, an
+extension page fills them in as answers arrive, and downloads them as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.browser import ExtensionBrowser, shoot
+from tests.e2e.harness import unpaywall_answer
+
+pytestmark = pytest.mark.e2e
+
+GOLD = "10.5555/oahelper.gold.2024"
+GREEN = "10.5555/oahelper.green.2013"
+
+
+def test_check_the_references_of_the_article(browser: ExtensionBrowser, stack) -> None:
+    page = browser.open(stack.pages.url("/own/article-references.html"))
+    tab = browser.tab_id(page.url)
+    state = browser.wait_for_state(tab, ("result",))
+    assert state["payload"]["status"] == "closed"
+    before = len(stack.upstream.requests())
+
+    popup = browser.popup(tab)
+    button = popup.locator("#check-references")
+    expect(button).to_have_text("Check the 5 references")
+    with browser.context.expect_page() as opened:
+        button.click()
+    refs = opened.value
+    refs.on("pageerror", lambda exc: browser.errors.append(f"references: {exc}"))
+
+    expect(refs.locator("#summary")).to_have_text("3 of 5 references have a free copy")
+    expect(refs.locator("#summary")).to_have_attribute("data-state", "done")
+    items = refs.locator("#references li")
+    expect(items).to_have_count(5)
+    assert [items.nth(i).get_attribute("data-status") for i in range(5)] == [
+        "open", "open", "open", "closed", "no_identifier"]
+    expect(items.nth(1)).to_contain_text("A green article; with a semicolon in its title")
+    expect(refs.locator("#article-link")).to_have_text("Why soils differ")
+    # Each free one links its best copy, as the helper found it.
+    gold_best = unpaywall_answer(GOLD)["best_oa_location"]
+    gold_link = items.nth(0).locator("a.free-link")
+    assert gold_link.get_attribute("href") in (gold_best["url_for_pdf"], gold_best["url"])
+    expect(gold_link).to_have_attribute("target", "_blank")
+    expect(items.nth(2).locator("a.free-link")).to_have_attribute("href", "https://arxiv.org/pdf/1706.03762")
+    expect(items.nth(3)).to_contain_text("no source knows this DOI")
+    shoot(refs, "references.png", full_page=True)
+
+    # Only the DOIs went upstream: no titles, no reference text, no page address.
+    sent = [r["doi"] for r in stack.upstream.requests()[before:] if r["service"] == "unpaywall"]
+    assert set(sent) <= {GOLD, GREEN, "10.48550/arXiv.1706.03762", "10.5555/oahelper.unknown"}
+
+    # Only the free ones, then the CSV of all five.
+    refs.check("#free-only")
+    expect(refs.locator("#references li:visible")).to_have_count(3)
+    with refs.expect_download() as download:
+        refs.click("#download-csv")
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["status"] for r in rows] == ["open", "open", "open", "closed", "no_identifier"]
+    assert rows[0]["doi"] == GOLD and rows[0]["cc_by_or_cc0"] == "yes"
+    assert rows[1]["title"] == "A green article; with a semicolon in its title"
+    assert browser.errors == []
