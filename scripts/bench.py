@@ -7,7 +7,9 @@
 3. a fake upstream answering in 200 ms: a cold lookup, and 100 concurrent lookups
    of one DOI (exactly one upstream call);
 4. the daemon's resident memory after 10,000 lookups;
-5. load: 2,000 lookups from 50 concurrent clients (scripts/bench_load.py).
+5. load: 2,000 lookups from 50 concurrent clients (scripts/bench_load.py);
+6. reading lists (scripts/bench_audit.py): `oahelper audit` of 10,000 DOIs against an
+   upstream answering in 50 ms, run twice; a 300-reference /v1/batch, all cached.
 
 The daemon and the fake upstream run as real processes on 127.0.0.1, as a user's would.
 """
@@ -28,6 +30,7 @@ sys.path.insert(0, str(REPO))
 
 import aiohttp  # noqa: E402
 
+from bench_audit import bench_audit_cli, bench_batch  # noqa: E402 (scripts/, beside this file)
 from tests.support.load import percentile  # noqa: E402
 from tests.support.processes import daemon, fake_upstream, free_port, oahelper  # noqa: E402
 from tests.support.shared import shared_fixtures  # noqa: E402
@@ -129,10 +132,12 @@ def main() -> int:
                 plos = next(p for p in expected if p["file"] == "plos_1.html")
                 page = (plos["url"], (pages / plos["file"]).read_bytes())
                 asyncio.run(bench_daemon(port, token, page, log, proc.pid))
+                bench_batch(port, token)
     sys.path.insert(0, str(REPO / "scripts"))
     from bench_load import describe, run_load
 
     print("load: " + describe(run_load()))
+    bench_audit_cli()
     return 0
 
 
