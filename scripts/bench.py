@@ -32,6 +32,7 @@ import aiohttp  # noqa: E402
 
 from bench_audit import bench_audit_cli, bench_batch  # noqa: E402 (scripts/, beside this file)
 from tests.support.load import percentile  # noqa: E402
+from tests.support.fake_upstream import upstream_env  # noqa: E402
 from tests.support.processes import daemon, fake_upstream, free_port, oahelper  # noqa: E402
 from tests.support.shared import shared_fixtures  # noqa: E402
 
@@ -124,7 +125,7 @@ def main() -> int:
                 "OAHELPER_LOG_LEVEL": "warning"}
         log = Path(home) / "upstream.jsonl"
         with fake_upstream(env, delay=UPSTREAM_DELAY, log=log) as base:
-            env["OAHELPER_UNPAYWALL_URL"] = base
+            env |= upstream_env(base)
             port = free_port()
             token = oahelper(["token", "create", "--name", "bench"], env).stdout.split()[-1]
             with daemon(env, port) as proc:

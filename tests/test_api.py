@@ -61,7 +61,7 @@ async def test_second_lookup_is_served_from_the_cache(start_daemon) -> None:
     assert first["cached"] is False and second["cached"] is True
     assert second["sources"]["unpaywall"]["cached"] is True
     assert second["best"] == first["best"]
-    assert d.upstream.calls_for(GREEN_DOI) == 1
+    assert d.upstream.calls_for(GREEN_DOI, "unpaywall") == 1
 
 
 @pytest.mark.parametrize("doi", [CLOSED_DOI, MISSING_DOI, UNKNOWN_DOI],
@@ -81,7 +81,8 @@ async def test_missing_email_is_a_configuration_problem_not_a_crash(start_daemon
     up = p["sources"]["unpaywall"]
     assert up["state"] == "error" and up["error_code"] == "source_config"
     assert "oahelper config set unpaywall_email" in up["error"]
-    assert d.upstream.requests == []  # no call that can only fail
+    # no call that can only fail: Unpaywall is not asked (Europe PMC needs no e-mail)
+    assert [r["service"] for r in d.upstream.requests] == ["europepmc"]
     status = await (await d.client.get("/v1/status", headers=d.auth)).json()
     assert [p["code"] for p in status["problems"]] == ["unpaywall_not_configured"]
     assert "e-mail" in status["problems"][0]["message"]
@@ -100,17 +101,17 @@ async def test_placeholder_email_gets_unpaywalls_422_as_a_config_problem(start_d
 
 async def test_429_with_retry_after_is_retried(start_daemon) -> None:
     d = await start_daemon()
-    d.upstream.plan("429", doi=GREEN_DOI, retry_after=0.1, times=1)
+    d.upstream.plan("429", doi=GREEN_DOI, retry_after=0.1, times=1, service="unpaywall")
     p = await d.lookup_json({"doi": GREEN_DOI})
     assert p["status"] == "open"
-    assert d.upstream.calls_for(GREEN_DOI) == 2
+    assert d.upstream.calls_for(GREEN_DOI, "unpaywall") == 2
 
 
 @pytest.mark.parametrize("kind, code", [("500", "source_error"), ("garbage", "source_bad_response"),
                                         ("hang", "source_timeout")])
 async def test_failing_upstream_gives_unknown_and_the_daemon_keeps_serving(start_daemon, kind, code) -> None:
     d = await start_daemon(timeout=1.0)
-    d.upstream.plan(kind, doi=GREEN_DOI)
+    d.upstream.plan(kind, doi=GREEN_DOI, service="unpaywall")
     p = await d.lookup_json({"doi": GREEN_DOI})
     assert p["status"] == "unknown" and p["badge"]["show"] is True
     assert p["sources"]["unpaywall"]["state"] == "error"
@@ -135,7 +136,7 @@ async def test_expired_answer_is_served_stale_when_the_upstream_fails(start_daem
         Location(url="https://repo.example/old.pdf", source="unpaywall", is_best=True),))
     long_ago.put(green, f"doi:{GREEN_DOI}")
     long_ago.close()
-    d.upstream.plan("500", doi=GREEN_DOI)
+    d.upstream.plan("500", doi=GREEN_DOI, service="unpaywall")
     p = await d.lookup_json({"doi": GREEN_DOI})
     assert p["status"] == "open" and p["best"]["url"] == "https://repo.example/old.pdf"
     assert p["sources"]["unpaywall"]["stale"] is True
@@ -147,7 +148,7 @@ async def test_concurrent_lookups_of_one_doi_make_one_upstream_call(start_daemon
     d.upstream.plan(None, doi=GREEN_DOI, delay=0.2)
     payloads = await asyncio.gather(*(d.lookup_json({"doi": GREEN_DOI}) for _ in range(50)))
     assert {p["status"] for p in payloads} == {"open"}
-    assert d.upstream.calls_for(GREEN_DOI) == 1
+    assert d.upstream.calls_for(GREEN_DOI, "unpaywall") == 1
 
 
 async def test_bad_bodies_get_clear_errors_and_lose_nothing(start_daemon) -> None:
@@ -238,7 +239,10 @@ async def test_status_reports_sources_cache_and_quota(start_daemon) -> None:
     await d.lookup_json({"doi": GREEN_DOI})
     s = await (await d.client.get("/v1/status", headers=d.auth)).json()
     assert s["sources"]["unpaywall"]["enabled"] is True and s["sources"]["oab"]["enabled"] is False
-    assert s["cache"]["entries"] == 1 and s["quota"]["unpaywall"]["calls_today"] == 1
+    assert s["quota"]["unpaywall"]["calls_today"] == 1
+    assert s["cache"]["entries"] == 2  # Unpaywall's answer and Europe PMC's "not found"
+    assert s["sources"]["unpaywall"]["calls_today"] == s["sources"]["europepmc"]["calls_today"] == 1
+    assert s["sources"]["free_by_id"]["needs_network"] is False
     assert s["problems"] == []
 
 
@@ -248,7 +252,7 @@ async def test_retired_oab_is_reported_once_not_hammered(start_daemon) -> None:
     first = await d.lookup_json({"doi": GREEN_DOI})
     second = await d.lookup_json({"doi": CLOSED_DOI})
     assert first["sources"]["oab"]["state"] == "retired" == second["sources"]["oab"]["state"]
-    oab_calls = [r for r in d.upstream.requests if r["service"] != "unpaywall"]
+    oab_calls = [r for r in d.upstream.requests if r["service"].startswith("oab")]
     assert len(oab_calls) == 1
     assert first["status"] == "open"  # Unpaywall still answers
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from oahelper.audit.rows import COLUMNS
-from tests.support.fake_upstream import GOLD_DOI, GREEN_DOI
+from tests.support.fake_upstream import GOLD_DOI, GREEN_DOI, upstream_env
 from tests.support.processes import PYTHON, REPO, fake_upstream, oahelper
 
 FILES = Path(__file__).parent / "fixtures" / "audit"
@@ -43,7 +43,7 @@ def test_audit_of_several_files_writes_csv_and_json_rows_in_input_order(env, tmp
     with fake_upstream(env) as base:
         proc = oahelper(["audit", str(FILES / "thesis.bib"), str(FILES / "scopus.csv"),
                          "--out", str(out_csv), "--out", str(out_json)],
-                        env | {"OAHELPER_UNPAYWALL_URL": base})
+                        env | upstream_env(base))
     assert proc.returncode == 0, proc.stderr
     rows = read_csv(out_csv)
     assert list(rows[0]) == list(COLUMNS)
@@ -69,7 +69,7 @@ def test_audit_of_several_files_writes_csv_and_json_rows_in_input_order(env, tmp
 
 def test_audit_without_out_prints_a_line_per_entry_and_a_summary(env) -> None:
     with fake_upstream(env) as base:
-        proc = oahelper(["audit", str(FILES / "list.txt")], env | {"OAHELPER_UNPAYWALL_URL": base})
+        proc = oahelper(["audit", str(FILES / "list.txt")], env | upstream_env(base))
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("line 2\tFREE\tgold")
@@ -85,7 +85,7 @@ def test_interrupted_audit_writes_what_is_done_and_resumes_from_the_cache(env, t
     report, log = tmp_path / "report.csv", tmp_path / "upstream.log"
     args = [PYTHON, "-m", "oahelper", "audit", str(listing), "--out", str(report)]
     with fake_upstream(env, delay=0.2, log=log) as base:
-        e = env | {"OAHELPER_UNPAYWALL_URL": base}
+        e = env | upstream_env(base)
         proc = subprocess.Popen(args, env=e, cwd=REPO, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
@@ -113,7 +113,7 @@ def test_interrupted_audit_writes_what_is_done_and_resumes_from_the_cache(env, t
 def test_a_file_that_cannot_be_read_is_a_clear_error(env, tmp_path: Path) -> None:
     broken = tmp_path / "export.json"
     broken.write_text('[\n {"DOI": "10.5555/x"},\n {"DOI": }\n]\n')
-    proc = oahelper(["audit", str(broken)], env | {"OAHELPER_UNPAYWALL_URL": "http://127.0.0.1:9"})
+    proc = oahelper(["audit", str(broken)], env | upstream_env("http://127.0.0.1:9"))
     assert proc.returncode == 2
     assert f"{broken} line 3: not valid JSON" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -136,7 +136,7 @@ def test_progress_bar_on_a_terminal(env, tmp_path: Path) -> None:
     primary, secondary = pty.openpty()
     with fake_upstream(env, delay=0.1) as base:
         proc = subprocess.Popen([PYTHON, "-m", "oahelper", "audit", str(listing), "--out",
-                                 str(tmp_path / "r.csv")], env=env | {"OAHELPER_UNPAYWALL_URL": base,
+                                 str(tmp_path / "r.csv")], env=env | upstream_env(base) | {
                                                                      "COLUMNS": "120"},
                                 cwd=REPO, stdout=subprocess.PIPE, stderr=secondary, text=True)
         os.close(secondary)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fake_upstream import CLOSED_DOI, GREEN_DOI
+from tests.support.fake_upstream import CLOSED_DOI, GREEN_DOI, upstream_env
 from tests.support.processes import daemon, fake_upstream, free_port, oahelper
 from tests.support.shared import require_shared
 
@@ -32,7 +32,7 @@ def get_json(url: str, token: str | None = None) -> tuple[int, dict]:
 
 def test_doctor_on_a_fresh_machine_says_the_email_is_missing_and_how_to_set_it(env) -> None:
     with fake_upstream(env) as base:
-        proc = oahelper(["doctor"], env | {"OAHELPER_UNPAYWALL_URL": base})
+        proc = oahelper(["doctor"], env | upstream_env(base))
     assert proc.returncode == 1
     assert "FIX  unpaywall: Unpaywall needs your e-mail address and none is set" in proc.stdout
     assert "oahelper config set unpaywall_email" in proc.stdout
@@ -42,7 +42,7 @@ def test_doctor_on_a_fresh_machine_says_the_email_is_missing_and_how_to_set_it(e
 def test_doctor_is_happy_once_configured(env) -> None:
     assert oahelper(["config", "set", "unpaywall_email", "me@uni.edu"], env).returncode == 0
     with fake_upstream(env) as base:
-        proc = oahelper(["doctor"], env | {"OAHELPER_UNPAYWALL_URL": base})
+        proc = oahelper(["doctor"], env | upstream_env(base))
     assert "Unpaywall e-mail: me@uni.edu" in proc.stdout and "FIX" not in proc.stdout
     assert "ok   unpaywall: answers" in proc.stdout
     assert "ok   cache" in proc.stdout
@@ -52,7 +52,7 @@ def test_lookup_json_of_the_recorded_green_article(env) -> None:
     require_shared("unpaywall")
     with fake_upstream(env) as base:
         proc = oahelper(["lookup", "10.1038/nature12373", "--json"],
-                        env | {"OAHELPER_UNPAYWALL_URL": base, "OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"})
+                        env | upstream_env(base) | {"OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"})
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)
     assert payload["status"] == "open" and payload["oa_status"] == "green"
@@ -62,7 +62,7 @@ def test_lookup_json_of_the_recorded_green_article(env) -> None:
 
 def test_lookup_readable_output(env) -> None:
     with fake_upstream(env) as base:
-        e = env | {"OAHELPER_UNPAYWALL_URL": base, "OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"}
+        e = env | upstream_env(base) | {"OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"}
         open_ = oahelper(["lookup", f"https://doi.org/{GREEN_DOI}"], e)
         closed = oahelper(["lookup", f"doi:{CLOSED_DOI}"], e)
     assert open_.returncode == 0 and "FREE (green)" in open_.stdout
@@ -71,7 +71,7 @@ def test_lookup_readable_output(env) -> None:
 
 
 def test_lookup_without_network_says_unknown_with_the_reason(env) -> None:
-    e = env | {"OAHELPER_UNPAYWALL_URL": "http://127.0.0.1:9", "OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"}
+    e = env | upstream_env("http://127.0.0.1:9") | {"OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"}
     proc = oahelper(["lookup", "10.1038/nature12373", "--json"], e)
     assert proc.returncode == 1
     payload = json.loads(proc.stdout)
@@ -82,10 +82,16 @@ def test_lookup_without_network_says_unknown_with_the_reason(env) -> None:
     assert "UNKNOWN" in text.stdout and "could not reach" in text.stdout
 
 
-def test_lookup_rejects_what_is_not_an_identifier(env) -> None:
-    proc = oahelper(["lookup", "hello world"], env)
-    assert proc.returncode == 2
-    assert "not a DOI" in proc.stderr and "Traceback" not in proc.stderr
+def test_lookup_of_text_that_is_no_identifier_is_a_title_search(env) -> None:
+    with fake_upstream(env) as base:
+        proc = oahelper(["lookup", "hello world"], env | upstream_env(base))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "UNKNOWN" in proc.stdout and "title" in proc.stdout
+
+
+def test_lookup_of_nothing_says_what_it_takes(env) -> None:
+    proc = oahelper(["lookup", "  "], env)
+    assert proc.returncode == 2 and "nothing to look up" in proc.stderr
 
 
 def test_lookup_of_a_saved_page_file(env, tmp_path: Path) -> None:
@@ -94,7 +100,7 @@ def test_lookup_of_a_saved_page_file(env, tmp_path: Path) -> None:
                     '<meta name="citation_title" content="A saved page"></head></html>')
     with fake_upstream(env) as base:
         proc = oahelper(["lookup", str(page), "--url", "https://pub.example/a", "--json"],
-                        env | {"OAHELPER_UNPAYWALL_URL": base, "OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"})
+                        env | upstream_env(base) | {"OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"})
     payload = json.loads(proc.stdout)
     assert payload["status"] == "open" and payload["article"]["title"] == "A saved page"
 
@@ -163,7 +169,7 @@ def test_lookup_of_a_saved_page_with_undeclared_windows_1252_bytes(env, tmp_path
                      b'<meta name="citation_doi" content="' + CLOSED_DOI.encode() + b'"></head></html>')
     with fake_upstream(env) as base:
         proc = oahelper(["lookup", str(page), "--json"],
-                        env | {"OAHELPER_UNPAYWALL_URL": base, "OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"})
+                        env | upstream_env(base) | {"OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"})
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)
     assert payload["article"]["title"] == "Reading \u201cMaeshowe\u201d \u00a9 2013"
@@ -175,7 +181,7 @@ def test_daemon_runs_without_a_keyring_and_says_so(env, isolated_home: Path) -> 
     no_bus["XDG_RUNTIME_DIR"] = str(isolated_home / "no-runtime")  # no bus socket there
     port = free_port()
     with fake_upstream(no_bus) as base:
-        e = no_bus | {"OAHELPER_OAB_URL": f"{base}/oab", "OAHELPER_UNPAYWALL_URL": base,
+        e = no_bus | upstream_env(base) | {"OAHELPER_OAB_URL": f"{base}/oab",
                       "OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"}
         token = oahelper(["token", "create", "--name", "t"], e).stdout.split()[-1]
         with daemon(e, port):
@@ -204,7 +210,7 @@ def post_json(url: str, token: str, body: dict) -> dict:
 def test_config_set_takes_effect_in_the_running_daemon(env) -> None:
     port = free_port()
     with fake_upstream(env) as base:
-        e = env | {"OAHELPER_UNPAYWALL_URL": base}
+        e = env | upstream_env(base)
         token = oahelper(["token", "create", "--name", "t"], e).stdout.split()[-1]
         with daemon(e, port):
             url = f"http://127.0.0.1:{port}/v1/lookup"

@@ -23,7 +23,7 @@ from typing import Any
 from oahelper.scrape.identifiers import normalise_doi
 from tests.support.api import assert_error
 from tests.support.daemon import Daemon, start_daemon, upstream_server  # noqa: F401 (fixtures)
-from tests.support.fake_upstream import CLOSED_DOI, GOLD_DOI, GREEN_DOI, MISSING_DOI
+from tests.support.fake_upstream import CLOSED_DOI, GOLD_DOI, GREEN_DOI, MISSING_DOI, upstream_settings
 from tests.support.payload import payload_problems
 
 SEED = int(os.environ.get("OAHELPER_FUZZ_SEED", "20251118"))
@@ -274,7 +274,7 @@ async def test_ten_thousand_hostile_bodies_never_break_the_daemon(start_daemon) 
     assert (await d.client.get("/v1/health")).status == 200
     after = await d.lookup_json({"doi": GREEN_DOI})
     assert after["cached"] is True and after["best"] == before["best"]
-    assert d.upstream.calls_for(GREEN_DOI) == 1
+    assert d.upstream.calls_for(GREEN_DOI, "unpaywall") == 1
     fresh = await d.lookup_json({"doi": GOLD_DOI})
     assert fresh["status"] == "open" and fresh["cached"] is False
     status = await d.client.get("/v1/status", headers=d.auth)
@@ -335,7 +335,7 @@ async def test_a_fetched_page_with_an_undecodable_charset_is_read_from_its_bytes
                                 b"</head></html>")
 
     base = str(upstream_server.make_url("")).rstrip("/")
-    settings = make_settings(unpaywall_url=base, unpaywall_email="researcher@uni.edu")
+    settings = make_settings(**upstream_settings(base), unpaywall_email="researcher@uni.edu")
     client = await aiohttp_client(init(settings, keystore=keystore, fetch_page=hostile_server))
     token = ClientStore(settings.clients_db).create_token("tests")
     for charset in ("undefined", "idna", "rot13", "x-nonsense"):

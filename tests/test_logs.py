@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ import pytest
 from oahelper.auth import normalise_code
 from tests.support.api import assert_error
 from tests.support.daemon import EMAIL, start_daemon, upstream_server  # noqa: F401 (fixtures)
-from tests.support.fake_upstream import CLOSED_DOI, GREEN_DOI, UNKNOWN_DOI
+from tests.support.fake_upstream import CLOSED_DOI, GREEN_DOI, UNKNOWN_DOI, upstream_env
 from tests.support.processes import fake_upstream, free_port, oahelper, running
 
 EXT = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
@@ -118,7 +119,7 @@ async def test_the_debug_log_holds_no_token_code_or_page(env: dict[str, str], tm
     marker = f"MARKER{secrets.token_hex(8)}"
     log = tmp_path / "daemon.log"
     with fake_upstream(env) as upstream:
-        env["OAHELPER_UNPAYWALL_URL"] = upstream
+        env |= upstream_env(upstream)
         code = oahelper(["pair"], env).stdout.splitlines()[0].split()[-1]
         script_token = oahelper(["token", "create", "--name", "my-script"], env).stdout.split()[-1]
         port = free_port()
@@ -181,7 +182,7 @@ async def test_only_identifiers_and_the_email_leave_the_machine(start_daemon, up
     marker = f"MARKER{secrets.token_hex(8)}"
     page_url = f"https://publisher.example.org/article/{marker}?session={marker}"
     cases = [  # (page HTML, the identifiers it may be looked up by)
-        (article_page(marker, doi=GREEN_DOI, pmid=PMID), {("doi", GREEN_DOI)}),
+        (article_page(marker, doi=GREEN_DOI, pmid=PMID), {("doi", GREEN_DOI), ("pmid", PMID)}),
         (article_page(marker, doi=UNKNOWN_DOI), {("doi", UNKNOWN_DOI)}),
         (article_page(marker, doi=None, pmid=PMID), {("pmid", PMID)}),
         (article_page(marker, doi=None), set()),  # citation tags but no identifier
@@ -198,16 +199,37 @@ async def test_only_identifiers_and_the_email_leave_the_machine(start_daemon, up
         assert marker not in json.dumps(sent) and "publisher.example.org" not in json.dumps(sent)
 
 
+# Europe PMC's query for each identifier kind (its search syntax, nothing else).
+EUROPEPMC_QUERY = {"pmid": re.compile(r"^EXT_ID:(\d+) AND SRC:MED$"),
+                   "pmcid": re.compile(r"^PMCID:(PMC\d+)$"), "doi": re.compile(r'^DOI:"(10\..+)"$')}
+EUROPEPMC_FIXED = {"format": "json", "resultType": "core", "pageSize": "5"}
+
+
+def _europepmc_identifier(request: dict) -> tuple[str, str] | None:
+    for kind, pattern in EUROPEPMC_QUERY.items():
+        match = pattern.match(request["query"].get("query", ""))
+        if match:
+            return kind, match.group(1)
+    return None
+
+
 def _identifiers_in(request: dict) -> list[tuple[str, str]]:
     """The identifiers one upstream request names."""
     if request["service"] == "unpaywall":
         return [("doi", request["doi"])]
+    if request["service"] == "europepmc":
+        found = _europepmc_identifier(request)
+        return [found] if found else []
     return [(name, value) for name, value in request["query"].items()]
 
 
 def _query_is_only_identifiers_and_email(request: dict) -> bool:
     if request["service"] == "unpaywall":
         return request["path"] == f"/v2/{request['doi']}" and request["query"] == {"email": EMAIL}
+    if request["service"] == "europepmc":
+        rest = {k: v for k, v in request["query"].items() if k != "query"}
+        return (request["path"] == "/europepmc/search" and rest == EUROPEPMC_FIXED
+                and _europepmc_identifier(request) is not None)
     return (request["service"] == "oab" and request["path"] == "/oab/availability"
             and len(request["query"]) == 1 and set(request["query"]) <= {"doi", "pmid", "pmcid"})
 

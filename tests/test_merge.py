@@ -131,3 +131,50 @@ def test_a_page_that_could_not_be_fetched_is_unknown_not_not_article() -> None:
 def test_an_identifier_no_source_knows_says_so() -> None:
     p = build_payload(ART, [SourceAnswer(source="unpaywall", state="not_found")])
     assert p["status"] == "closed" and "check it for typos" in p["badge"]["tooltip"]
+
+
+def test_a_copy_two_sources_report_is_one_location_naming_both() -> None:
+    unpaywall = loc("http://europepmc.org/articles/pmc4221854?pdf=render", is_best=True,
+                    version="acceptedVersion", host_type="repository")
+    europepmc = loc("https://europepmc.org/articles/PMC4221854?pdf=render", source="europepmc",
+                    landing_url="https://europepmc.org/articles/PMC4221854", license="cc-by")
+    arxiv_s2 = loc("https://arxiv.org/pdf/1304.1068", source="semanticscholar")
+    arxiv_id = loc("https://arxiv.org/pdf/1304.1068v2", source="free_by_id",
+                   landing_url="https://arxiv.org/abs/1304.1068", version="submittedVersion")
+    ranked = rank_locations([unpaywall, arxiv_s2, europepmc, arxiv_id])
+    assert len(ranked) == 2
+    first, second = ranked
+    assert first.source == "unpaywall" and first.found_by == ("unpaywall", "europepmc")
+    assert first.license == "cc-by"  # a gap filled from the other report
+    assert first.landing_url == "https://europepmc.org/articles/PMC4221854"
+    assert second.found_by == ("semanticscholar", "free_by_id")
+    assert second.version == "submittedVersion"
+    assert first.to_json()["found_by"] == ["unpaywall", "europepmc"]
+
+
+def test_different_copies_stay_apart() -> None:
+    ranked = rank_locations([loc("https://arxiv.org/abs/1304.1068"),
+                             loc("https://arxiv.org/abs/1304.1069", source="oab"),
+                             loc("https://pmc.ncbi.nlm.nih.gov/articles/PMC1/", source="free_by_id"),
+                             loc("https://www.ncbi.nlm.nih.gov/pmc/articles/PMC1", source="x"),
+                             loc("https://doi.org/10.1/A"), loc("https://dx.doi.org/10.1/a", source="y")])
+    assert [r.found_by for r in ranked] == [("unpaywall",), ("oab",), ("free_by_id", "x"),
+                                            ("unpaywall", "y")]
+
+
+def test_status_open_when_any_source_has_a_copy_and_oa_status_stays_unpaywalls() -> None:
+    up = SourceAnswer(source="unpaywall", state="ok", oa_status="closed")
+    epmc = SourceAnswer(source="europepmc", state="ok", locations=(
+        loc("https://europepmc.org/articles/PMC9?pdf=render", source="europepmc",
+            version="acceptedVersion", host_type="repository"),))
+    p = build_payload(ART, [up, epmc])
+    assert p["status"] == "open" and p["oa_status"] == "closed"
+    assert p["best"]["found_by"] == ["europepmc"]
+
+
+def test_not_found_in_a_partial_source_while_the_main_one_failed_is_unknown() -> None:
+    up = SourceAnswer(source="unpaywall", state="error", error="Unpaywall answered HTTP 500")
+    epmc = SourceAnswer(source="europepmc", state="not_found")
+    assert build_payload(ART, [up, epmc])["status"] == "unknown"
+    assert build_payload(ART, [SourceAnswer(source="unpaywall", state="not_found"), epmc])[
+        "status"] == "closed"

@@ -41,7 +41,8 @@ def test_precedence_flag_over_env_over_file_over_default(tmp_path: Path) -> None
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
 def test_each_setting_is_read_from_its_environment_variable(setting, tmp_path: Path) -> None:
     samples = {int: "4242", float: "2.5", str: "https://example.org/x"}
-    special = {"host": "::1", "log_level": "debug", "unpaywall_email": "me@uni.edu"}
+    special = {"host": "::1", "log_level": "debug", "unpaywall_email": "me@uni.edu",
+               "disabled_sources": "europepmc,oab"}
     raw = special.get(setting.name, samples[setting.type])
     s = load_settings(env={"OAHELPER_HOME": str(tmp_path), setting.env: raw})
     assert getattr(s, setting.name) == setting.type(raw)
@@ -115,3 +116,23 @@ def test_config_set_refuses_an_email_unpaywall_would_refuse(tmp_path: Path, emai
     with pytest.raises(ConfigError, match=words):
         write_setting(path, "unpaywall_email", email)
     assert not path.exists()
+
+
+def test_a_source_is_switched_off_and_on_by_name(tmp_path: Path) -> None:
+    env = {"OAHELPER_HOME": str(tmp_path)}
+    path = config_file(env)
+    write_setting(path, "sources.europepmc", "off")
+    write_setting(path, "sources.oab", "off")
+    s = load_settings(env=env)
+    assert s.disabled_sources == "europepmc,oab"
+    assert not s.source_on("europepmc") and s.source_on("unpaywall")
+    write_setting(path, "sources.europepmc", "on")
+    assert load_settings(env=env).disabled_sources == "oab"
+    write_setting(path, "sources.oab", None)  # config unset: back on
+    assert load_settings(env=env).disabled_sources is None
+    with pytest.raises(ConfigError, match="unknown source 'crosref'"):
+        write_setting(path, "sources.crosref", "off")
+    with pytest.raises(ConfigError, match="'on' or 'off'"):
+        write_setting(path, "sources.europepmc", "maybe")
+    with pytest.raises(ConfigError, match="unknown source"):
+        load_settings(env=env | {"OAHELPER_DISABLED_SOURCES": "europepmc,nope"})

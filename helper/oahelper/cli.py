@@ -31,6 +31,7 @@ from oahelper.auth import ClientStore
 from oahelper.cache import Cache
 from oahelper.errors import ConfigError, OAHelperError
 from oahelper.keys import KEY_NAMES, KeyStore
+from oahelper.politeness import Politeness
 from oahelper.report import render_payload
 from oahelper.scrape import scrape
 from oahelper.scrape.identifiers import parse_query
@@ -111,7 +112,8 @@ async def engine(settings: Settings) -> AsyncIterator[LookupService]:
     cache = Cache(settings.cache_db)
     try:
         async with upstream_session(settings) as session, make_fetch_session() as fetch_session:
-            service = service_for(settings, sources=build_sources(settings, KeyStore()), cache=cache,
+            sources = build_sources(settings, KeyStore(), Politeness())
+            service = service_for(settings, sources=sources, cache=cache,
                                   session=session, fetch_page=partial(fetch_page, session=fetch_session))
             try:
                 yield service
@@ -122,16 +124,20 @@ async def engine(settings: Settings) -> AsyncIterator[LookupService]:
 
 
 def lookup_request_for(query: str, url: str | None) -> LookupRequest:
-    """A file of HTML, a page URL, or an identifier (DOI, PMID, PMCID, arXiv id)."""
+    """A file of HTML, a page URL, an identifier (DOI, PMID, PMCID, arXiv id), or any
+    other text: a title or a pasted reference, searched for."""
     path = Path(query)
     if path.is_file():
         return LookupRequest(url=url, html=path.read_bytes())
     if query.startswith(("http://", "https://")):
         return LookupRequest(url=query)
-    if query.lower().endswith((".html", ".htm")):
+    if query.lower().endswith((".html", ".htm")) and " " not in query.strip():
         raise ConfigError(f"no such file: {query}")
+    if not query.strip():
+        raise ConfigError("nothing to look up: give a DOI, PMID, PMCID, arXiv id, URL, "
+                          "HTML file, title or reference")
     if parse_query(query) is None:
-        raise ConfigError(f"{query!r} is not a DOI, PMID, PMCID, arXiv id, URL or HTML file")
+        return LookupRequest(query=query, url=url)
     return LookupRequest(doi=query, url=url)
 
 
@@ -276,8 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("serve", cmd_serve, "run the daemon on 127.0.0.1")
     p.add_argument("--port", type=int, help="port (default: setting 'port', 28757)")
-    p = add("lookup", cmd_lookup, "look up one DOI, PMID, PMCID, arXiv id, page URL or saved HTML file")
-    p.add_argument("query", metavar="DOI|URL|FILE.html")
+    p = add("lookup", cmd_lookup, "look up one DOI, PMID, PMCID, arXiv id, page URL, saved "
+                                  "HTML file, title or pasted reference")
+    p.add_argument("query", metavar="DOI|URL|FILE.html|TITLE")
     p.add_argument("--url", help="the page's URL, when QUERY is a saved HTML file")
     p.add_argument("--json", action="store_true", help="print the exact API payload")
     p = add("audit", cmd_audit, "which references of a reading list have a free copy, as a report")

@@ -10,12 +10,36 @@ from oahelper.cache import Cache
 from oahelper.errors import OAHelperError
 from oahelper.keys import KeyStore
 from oahelper.models import Article
+from oahelper.scrape.identifiers import arxiv_doi
+from oahelper.sources.base import Source, SourceHealth
 from oahelper.settings import Settings
 from oahelper.sources.registry import build_sources
 from oahelper.web import upstream_session
 
 # A DOI every source knows; asking for it shows whether the source answers at all.
 PROBE_DOI = "10.1038/nature12373"
+# For sources asked by arXiv id only (the arXiv paper of the Transformer).
+PROBE_ARXIV = "1706.03762"
+
+
+def probe_for(source: Source) -> Article:
+    """What to ask ``source`` to see whether it answers: the probe DOI, or an arXiv id."""
+    article = Article(doi=PROBE_DOI)
+    if source.cache_key(article) is None:
+        article = Article(arxiv=PROBE_ARXIV, doi=arxiv_doi(PROBE_ARXIV))
+    return article
+
+
+def _facts(health: SourceHealth, calls_today: int) -> str:
+    """"; 12 calls today; key set" — what a user wants to know beside "it answers"."""
+    facts = [f"{calls_today} call{'s' if calls_today != 1 else ''} today"]
+    if health.key is not None:
+        facts.append(f"key {health.key}")
+    if not health.needs_network:
+        facts.append("no network needed")
+    if health.last_error:
+        facts.append(f"last error: {health.last_error}")
+    return "; " + "; ".join(facts)
 
 
 async def run_doctor(settings: Settings, say: Callable[[str], None],
@@ -42,10 +66,12 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
     else:
         say(f"info {no_keyring}")  # only a problem once a source needs a key
 
+    calls: dict[str, int] = {}
     try:
         cache = Cache(settings.cache_db)
         cache.check()
         stats = cache.stats()
+        calls = {source.name: cache.calls_today(source.name) for source in sources}
         cache.close()
         check(True, f"cache: {stats['entries']} answer(s), {stats['bytes']} bytes in {stats['path']}", "")
     except OAHelperError as exc:
@@ -55,15 +81,18 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
         for source in sources:
             health = source.health()
             if not health.enabled:
-                say(f"off  {source.name}: not configured")
+                why = (f"switched off (turn it on: oahelper config set sources.{source.name} on)"
+                       if not settings.source_on(source.name) else "not configured")
+                say(f"off  {source.name}: {why}")
                 continue
+            facts = _facts(health, calls.get(source.name, 0))
             if health.problems:
                 for problem in health.problems:
                     check(False, "", f"{source.name}: {problem}")
                 continue
-            answer = await source.lookup(Article(doi=PROBE_DOI), session, settings.timeout)
-            check(answer.answered, f"{source.name}: answers ({answer.ms} ms)",
-                  f"{source.name}: {answer.error or answer.state}")
+            answer = await source.lookup(probe_for(source), session, settings.timeout)
+            check(answer.answered, f"{source.name}: answers ({answer.ms} ms){facts}",
+                  f"{source.name}: {answer.error or answer.state}{facts}")
         try:
             host = f"[{settings.host}]" if ":" in settings.host else settings.host
             url = f"http://{host}:{settings.port}/v1/health"

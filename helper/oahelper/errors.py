@@ -24,6 +24,8 @@ keyring) are translated once, in the module that talks to the library, with
     └── SourceError               source_error (502): an upstream gave no usable answer
         ├── SourceTimeout         source_timeout
         ├── SourceRateLimited     source_rate_limited (carries retry_after seconds)
+        ├── SourceThrottled       source_throttled: our own politeness limit left no slot
+        │                         before the lookup's deadline (the source is "skipped")
         ├── SourceRetired         source_retired: the service was shut down
         ├── SourceConfigProblem   source_config: e.g. Unpaywall's 422 for a bad e-mail
         └── SourceBadResponse     source_bad_response: non-JSON or unexpected shape
@@ -130,6 +132,14 @@ class SourceTimeout(SourceError):
 
 class SourceRateLimited(SourceError):
     code = "source_rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SourceThrottled(SourceError):
+    code = "source_throttled"
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)

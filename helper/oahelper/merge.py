@@ -6,10 +6,11 @@ is never recomputed from licences.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from oahelper import API_VERSION
 from oahelper.models import Article, Location, SourceAnswer
@@ -38,6 +39,31 @@ def url_key(url: str) -> str:
     return f"{parts.netloc.lower()}{path}{query}"
 
 
+# One copy, several addresses: sources write the same arXiv, PubMed Central, Europe PMC
+# or DOI link in different forms (abs or pdf, with or without version, old or new PMC
+# host, PMC id in either case, ?pdf=render). Each pattern turns them into one key.
+SAME_COPY = (
+    (re.compile(r"^(?:export\.|www\.)?arxiv\.org/(?:abs|pdf)/(.+?)(?:v\d+)?(?:\.pdf)?$", re.I), "arxiv:{}"),
+    (re.compile(r"^(?:www\.ncbi\.nlm\.nih\.gov/pmc|pmc\.ncbi\.nlm\.nih\.gov)/articles/(pmc\d+)(?:/pdf.*)?$", re.I), "pmc:{}"),
+    (re.compile(r"^(?:www\.)?europepmc\.org/(?:articles|pmc/articles)/(pmc\d+)(?:\?pdf=render)?$", re.I), "europepmc:{}"),
+    (re.compile(r"^(?:dx\.)?doi\.org/(10\..+)$", re.I), "doi:{}"),
+)
+
+
+def copy_key(url: str) -> str:
+    """The key two addresses of one copy share (``url_key`` when no rule applies)."""
+    key = url_key(unquote(url)) if "%2F" in url or "%2f" in url else url_key(url)
+    for pattern, form in SAME_COPY:
+        match = pattern.match(key)
+        if match:
+            return form.format(match.group(1).casefold())
+    return key
+
+
+def _copy_keys(loc: Location) -> set[str]:
+    return {copy_key(u) for u in (loc.url, loc.pdf_url, loc.landing_url) if u}
+
+
 def _rank(loc: Location) -> tuple[int, int, int, int, int]:
     return (
         0 if loc.is_best else 1,
@@ -61,17 +87,49 @@ def _web_links_only(loc: Location) -> Location | None:
                    landing_url=loc.landing_url if is_web_url(loc.landing_url) else None)
 
 
+# Fields the shown report of a copy takes from another source's report when it lacks them.
+_FILLABLE = ("pdf_url", "landing_url", "version", "license", "host_type", "repository",
+             "evidence", "oa_date")
+
+
+def _combine(group: list[Location], order: dict[str, int]) -> Location:
+    """One copy reported by several sources: the best-ranked report, its gaps filled
+    from the others, naming every source that reported it."""
+    shown = group[0]
+    filled = {name: value for name in _FILLABLE if getattr(shown, name) is None
+              for value in [next((getattr(o, name) for o in group[1:] if getattr(o, name)), None)]
+              if value is not None}
+    found_by = sorted({s for loc in group for s in (loc.found_by or (loc.source,))},
+                      key=lambda s: order.get(s, len(order)))
+    return replace(shown, found_by=tuple(found_by), **filled)
+
+
 def rank_locations(locations: Iterable[Location]) -> list[Location]:
-    """Web links only, best first; the first of each URL (in rank order) wins."""
-    seen: set[str] = set()
-    ranked: list[Location] = []
-    safe = (checked for loc in locations if (checked := _web_links_only(loc)) is not None)
+    """Web links only, one per copy, best first. Reports of the same copy (sharing an
+    address, see ``copy_key``) become one location whose ``found_by`` names every source
+    that reported it, in the order the sources were given."""
+    safe = [checked for loc in locations if (checked := _web_links_only(loc)) is not None]
+    order: dict[str, int] = {}
+    for loc in safe:
+        order.setdefault(loc.source, len(order))
+    groups: list[list[Location]] = []
+    group_of: dict[str, int] = {}
     for loc in sorted(safe, key=_rank):
-        key = url_key(loc.url)
-        if key not in seen:
-            seen.add(key)
-            ranked.append(loc)
-    return ranked
+        keys = _copy_keys(loc)
+        hits = sorted({group_of[k] for k in keys if k in group_of})
+        if hits:
+            index = hits[0]
+            for other in hits[1:]:  # this report links two groups: one copy after all
+                groups[index].extend(groups[other])
+                groups[other] = []
+                group_of.update({k: index for k, g in group_of.items() if g == other})
+            groups[index].append(loc)
+        else:
+            index = len(groups)
+            groups.append([loc])
+        group_of.update({k: index for k in keys})
+    combined = [_combine(sorted(g, key=_rank), order) for g in groups if g]
+    return sorted(combined, key=_rank)
 
 
 def enrich(article: Article, answers: Sequence[SourceAnswer]) -> Article:
@@ -93,9 +151,20 @@ def decide_status(article: Article, answers: Sequence[SourceAnswer],
         return "unknown" if page_problem else "not_article"
     if locations:
         return "open"
-    if any(a.answered for a in answers):
+    # "No free copy" needs an identifier the sources answered about; an article that
+    # could not be identified (a title nothing matched) is unknown. A source that knows
+    # the article and has no free copy settles it; "not found" alone settles it only
+    # when no source failed (Europe PMC or arXiv not knowing a DOI says little while
+    # Unpaywall could not be asked).
+    if article.identifiers and (any(a.state == "ok" for a in answers) or (
+            any(a.answered for a in answers) and not any(_failed(a) for a in answers))):
         return "closed"
     return "unknown"
+
+
+def _failed(answer: SourceAnswer) -> bool:
+    """The source could not answer now (an error, or skipped by a politeness limit)."""
+    return answer.state == "error" or (answer.state == "skipped" and bool(answer.error))
 
 
 def _oa_status(answers: Sequence[SourceAnswer]) -> str | None:
@@ -111,8 +180,8 @@ def _why_unknown(answers: Sequence[SourceAnswer], page_problem: str | None) -> s
     reasons = [f"{a.source}: {a.error}" for a in answers if a.error]
     if not reasons:
         if any(a.state == "skipped" for a in answers):
-            return (": no enabled source can look up an article without a DOI (a PMID or "
-                    "PMCID needs an Open Access Button-compatible service: setting oab_url)")
+            return (": the page names no identifier (DOI, PMID, PMCID, arXiv id) and no "
+                    "title to search for")
         return ": no source is enabled"
     return ": " + "; ".join(reasons)
 
@@ -186,9 +255,11 @@ def make_actions(article: Article, openurl_base: str | None) -> list[dict[str, s
 
 def build_payload(article: Article, answers: Sequence[SourceAnswer], *,
                   openurl_base: str | None = None, elapsed_ms: int = 0,
-                  page_problem: str | None = None) -> dict[str, Any]:
-    """The lookup payload of DESIGN section 3. ``page_problem`` says why the page
-    itself could not be read (the daemon fetching it failed)."""
+                  page_problem: str | None = None,
+                  match: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The lookup payload of DESIGN section 3. ``page_problem`` says why the page or
+    the typed text could not be read or identified (the daemon could not fetch the
+    page; no article matches the title). ``match`` says how a search identified it."""
     article = enrich(article, answers)
     locations = rank_locations(loc for a in answers for loc in a.locations) \
         if article.is_article else []
@@ -196,11 +267,14 @@ def build_payload(article: Article, answers: Sequence[SourceAnswer], *,
     oa_status = _oa_status(answers) if status != "not_article" else None
     best = locations[0] if locations else None
     actions = make_actions(article, openurl_base) if status in ("closed", "unknown") else []
+    article_json = article.to_payload()
+    if match is not None:
+        article_json["match"] = match
     return {
         "api": API_VERSION,
         "status": status,
         "oa_status": oa_status,
-        "article": article.to_payload(),
+        "article": article_json,
         "best": best.to_json() if best else None,
         "locations": [loc.to_json() for loc in locations],
         "badge": make_badge(status, oa_status, best, answers, page_problem),

@@ -113,8 +113,26 @@ class Article:
 
 
 @dataclass(frozen=True)
+class WorkQuery:
+    """What the user has when there is no identifier: a title (typed, or from a page
+    without identifiers) or a pasted reference. ``title``, ``first_author`` and
+    ``year`` are all that is sent to the search sources; ``text`` (the reference as
+    pasted) stays on this machine and is used to check the hits."""
+
+    kind: Literal["title", "reference"]
+    title: str
+    first_author: str | None = None
+    year: int | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class Location:
-    """One place a free copy lives. ``is_best`` is the source's own pick (ranking only)."""
+    """One place a free copy lives. ``is_best`` is the source's own pick (ranking only).
+
+    ``source`` is the source whose report of the copy is shown; ``found_by`` names every
+    source that reported it (filled by the merge; empty means ``source`` alone).
+    """
 
     url: str
     source: str
@@ -127,6 +145,7 @@ class Location:
     evidence: str | None = None
     oa_date: str | None = None
     is_best: bool = False
+    found_by: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -134,11 +153,13 @@ class Location:
             "version": self.version, "license": self.license, "host_type": self.host_type,
             "repository": self.repository, "evidence": self.evidence,
             "oa_date": self.oa_date, "source": self.source,
+            "found_by": list(self.found_by or (self.source,)),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Location:
         known = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
+        known["found_by"] = tuple(known.get("found_by") or ())
         return cls(**known)
 
 
@@ -147,7 +168,10 @@ class SourceAnswer:
     """What one source said about one article; failures are data, not exceptions.
 
     ``metadata`` holds Article fields the source knows (title, journal, …) so a bare
-    DOI lookup can still show a citation. ``calls`` counts upstream HTTP requests made
+    DOI lookup can still show a citation; its identifiers (doi, pmid, pmcid, arxiv)
+    let one source identify the article for the others. ``candidates`` are the works a
+    title search returned, each with ``answer``: what the source would have said when
+    asked by that work's identifier (so an accepted hit costs no second call). ``calls`` counts upstream HTTP requests made
     (retries included) for the daily quota. ``stale`` marks an expired cached answer
     served because the source failed just now.
     """
@@ -163,6 +187,7 @@ class SourceAnswer:
     stale: bool = False
     calls: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+    candidates: tuple[Candidate, ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -184,14 +209,51 @@ class SourceAnswer:
         """What the cache stores: the answer without timing or cache flags."""
         return {
             "source": self.source, "state": self.state, "oa_status": self.oa_status,
-            "locations": [loc.to_json() | {"is_best": loc.is_best} for loc in self.locations],
-            "metadata": self.metadata,
+            "locations": [loc.to_json() | {"is_best": loc.is_best, "found_by": list(loc.found_by)}
+                          for loc in self.locations],
+            "metadata": {k: list(v) if isinstance(v, tuple) else v for k, v in self.metadata.items()},
+            "candidates": [c.to_json() for c in self.candidates],
         }
 
     @classmethod
     def from_cache_json(cls, data: dict[str, Any]) -> SourceAnswer:
+        metadata = dict(data.get("metadata") or {})
+        for name in ("authors", "isbn"):
+            if isinstance(metadata.get(name), list):
+                metadata[name] = tuple(metadata[name])
         return cls(
             source=data["source"], state=data["state"], oa_status=data.get("oa_status"),
             locations=tuple(Location.from_json(d) for d in data.get("locations", [])),
-            metadata=data.get("metadata") or {},
+            metadata=metadata,
+            candidates=tuple(Candidate.from_json(c) for c in data.get("candidates") or ()),
         )
+
+
+# The Article fields a search hit carries (what the matcher compares and the
+# identifier round needs).
+CANDIDATE_FIELDS = ("doi", "pmid", "pmcid", "arxiv", "title", "authors", "journal", "year")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One work a title search returned: who found it, its citation, the search
+    engine's own rank, and the source's answer about it by identifier (or None)."""
+
+    source: str
+    work: Article
+    rank: int = 0
+    answer: SourceAnswer | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        work = {name: getattr(self.work, name) for name in CANDIDATE_FIELDS}
+        work["authors"] = list(self.work.authors)
+        return {"source": self.source, "work": work, "rank": self.rank,
+                "answer": self.answer.to_cache_json() if self.answer else None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Candidate:
+        work = {k: v for k, v in (data.get("work") or {}).items() if k in CANDIDATE_FIELDS}
+        work["authors"] = tuple(work.get("authors") or ())
+        answer = data.get("answer")
+        return cls(source=data["source"], work=Article(**work), rank=int(data.get("rank") or 0),
+                   answer=SourceAnswer.from_cache_json(answer) if answer else None)

@@ -1,9 +1,11 @@
 """The one orchestration path of a lookup, shared by the daemon and the CLI.
 
-page (url + html) or identifier → Article → for each source: cache → single flight →
-upstream under one deadline → cache → merge → payload. A failing source is data:
-it shows in ``sources`` and, when an expired answer exists, that answer is served
-marked stale.
+page (url + html), identifier or typed title/reference → Article → the resolver
+identifies it (at most one round: Europe PMC or arXiv for a PMID/PMCID/arXiv id, or
+the search sources for a title) → for each source: cache → single flight → upstream
+under one deadline → cache → merge → payload. Every upstream call of both rounds goes
+through ``_cached_call``. A failing source is data: it shows in ``sources`` and, when
+an expired answer exists, that answer is served marked stale.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from oahelper.cache import Cache
 from oahelper.errors import FetchError, OAHelperError, ScrapeError
 from oahelper.fetch import FetchedPage
 from oahelper.merge import build_payload
-from oahelper.models import Article, SourceAnswer
+from oahelper.models import Article, SourceAnswer, WorkQuery
+from oahelper.resolve.query import work_query
+from oahelper.resolve.resolver import Identified, Resolver
 from oahelper.scrape import scrape
 from oahelper.scrape.identifiers import normalise_doi, parse_query
 from oahelper.settings import Settings
-from oahelper.sources.base import Source
+from oahelper.sources.base import SearchSource, Source
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +39,14 @@ PageFetcher = Callable[[str], Awaitable[FetchedPage]]
 
 @dataclass(frozen=True)
 class LookupRequest:
-    """What a caller asks about: a page (url + html), a page URL alone, or a DOI."""
+    """What a caller asks about: a page (url + html), a page URL alone, an identifier
+    (``doi``: a DOI, PMID, PMCID or arXiv id), or ``query``: any text the user typed
+    (an identifier, a title or a pasted reference)."""
 
     url: str | None = None
     html: str | bytes | None = None
     doi: str | None = None
+    query: str | None = None
 
 
 def _decoded(page: FetchedPage) -> str | bytes:
@@ -82,21 +89,75 @@ class LookupService:
     async def lookup(self, request: LookupRequest) -> dict[str, Any]:
         """The payload for one request (never raises for upstream trouble)."""
         started = self.clock()
-        article, page_problem = await self.article_for(request)
-        return await self.lookup_article(article, page_problem=page_problem, started=started)
+        article, query, page_problem = await self.request_article(request)
+        return await self.lookup_article(article, query=query, page_problem=page_problem,
+                                         started=started)
 
-    async def lookup_article(self, article: Article, *, page_problem: str | None = None,
+    async def lookup_article(self, article: Article, *, query: WorkQuery | None = None,
+                             page_problem: str | None = None,
                              started: float | None = None) -> dict[str, Any]:
         """The payload for an article already read: a page's, or a reading-list entry
-        with several identifiers and its citation (never raises for upstream trouble)."""
+        with several identifiers and its citation (never raises for upstream trouble).
+        One without an identifier is searched for by ``query``, else by its own title,
+        first author and year."""
         started = self.clock() if started is None else started
-        answers = await self.ask_sources(article) if article.is_article else []
+        deadline = started + self.timeout
+        query = query or title_query(article)
+        answers: list[SourceAnswer] = []
+        found = Identified(article)
+        if article.is_article or query is not None:
+            found = await self.identify(found.article, query, deadline)
+            if found.article.is_article:
+                answers = await self.ask_sources(found.article, deadline, known=found.known)
+            if not found.article.identifiers:
+                answers = _with_searches(answers, found.searched)
         elapsed = int((self.clock() - started) * 1000)
-        payload = build_payload(article, answers, openurl_base=self.openurl_base,
-                                elapsed_ms=elapsed, page_problem=page_problem)
+        payload = build_payload(found.article, answers, openurl_base=self.openurl_base,
+                                elapsed_ms=elapsed, page_problem=page_problem or found.problem,
+                                match=found.match.to_json() if found.match else None)
         # The works the page cites, for "Check the N references" (never looked up here).
         payload["references"] = [ref.to_json() for ref in article.references]
         return payload
+
+    def resolver(self, deadline: float) -> Resolver:
+        """The resolver, asking through this service's cache, single flight, quotas and
+        politeness, under ``deadline`` (a ``clock()`` time)."""
+
+        async def ask_lookup(source: Source, article: Article) -> tuple[str | None, SourceAnswer]:
+            key = source.cache_key(article)
+            return key, await self._answer(source, article, deadline, key)
+
+        async def ask_search(source: SearchSource, query: WorkQuery) -> SourceAnswer:
+            key = source.search_key(query)
+            if key is None:
+                return SourceAnswer(source=source.name, state="skipped")
+            return await self._cached_call(
+                source, key, deadline,
+                lambda remaining: source.search(query, self.session, remaining))
+
+        return Resolver(self.sources, ask_lookup, ask_search)
+
+    async def identify(self, article: Article, query: WorkQuery | None,
+                       deadline: float | None = None) -> Identified:
+        """The article with what identifies it (for a reading list's entries too)."""
+        deadline = deadline if deadline is not None else self.clock() + self.timeout
+        return await self.resolver(deadline).identify(article, query)
+
+    async def request_article(self, request: LookupRequest
+                              ) -> tuple[Article, WorkQuery | None, str | None]:
+        """The article a request names, the title/reference to search for when it names
+        none, and why the page could not be read (None when it could, or needed not be)."""
+        if request.query is not None and request.html is None and not request.doi:
+            text = request.query.strip()
+            if text.startswith(("http://", "https://")) and parse_query(text) is None:
+                article, problem = await self.article_for(LookupRequest(url=text))
+                return article, None, problem
+            found = parse_query(text)
+            if found is not None:
+                return found, None, None
+            return work_query(text)
+        article, problem = await self.article_for(request)
+        return article, None, problem
 
     async def article_for(self, request: LookupRequest) -> tuple[Article, str | None]:
         """The article from the sent page, the typed identifier, or the fetched URL,
@@ -140,35 +201,59 @@ class LookupService:
             log.info("unreadable page (%s); using its URL only", exc.message)
             return (parse_query(url) if url else None) or Article(url=url)
 
-    async def ask_sources(self, article: Article) -> list[SourceAnswer]:
-        """Every source's answer, asked concurrently under one deadline."""
-        deadline = self.clock() + self.timeout
-        return list(await asyncio.gather(*(self._answer(s, article, deadline) for s in self.sources)))
+    async def ask_sources(self, article: Article, deadline: float | None = None, *,
+                          known: Mapping[str, tuple[str | None, SourceAnswer]] | None = None
+                          ) -> list[SourceAnswer]:
+        """Every source's answer, asked concurrently under one deadline. ``known``
+        answers (from the resolver, about this very article) are used as they are: a
+        source that found the article is not asked again under the identifier it gave;
+        one that did not is asked again only with a new identifier."""
+        deadline = deadline if deadline is not None else self.clock() + self.timeout
+        known = known or {}
 
-    async def _answer(self, source: Source, article: Article, deadline: float) -> SourceAnswer:
+        async def one(source: Source) -> SourceAnswer:
+            key = source.cache_key(article) if source.health().enabled else None
+            had = known.get(source.name)
+            if had is not None and (key is None or key == had[0] or had[1].state == "ok"):
+                if had[0] is not None and not had[1].cached:
+                    self.cache.put(had[1], had[0])
+                return had[1]
+            return await self._answer(source, article, deadline, key)
+
+        return list(await asyncio.gather(*(one(s) for s in self.sources)))
+
+    async def _answer(self, source: Source, article: Article, deadline: float,
+                      key: str | None) -> SourceAnswer:
         if not source.health().enabled:  # turned off: not even its old answers count
             return SourceAnswer(source=source.name, state="disabled")
-        key = source.cache_key(article)
         if key is None:
             return SourceAnswer(source=source.name, state="skipped")
+        return await self._cached_call(
+            source, key, deadline, lambda remaining: source.lookup(article, self.session, remaining))
+
+    async def _cached_call(self, source: Source, key: str, deadline: float,
+                           call: Callable[[float], Awaitable[SourceAnswer]]) -> SourceAnswer:
+        """Cache → single flight → upstream (``call`` with the seconds left) → cache."""
+        if not source.health().enabled:
+            return SourceAnswer(source=source.name, state="disabled")
         cached = self.cache.get(source.name, key)
         if cached is not None and cached.fresh:
             return dataclasses.replace(cached.answer, cached=True)
         flight_key = (source.name, key)
         task = self._inflight.get(flight_key)
         if task is None:
-            task = asyncio.ensure_future(self._ask_upstream(source, article, key, deadline))
+            task = asyncio.ensure_future(self._ask_upstream(source, key, deadline, call))
             self._inflight[flight_key] = task
             task.add_done_callback(lambda _t: self._inflight.pop(flight_key, None))
         # shield: one caller giving up must not cancel the call others wait for
         answer = await asyncio.shield(task)
-        if answer.state == "error" and cached is not None:
+        if answer.state in ("error", "skipped") and answer.error and cached is not None:
             return dataclasses.replace(cached.answer, cached=True, stale=True,
                                        error=answer.error, error_code=answer.error_code)
         return answer
 
-    async def _ask_upstream(self, source: Source, article: Article, key: str,
-                            deadline: float) -> SourceAnswer:
+    async def _ask_upstream(self, source: Source, key: str, deadline: float,
+                            call: Callable[[float], Awaitable[SourceAnswer]]) -> SourceAnswer:
         limit = self.daily_limits.get(source.name)
         if limit is not None and self.cache.calls_today(source.name) >= limit:
             return SourceAnswer(source=source.name, state="error", error_code="source_quota",
@@ -179,7 +264,7 @@ class LookupService:
         try:
             # The adapter keeps to the deadline itself; this is the safety net.
             async with asyncio.timeout(remaining + 0.5):
-                answer = await source.lookup(article, self.session, remaining)
+                answer = await call(remaining)
         except TimeoutError:
             answer = SourceAnswer(source=source.name, state="error", error_code="source_timeout",
                                   error=f"no answer within {remaining:.1f} s",
@@ -197,6 +282,25 @@ class LookupService:
         elif answer.state == "error":
             log.warning("%s: %s", source.name, answer.error)
         return answer
+
+
+def title_query(article: Article) -> WorkQuery | None:
+    """What to search for when an article with citation data has no identifier (a
+    page, a reading-list entry): its title, first author and year; else None."""
+    if not article.is_article or article.identifiers or not article.title:
+        return None
+    return WorkQuery(kind="title", title=article.title,
+                     first_author=article.authors[0] if article.authors else None,
+                     year=article.year)
+
+
+def _with_searches(answers: list[SourceAnswer], searched: Sequence[SourceAnswer]
+                   ) -> list[SourceAnswer]:
+    """When nothing was identified, what each search source said stands in for its
+    (skipped) lookup, so ``sources`` shows why nothing matched."""
+    said = {a.source: a for a in searched}
+    out = [said.pop(a.source, a) if a.state == "skipped" else a for a in answers]
+    return out + list(said.values())
 
 
 def service_for(settings: Settings, *, sources: Sequence[Source], cache: Cache,

@@ -26,6 +26,8 @@ ENV_PREFIX = "OAHELPER_"
 DEFAULT_PORT = 28757
 # The daemon serves the local machine only; DESIGN section 6.
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
+# The sources ``disabled_sources`` (and ``config set sources.NAME off``) can name.
+SOURCE_NAMES = ("unpaywall", "europepmc", "oab", "free_by_id")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("unpaywall_email", str, None, "Your e-mail address, sent to Unpaywall with every query as its terms require. Unpaywall refuses placeholders."),
     Setting("unpaywall_url", str, "https://api.unpaywall.org", "Base URL of the Unpaywall API (tests and mirrors point it elsewhere)."),
     Setting("oab_url", str, None, "Base URL of an Open Access Button-compatible service with /availability. Unset: the source is off. Its API key goes in the OS keyring: oahelper keys set oab."),
+    Setting("europepmc_url", str, "https://www.ebi.ac.uk/europepmc/webservices/rest", "Base URL of the Europe PMC REST API (PMID/PMCID/DOI conversion, free full text)."),
+    Setting("disabled_sources", str, None, "Sources to leave out, comma-separated (e.g. 'europepmc,oab'); also: oahelper config set sources.NAME off|on."),
     Setting("openurl_base", str, None, "Your library's OpenURL link resolver (e.g. https://resolver.example.edu/openurl); closed articles then get a library link."),
     Setting("timeout", float, 8.0, "Seconds the sources get, together, to answer one lookup."),
     Setting("max_body", int, 8 * 1024 * 1024, "Largest request body (bytes) the daemon reads; bigger bodies get 413."),
@@ -68,6 +72,8 @@ class Settings:
     unpaywall_email: str | None = None
     unpaywall_url: str = "https://api.unpaywall.org"
     oab_url: str | None = None
+    europepmc_url: str = "https://www.ebi.ac.uk/europepmc/webservices/rest"
+    disabled_sources: str | None = None
     openurl_base: str | None = None
     timeout: float = 8.0
     max_body: int = 8 * 1024 * 1024
@@ -89,6 +95,16 @@ class Settings:
 
     def origin_of(self, name: str) -> str:
         return (self.origins or {}).get(name, "default")
+
+    def source_on(self, name: str) -> bool:
+        """False for a source the user switched off (``disabled_sources``)."""
+        return name not in source_list(self.disabled_sources)
+
+
+def source_list(value: str | None) -> tuple[str, ...]:
+    """The source names in a comma-separated setting, in order, each once."""
+    names = (n.strip().lower() for n in (value or "").split(","))
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 def folders(env: Mapping[str, str]) -> tuple[Path, Path]:
@@ -136,6 +152,12 @@ def _check_positive(value: float) -> None:
         raise ConfigError(f"expected a positive number, not {value}")
 
 
+def _check_sources(value: str) -> None:
+    unknown = [n for n in source_list(value) if n not in SOURCE_NAMES]
+    if unknown:
+        raise ConfigError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(SOURCE_NAMES)}")
+
+
 def _check_level(level: str) -> None:
     if level.lower() not in ("debug", "info", "warning", "error"):
         raise ConfigError(f"log_level must be debug, info, warning or error, not {level!r}")
@@ -143,7 +165,8 @@ def _check_level(level: str) -> None:
 
 _CHECKS = {
     "port": _check_port, "host": _check_host, "unpaywall_url": _check_url,
-    "oab_url": _check_url, "openurl_base": _check_url, "timeout": _check_positive,
+    "oab_url": _check_url, "openurl_base": _check_url, "europepmc_url": _check_url,
+    "disabled_sources": _check_sources, "timeout": _check_positive,
     "max_body": _check_positive, "unpaywall_daily_limit": _check_positive,
     "log_level": _check_level,
 }
@@ -195,13 +218,34 @@ def config_file(env: Mapping[str, str] | None = None) -> Path:
     return folders(os.environ if env is None else env)[0] / "config.toml"
 
 
+SOURCE_SWITCH = "sources."
+_OFF, _ON = ("off", "false", "no", "0"), ("on", "true", "yes", "1")
+
+
+def _switched(current: Any, name: str, raw: str | None) -> str | None:
+    """``disabled_sources`` after ``sources.NAME off`` (or ``on``; unset means on)."""
+    source = name[len(SOURCE_SWITCH):].strip().lower()
+    if source not in SOURCE_NAMES:
+        raise ConfigError(f"unknown source {source!r}; known: {', '.join(SOURCE_NAMES)}")
+    wanted = (raw or "on").strip().lower()
+    if wanted not in _OFF + _ON:
+        raise ConfigError(f"{name} is 'on' or 'off', not {raw!r}")
+    off = [n for n in source_list(current if isinstance(current, str) else None) if n != source]
+    if wanted in _OFF:
+        off.append(source)
+    return ",".join(off) or None
+
+
 def write_setting(path: Path, name: str, raw: str | None) -> Path:
     """Set (or with None, remove) one setting in the config file at ``path``.
 
     Works on a file holding bad or unknown values, so ``config set``/``unset`` can
-    repair what ``load_settings`` refuses.
+    repair what ``load_settings`` refuses. ``sources.NAME`` with ``off``/``on`` edits
+    the ``disabled_sources`` list.
     """
     data = _read_toml(path)
+    if name.startswith(SOURCE_SWITCH):
+        name, raw = "disabled_sources", _switched(data.get("disabled_sources"), name, raw)
     if raw is None:
         if name not in data and name not in BY_NAME:
             raise ConfigError(f"unknown setting {name!r}; known: {', '.join(BY_NAME)}")

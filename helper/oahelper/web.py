@@ -34,6 +34,7 @@ from oahelper.fetch import make_fetch_session
 from oahelper.errors import (BadRequest, Forbidden, MethodNotAllowed, NotFoundError, OAHelperError,
                              PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType)
 from oahelper.keys import KeyStore
+from oahelper.politeness import Politeness
 from oahelper.scrape.identifiers import parse_query
 from oahelper.service import LookupRequest, LookupService, PageFetcher, service_for
 from oahelper.settings import Settings
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 KEYSTORE = web.AppKey("keystore", KeyStore)
 CLIENTS = web.AppKey("clients", ClientStore)
 CACHE = web.AppKey("cache", Cache)
+POLITENESS = web.AppKey("politeness", Politeness)
 ENGINES = web.AppKey("engines", "Engines")
 PAIR_LIMITER = web.AppKey("pair_limiter", "RateLimiter")
 # Lookups at once for all /v1/batch requests together: several open tabs checking
@@ -54,7 +56,7 @@ BATCH_SLOTS = web.AppKey("batch_slots", asyncio.Semaphore)
 PUBLIC_PATHS = frozenset({"/v1/health", "/v1/pair"})
 EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://", "safari-web-extension://")
 # Field name -> longest accepted value, for /v1/lookup bodies.
-LOOKUP_FIELDS = {"url": 8192, "html": None, "doi": 1024}
+LOOKUP_FIELDS = {"url": 8192, "html": None, "doi": 1024, "query": 2000}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -233,8 +235,10 @@ def lookup_request(data: dict[str, Any]) -> LookupRequest:
         if value is not None and longest is not None and len(value) > longest:
             raise BadRequest(f"'{name}' is longer than {longest} characters")
         values[name] = value
-    if not values["url"] and not values["doi"]:
-        raise BadRequest("send at least 'url' or 'doi'")
+    if values["query"] is not None and not values["query"].strip():
+        raise BadRequest("'query' is empty: send a title, a reference, a DOI, PMID, PMCID or arXiv id")
+    if not values["url"] and not values["doi"] and not values["query"]:
+        raise BadRequest("send at least 'url', 'doi' or 'query'")
     if values["doi"] and parse_query(values["doi"]) is None:
         raise BadRequest("'doi' is not a DOI, PMID, PMCID or arXiv id")
     return LookupRequest(**values)
@@ -298,7 +302,8 @@ def status_report(settings: Settings, keystore: KeyStore, sources: list[Source],
     """What /v1/status shows."""
     return {
         "service": "oahelper", "version": __version__, "api": API_VERSION, "port": settings.port,
-        "sources": {s.name: s.health().to_json() for s in sources},
+        "sources": {s.name: s.health().to_json() | {"calls_today": cache.calls_today(s.name)}
+                    for s in sources},
         "problems": [p.to_json() for p in config_problems(settings, keystore, sources)],
         "cache": cache.stats(),
         "quota": {"unpaywall": {"calls_today": cache.calls_today("unpaywall"),
@@ -374,10 +379,13 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
     async def resources(app: web.Application) -> AsyncIterator[None]:
         app[CACHE] = Cache(settings.cache_db)
         app[CLIENTS] = ClientStore(settings.clients_db)
+        # One for the process: a settings reload rebuilds the sources, not their limits.
+        app[POLITENESS] = Politeness()
         async with upstream_session(settings) as session, make_fetch_session() as fetch_session:
 
             def build(current: Settings) -> Engine:
-                chosen = sources if sources is not None else build_sources(current, app[KEYSTORE])
+                chosen = sources if sources is not None else build_sources(
+                    current, app[KEYSTORE], app[POLITENESS])
                 service = service_for(current, sources=chosen, cache=app[CACHE], session=session,
                                       fetch_page=fetch_page or partial(fetch_url, session=fetch_session))
                 return Engine(current, chosen, service, _stamp(current.config_file))

@@ -16,6 +16,7 @@ from tests.e2e.firefox import FIREFOX_ORIGIN, Firefox, pair_firefox, require_fir
 from tests.e2e.harness import (
     EMAIL, OPENURL_BASE, Helper, PageServer, Upstream, base_env, new_port, require_chromium,
 )
+from tests.support.fake_upstream import upstream_env
 from tests.support.shared import shared_fixtures
 
 
@@ -31,8 +32,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     folder = tmp_path_factory.mktemp("e2e")
     upstream = Upstream(folder, base_env(folder / "upstream-home"))
     upstream.start()
-    env = base_env(folder / "home") | {
-        "OAHELPER_UNPAYWALL_URL": upstream.url,
+    env = base_env(folder / "home") | upstream_env(upstream.url) | {
         "OAHELPER_UNPAYWALL_EMAIL": EMAIL,
         "OAHELPER_OPENURL_BASE": OPENURL_BASE,
     }

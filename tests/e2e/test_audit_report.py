@@ -13,6 +13,7 @@ from playwright.sync_api import Playwright, expect
 
 from tests.e2e.browser import shoot
 from tests.e2e.harness import CHROMIUM, CHROMIUM_FLAGS, EMAIL
+from tests.support.fake_upstream import upstream_env
 from tests.support.processes import fake_upstream, oahelper
 
 FILES = Path(__file__).resolve().parents[1] / "fixtures" / "audit"
@@ -35,7 +36,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[st
     out_csv, out_html = folder / "report.csv", folder / "report.html"
     with fake_upstream(env) as base:
         proc = oahelper(["audit", str(FILES / "thesis.bib"), str(listing), "--out", str(out_csv),
-                         "--out", str(out_html)], env | {"OAHELPER_UNPAYWALL_URL": base})
+                         "--out", str(out_html)], env | upstream_env(base))
     assert proc.returncode == 0, proc.stderr
     with out_csv.open(encoding="utf-8-sig", newline="") as fh:
         return out_html, list(csv.DictReader(fh))

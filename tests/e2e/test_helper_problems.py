@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.browser import ExtensionBrowser, pair_through_options, shoot
 from tests.e2e.harness import FakeHelper, Helper, base_env, new_port, wait_until
+from tests.support.fake_upstream import upstream_env
 
 pytestmark = pytest.mark.e2e
 
@@ -116,7 +117,7 @@ def test_a_token_the_helper_refuses_is_told_apart_from_not_paired(browser: Exten
 
 
 def test_unpaywall_email_not_set_is_shown_with_the_fix(browser: ExtensionBrowser, stack, tmp_path) -> None:
-    env = base_env(tmp_path / "home") | {"OAHELPER_UNPAYWALL_URL": stack.upstream.url}
+    env = base_env(tmp_path / "home") | upstream_env(stack.upstream.url)
     helper = Helper(tmp_path / "home", new_port(), env)  # no e-mail configured
     helper.start()
     try:

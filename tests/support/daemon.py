@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from oahelper.auth import ClientStore
 from oahelper.settings import Settings
 from oahelper.web import init
-from tests.support.fake_upstream import FAKE, FakeUpstream, make_app
+from tests.support.fake_upstream import FAKE, FakeUpstream, make_app, upstream_settings
 
 EMAIL = "researcher@uni.edu"
 
@@ -49,7 +49,7 @@ def start_daemon(aiohttp_client, upstream_server: TestServer, make_settings, key
 
     async def start(**values: Any) -> Daemon:
         base = str(upstream_server.make_url("")).rstrip("/")
-        values = {"unpaywall_url": base, "unpaywall_email": EMAIL, "timeout": 2.0} | values
+        values = upstream_settings(base) | {"unpaywall_email": EMAIL, "timeout": 2.0} | values
         values = {k: v for k, v in values.items() if v is not None}
         settings = make_settings(**values)
         client = await aiohttp_client(init(settings, keystore=keystore))

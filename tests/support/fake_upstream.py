@@ -1,4 +1,4 @@
-"""Fake Unpaywall and Open Access Button servers that serve the real recordings.
+"""One fake server for every upstream, serving the real recordings as each service does.
 
 ``make_app(FakeUpstream())`` is a real aiohttp application: unit tests mount it with
 pytest-aiohttp's ``aiohttp_server``, the daemon/CLI tests, the benchmark and the
@@ -18,6 +18,10 @@ What it serves:
   quotes it, with the availability taken from the Unpaywall recordings.
 - ``GET /oab-retired/availability`` and ``/oab-retired/find|metadata|ill``: what the
   real service sends since its shutdown on 2025-11-18 (404 ``404``, 410 sentence).
+- The other upstreams under their own prefix (``UPSTREAM_PATHS``), each from its module
+  in ``tests/support/fakes/`` with its recordings in ``../shared/fixtures/<source>``:
+  ``/europepmc/search``. ``upstream_settings(base)`` and ``upstream_env(base)`` point
+  every source's base URL setting at one running fake.
 
 Tests tell it to misbehave with ``FakeUpstream.plan`` and read what it was asked in
 ``FakeUpstream.requests``.
@@ -31,6 +35,7 @@ import json
 import re
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +46,8 @@ import pytest
 from aiohttp import web
 
 from oahelper.sources.unpaywall import sqt_records
+from tests.support.fakes import FAKES
+from tests.support.fakes.common import FAKE as COMMON_FAKE
 from tests.support.shared import OWN_FIXTURES, shared_fixtures
 
 # Our own fixtures, always served (tests/fixtures/unpaywall/README.md).
@@ -52,7 +59,21 @@ UNKNOWN_DOI = "10.5555/oahelper.unknown"   # nothing recorded: the bare 404 of 2
 # A recorded DOI whose brackets must reach Unpaywall percent-encoded (shared only).
 BRACKET_DOI = "10.1641/0006-3568(2005)055[0851:POTAPF]2.0.CO;2"
 
-FAILURES = frozenset({"500", "503", "429", "400", "garbage", "bare404", "410text", "hang"})
+FAILURES = frozenset({"500", "503", "429", "400", "garbage", "bare404", "410text", "hang", "xml"})
+# Where each upstream lives on the fake (its base URL is the fake's URL + this path).
+UPSTREAM_PATHS = {"unpaywall": "", "europepmc": "/europepmc"}
+# Query parameters that are secrets: the log says whether they were sent, never their value.
+SECRET_PARAMS = frozenset({"api_key"})
+
+
+def upstream_settings(base: str) -> dict[str, str]:
+    """Every source's base URL setting pointed at the fake running at ``base``."""
+    return {f"{name}_url": base + path for name, path in UPSTREAM_PATHS.items()}
+
+
+def upstream_env(base: str) -> dict[str, str]:
+    """The same as ``OAHELPER_…_URL`` environment variables (for the CLI and daemon)."""
+    return {f"OAHELPER_{k.upper()}": v for k, v in upstream_settings(base).items()}
 
 # What Flask's bare ``abort(404)`` sends (werkzeug's NotFound page): Unpaywall's
 # ``/v2/<doi>`` 404 since the 2025-05-20 backend switch has no JSON error handler.
@@ -66,6 +87,7 @@ BARE_404 = (
 RETIRED_410 = "Open Access Button has been retired and this API is no longer available."
 # A 200 whose body is not JSON: a cut-off record.
 GARBAGE = '{"doi": "10.1038/nature12373", "best_oa_location": {"url": "https://dash.harv'
+XML_PAGE = '<?xml version="1.0" encoding="UTF-8"?><responseWrapper><hitCount>0</hitCount></responseWrapper>'
 LOGGED_HEADERS = ("user-agent", "accept", "referer")
 _NOT_IN_UNPAYWALL = re.compile(r"^'(?P<doi>.+)' isn't in Unpaywall")
 
@@ -130,7 +152,8 @@ def refuses_email(email: str | None) -> bool:
 @dataclass
 class Plan:
     """How to misbehave: ``kind`` (one of FAILURES, or None to answer normally after
-    ``delay`` seconds), for ``times`` requests (None: until cleared)."""
+    ``delay`` seconds), for ``times`` requests (None: until cleared). Plans are made
+    for one identifier or all, and for one service or all."""
 
     kind: str | None = None
     delay: float = 0.0
@@ -146,16 +169,18 @@ class FakeUpstream:
     delay: float = 0.0
     log: TextIO | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
-    _plans: dict[str | None, Plan] = field(default_factory=dict)
+    _plans: dict[tuple[str | None, str | None], Plan] = field(default_factory=dict)
     _released: asyncio.Event = field(default_factory=asyncio.Event)
 
     def plan(self, kind: str | None = None, *, doi: str | None = None, delay: float = 0.0,
-             retry_after: str | float | None = None, times: int | None = None) -> None:
-        """Misbehave for ``doi`` (or for every request when None)."""
+             retry_after: str | float | None = None, times: int | None = None,
+             service: str | None = None) -> None:
+        """Misbehave for ``doi`` (or for every request when None), at ``service`` (or
+        at every service when None)."""
         if kind is not None and kind not in FAILURES:
             raise ValueError(f"unknown failure {kind!r}; known: {sorted(FAILURES)}")
         after = None if retry_after is None else str(retry_after)
-        key = doi.casefold() if doi else None
+        key = (service, doi.casefold() if doi else None)
         self._plans[key] = Plan(kind, delay, after, times)
 
     def clear(self) -> None:
@@ -178,18 +203,26 @@ class FakeUpstream:
         headers: dict[str, Any] = {name: request.headers.get(name) for name in LOGGED_HEADERS}
         # Presence only: the key itself is a secret and never goes to a log.
         headers["x-apikey"] = "x-apikey" in request.headers
+        headers["x-api-key"] = "x-api-key" in request.headers
+        query = {k: (True if k in SECRET_PARAMS else v) for k, v in request.query.items()}
         entry = {"service": service, "method": request.method, "path": request.path,
-                 "raw_path": request.raw_path, "query": dict(request.query),
-                 "headers": headers, "doi": doi}
+                 "raw_path": request.raw_path if not SECRET_PARAMS & set(request.query) else
+                 request.path, "query": query, "headers": headers, "doi": doi,
+                 "t": time.monotonic()}
         self.requests.append(entry)
         if self.log is not None:
             self.log.write(json.dumps(entry) + "\n")
             self.log.flush()
 
-    def _take(self, doi: str | None) -> Plan | None:
-        key = doi.casefold() if doi and doi.casefold() in self._plans else None
-        plan = self._plans.get(key)
-        if plan is not None and plan.times is not None:
+    def _take(self, doi: str | None, service: str | None) -> Plan | None:
+        folded = doi.casefold() if doi else None
+        for key in ((service, folded), (None, folded), (service, None), (None, None)):
+            if (key[1] is None or folded is not None) and key in self._plans:
+                break
+        else:
+            return None
+        plan = self._plans[key]
+        if plan.times is not None:
             plan.times -= 1
             if plan.times <= 0:
                 del self._plans[key]
@@ -203,10 +236,11 @@ class FakeUpstream:
         except TimeoutError:
             pass
 
-    async def misbehaviour(self, doi: str | None) -> web.Response | None:
-        """Apply the global delay and the plan for ``doi``: a response to send instead
-        of the normal answer, or None."""
-        plan = self._take(doi)
+    async def misbehaviour(self, doi: str | None, service: str | None = None
+                           ) -> web.Response | None:
+        """Apply the global delay and the plan for ``doi`` at ``service``: a response to
+        send instead of the normal answer, or None."""
+        plan = self._take(doi, service)
         delay = self.delay + (plan.delay if plan else 0.0)
         if delay > 0:
             await self._pause(delay)
@@ -236,10 +270,12 @@ def _failure(plan: Plan) -> web.Response:
             return web.Response(status=404, text=BARE_404, content_type="text/html")
         case "410text":
             return web.Response(status=410, text=RETIRED_410, content_type="application/json")
+        case "xml":  # an XML page where JSON was asked for (Europe PMC without format=json)
+            return web.Response(status=200, text=XML_PAGE, content_type="application/xml")
     raise AssertionError(plan.kind)
 
 
-FAKE = web.AppKey("fake", FakeUpstream)
+FAKE = COMMON_FAKE  # one key, shared with the modules in tests/support/fakes/
 
 
 def _json(body: bytes, status: int = 200) -> web.Response:
@@ -251,7 +287,7 @@ async def unpaywall(request: web.Request) -> web.Response:
     fake = request.app[FAKE]
     doi = request.match_info["doi"]
     fake.record_request(request, "unpaywall", doi)
-    planned = await fake.misbehaviour(doi)
+    planned = await fake.misbehaviour(doi, "unpaywall")
     if planned is not None:
         return planned
     if refuses_email(request.query.get("email")):
@@ -291,7 +327,7 @@ async def oab_availability(request: web.Request) -> web.Response:
     fake = request.app[FAKE]
     doi = request.query.get("doi")
     fake.record_request(request, "oab", doi)
-    planned = await fake.misbehaviour(doi)
+    planned = await fake.misbehaviour(doi, "oab")
     if planned is not None:
         return planned
     return web.json_response(oab_answer(fake.recordings, dict(request.query)))
@@ -327,6 +363,8 @@ def make_app(fake: FakeUpstream) -> web.Application:
     app.router.add_get("/oab/availability", oab_availability)
     app.router.add_get("/oab-retired/availability", oab_retired_availability)
     app.router.add_get("/oab-retired/{endpoint:find|metadata|ill}", oab_retired_other)
+    for name, module in FAKES.items():
+        module.add_routes(app, UPSTREAM_PATHS[name])
     app.router.add_route("*", "/{tail:.*}", anything_else)
     app.on_shutdown.append(_release_on_shutdown)
     return app

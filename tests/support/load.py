@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 
 from oahelper.scrape.identifiers import doi_key, normalise_doi
-from tests.support.fake_upstream import Recordings
+from tests.support.fake_upstream import Recordings, upstream_env
 from tests.support.payload import payload_problems
 from tests.support.processes import daemon, fake_upstream, free_port, oahelper
 
@@ -191,7 +191,7 @@ def run_load(*, clients: int = 50, per_client: int = 40, distinct: int = 200, se
                 "OAHELPER_LOG_LEVEL": "warning"}
         log = folder / "upstream.jsonl"
         with fake_upstream(env, delay=upstream_delay, log=log) as base:
-            env["OAHELPER_UNPAYWALL_URL"] = base
+            env |= upstream_env(base)
             token = oahelper(["token", "create", "--name", "load"], env).stdout.split()[-1]
             port = free_port()
             with daemon(env, port):

@@ -18,7 +18,7 @@ PAYLOAD_KEYS = frozenset({"api", "status", "oa_status", "article", "best", "loca
                           "actions", "sources", "cached", "elapsed_ms", "references"})
 REFERENCE_KEYS = frozenset({"doi", "pmid", "arxiv", "title", "authors", "year", "journal", "text"})
 LOCATION_KEYS = frozenset({"url", "pdf_url", "landing_url", "version", "license", "host_type",
-                           "repository", "evidence", "oa_date", "source"})
+                           "repository", "evidence", "oa_date", "source", "found_by"})
 BADGE_KEYS = frozenset({"show", "color", "text", "tooltip"})
 
 
@@ -33,8 +33,10 @@ def payload_problems(payload: Any) -> list[str]:
         (p["oa_status"] in OA_STATUSES, f"oa_status {p['oa_status']!r}"),
         (isinstance(p["cached"], bool), "cached is not a bool"),
         (isinstance(p["elapsed_ms"], int) and p["elapsed_ms"] >= 0, "elapsed_ms"),
-        (isinstance(p["article"], dict) and set(p["article"]) == set(ARTICLE_PAYLOAD_FIELDS),
-         "article keys"),
+        (isinstance(p["article"], dict)
+         and set(p["article"]) - {"match"} == set(ARTICLE_PAYLOAD_FIELDS), "article keys"),
+        (not isinstance(p["article"], dict) or "match" not in p["article"] or _match_ok(p["article"]["match"]),
+         "article.match malformed"),
         (isinstance(p["locations"], list) and all(_location_ok(x) for x in p["locations"]),
          "a location is malformed"),
         (p["best"] is None or (_location_ok(p["best"]) and p["locations"][:1] == [p["best"]]),
@@ -64,4 +66,11 @@ def payload_problems(payload: Any) -> list[str]:
 
 def _location_ok(loc: Any) -> bool:
     return (isinstance(loc, dict) and set(loc) == LOCATION_KEYS and isinstance(loc["url"], str)
-            and loc["version"] in VERSIONS)
+            and loc["version"] in VERSIONS and isinstance(loc["found_by"], list)
+            and loc["source"] in loc["found_by"])
+
+
+def _match_ok(match: Any) -> bool:
+    return (isinstance(match, dict) and set(match) == {"by", "query", "score"}
+            and match["query"] in ("title", "reference")
+            and isinstance(match["score"], float) and 0.0 <= match["score"] <= 1.0)

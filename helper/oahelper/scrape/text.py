@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import urljoin, urlsplit
 
@@ -14,6 +15,36 @@ def clean(value: object) -> str:
     if not isinstance(value, str):
         return ""
     return " ".join(value.split())
+
+
+# Inline markup publishers and APIs leave inside titles, journal and author names
+# (<i>Zea mays</i>, CO<sub>2</sub>, <scp>, JATS <italic>, MathML <mml:mi>). Only these
+# names count as tags, so a title such as "p<0.05 in a<b and c>d" keeps its text.
+INLINE_TAGS = (
+    "a", "abbr", "b", "bold", "big", "br", "cite", "code", "em", "font", "i", "inline-formula",
+    "italic", "math", "monospace", "roman", "sans-serif", "sc", "scp", "small", "small-caps",
+    "smallcaps", "span", "strike", "strong", "styled-content", "sub", "sup", "tt", "u",
+    "underline", "var", "wbr",
+)
+_INLINE_TAG = re.compile(
+    r"</?(?:(?:mml|m|jats|tex):[a-z][a-z0-9-]*|(?:" + "|".join(map(re.escape, INLINE_TAGS))
+    + r"))(?:\s+[a-z_:][-a-z0-9_:.]*\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s\"'<>=`]+))*\s*/?>",
+    re.IGNORECASE)
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});", re.IGNORECASE)
+
+
+def plain(value: object) -> str:
+    """``value`` as plain text: inline markup removed (also when it came escaped as
+    ``&lt;em&gt;``), entities decoded, whitespace collapsed. For titles, journal and
+    author names, which feed the title matcher and are shown as text."""
+    text = clean(value)
+    for _ in range(3):  # markup escaped once or twice ("&amp;lt;i&amp;gt;") is still markup
+        if "<" in text:
+            text = _INLINE_TAG.sub("", text)
+        if "&" not in text or not _ENTITY.search(text):
+            break
+        text = html.unescape(text)
+    return clean(_INLINE_TAG.sub("", text) if "<" in text else text)
 
 
 def first_year(text: str) -> int | None:

@@ -48,16 +48,22 @@ class FreeById:
     """The Source for copies an identifier proves free; no network, never fails."""
 
     name = NAME
+    needs_network = False
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled
 
     def cache_key(self, article: Article) -> str | None:
         # None (state "skipped") when the article has neither id.
         return None if not free_locations(article) else f"ids:{arxiv_id(article)}:{article.pmcid}"
 
     def health(self) -> SourceHealth:
-        return SourceHealth(enabled=True, configured=True)
+        return SourceHealth(enabled=self.enabled, configured=True, needs_network=False)
 
     async def lookup(self, article: Article, session: aiohttp.ClientSession,
                      timeout: float) -> SourceAnswer:
+        if not self.enabled:
+            return SourceAnswer(source=NAME, state="disabled")
         locations = free_locations(article)
         return SourceAnswer(source=NAME, state="ok" if locations else "not_found",
                             locations=locations)

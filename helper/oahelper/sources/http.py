@@ -3,12 +3,15 @@
 Every source adapter talks HTTP through ``get_with_retries``. It is the one place
 where aiohttp and asyncio exceptions become ``SourceError``s (``raise … from exc``
 style, but returned rather than raised so that the number of calls made survives
-a failure: the daily Unpaywall quota counts every request, retries included).
+a failure: the daily Unpaywall quota counts every request, retries included), and
+the one place every request passes its upstream's politeness ``Gate``
+(``oahelper/politeness.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import random
@@ -24,8 +27,15 @@ import aiohttp
 import yarl
 
 from oahelper import __version__
-from oahelper.errors import SourceBadResponse, SourceError, SourceTimeout
+from oahelper.errors import (
+    SourceBadResponse,
+    SourceError,
+    SourceRateLimited,
+    SourceThrottled,
+    SourceTimeout,
+)
 from oahelper.models import SourceAnswer
+from oahelper.politeness import Gate
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -138,11 +148,14 @@ async def get_with_retries(
     sleep: Sleep = asyncio.sleep,
     rng: random.Random | None = None,
     clock: Clock = time.monotonic,
+    gate: Gate | None = None,
 ) -> Exchange:
     """GET ``url`` within ``timeout`` seconds in all, retrying 429 and 5xx answers at
     most ``max_retries`` times with exponential backoff and jitter. Retry-After is
     honoured, but a wait that would end past the deadline is not started: the last
-    reply is returned instead. Never raises for upstream trouble."""
+    reply is returned instead. Each request first takes a slot of ``gate`` (the
+    upstream's politeness limits); none before the deadline gives ``SourceThrottled``.
+    Never raises for upstream trouble."""
     rng = rng or random.Random()
     deadline = clock() + timeout
     sent = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
@@ -153,9 +166,15 @@ async def get_with_retries(
         if remaining <= 0:
             return Exchange(calls, error=SourceTimeout(
                 f"{host_of(url)} did not answer within {timeout:.1f} s"))
-        calls += 1
         try:
-            reply = await _get_once(session, url, sent, remaining)
+            if gate is None:
+                calls += 1
+                reply = await _get_once(session, url, sent, remaining)
+            else:
+                async with gate.slot(gate.now() + remaining):
+                    calls += 1
+                    reply = await _get_once(session, url, sent, max(0.05, deadline - clock()))
+                gate.observe(reply.status, reply.headers, reply.retry_after)
         except SourceTimeout as exc:
             # A retry that ran out of the time left says less than the answer before it.
             return Exchange(calls, reply=reply) if reply is not None else Exchange(calls, error=exc)
@@ -173,11 +192,72 @@ async def get_with_retries(
 
 
 def failed_answer(source: str, error: SourceError, *, calls: int, ms: int) -> SourceAnswer:
-    """The answer of a source that could not answer: state "error" with code and message."""
-    return SourceAnswer(source=source, state="error", error=error.message,
+    """The answer of a source that could not answer: state "error" with code and message,
+    or "skipped" when our own politeness limit kept it from asking in time."""
+    state = "skipped" if isinstance(error, SourceThrottled) else "error"
+    return SourceAnswer(source=source, state=state, error=error.message,
                         error_code=error.code, calls=calls, ms=ms)
 
 
 def elapsed_ms(started: float, clock: Clock) -> int:
     """Whole milliseconds since ``started`` on ``clock``."""
     return int(round((clock() - started) * 1000))
+
+
+Read = Callable[[Reply], SourceAnswer]
+
+
+class HttpSource:
+    """What the HTTP adapters share: a base URL, the upstream's politeness gate, a
+    clock, and one way to turn a GET into a ``SourceAnswer``.
+
+    A subclass sets ``name`` and ``label`` (for messages), builds URLs and reads
+    replies with its pure ``parse_…``; ``ask`` does the rest: the gate, retries,
+    errors as data, timing, and the last error for ``/v1/status``.
+    """
+
+    name = ""
+    label = ""
+    needs_network = True
+
+    def __init__(self, base_url: str, *, gate: Gate | None = None, enabled: bool = True,
+                 max_retries: int = 2, clock: Clock = time.monotonic) -> None:
+        self.base_url = base_url.strip().rstrip("/")
+        self.gate = gate
+        self.enabled = enabled
+        self.max_retries = max_retries
+        self._clock = clock
+        self._last_error: str | None = None
+
+    async def ask(self, session: aiohttp.ClientSession, url: yarl.URL, timeout: float,
+                  read: Read, *, headers: Mapping[str, str] | None = None) -> SourceAnswer:
+        """GET ``url`` and read the final reply with ``read`` (which may raise a
+        ``SourceError``); failures become an "error" (or throttled: "skipped") answer."""
+        started = self._clock()
+        exchange = await get_with_retries(session, url, timeout=timeout, headers=headers,
+                                          max_retries=self.max_retries, clock=self._clock,
+                                          gate=self.gate)
+        ms = elapsed_ms(started, self._clock)
+        try:
+            if exchange.error is not None:
+                raise exchange.error
+            assert exchange.reply is not None
+            answer = read(exchange.reply)
+        except SourceError as exc:
+            if not isinstance(exc, SourceThrottled):
+                self._last_error = exc.message
+            return failed_answer(self.name, exc, calls=exchange.calls, ms=ms)
+        return dataclasses.replace(answer, calls=exchange.calls, ms=ms)
+
+    def unexpected(self, reply: Reply) -> SourceError:
+        """The error for a status the adapter has no rule for (429 says how long)."""
+        if reply.status == 429:
+            wait = reply.retry_after
+            later = f" (it asks to wait {wait:.0f} s)" if wait is not None else ""
+            return SourceRateLimited(f"{self.label} is limiting requests (HTTP 429){later}",
+                                     retry_after=wait)
+        return SourceError(f"{self.label} answered HTTP {reply.status}")
+
+    def json_body(self, reply: Reply) -> Any:
+        """The reply's JSON; an HTML or XML page where JSON was asked for says so."""
+        return decode_json(reply.body, self.label)

@@ -19,6 +19,7 @@ import yarl
 
 from oahelper.errors import SourceBadResponse, SourceError, SourceRetired
 from oahelper.models import Article, Location, SourceAnswer
+from oahelper.politeness import Gate
 from oahelper.scrape.identifiers import doi_key
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import (
@@ -68,11 +69,13 @@ class OpenAccessButton:
     """The OAB-compatible ``/availability`` adapter (Source protocol)."""
 
     name = NAME
+    needs_network = True
 
     def __init__(self, base_url: str | None, api_key: str | None, *,
-                 clock: Clock = time.monotonic) -> None:
+                 clock: Clock = time.monotonic, gate: Gate | None = None) -> None:
         self.base_url = (base_url or "").strip().rstrip("/") or None
         self._api_key = api_key or None
+        self.gate = gate
         self._clock = clock
         self._retired_until: float | None = None
         self._retired_why: str | None = None
@@ -98,7 +101,8 @@ class OpenAccessButton:
             problems.append(f"{self._retired_why}; remove the OAB base URL "
                             "(OAHELPER_OAB_URL) from your settings")
         return SourceHealth(enabled=enabled, configured=enabled, retired=self.retired,
-                            last_error=self._last_error, problems=problems)
+                            last_error=self._last_error, problems=problems,
+                            key=("set" if self._api_key else "not set") if enabled else None)
 
     async def lookup(self, article: Article, session: aiohttp.ClientSession,
                      timeout: float) -> SourceAnswer:
@@ -114,7 +118,7 @@ class OpenAccessButton:
         url = yarl.URL(f"{self.base_url}/availability").with_query({found[0]: found[1]})
         headers = {"x-apikey": self._api_key} if self._api_key else {}
         exchange = await get_with_retries(session, url, timeout=timeout, headers=headers,
-                                          max_retries=0, clock=self._clock)
+                                          max_retries=0, clock=self._clock, gate=self.gate)
         ms = elapsed_ms(started, self._clock)
         try:
             if exchange.error is not None:

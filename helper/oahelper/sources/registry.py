@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from oahelper.keys import KeyStore
+from oahelper.politeness import Politeness
 from oahelper.settings import Settings
 from oahelper.sources.base import Source
+from oahelper.sources.europepmc import EuropePMC
 from oahelper.sources.free_by_id import FreeById
 from oahelper.sources.oab import OpenAccessButton
 from oahelper.sources.unpaywall import Unpaywall
 
 
-def build_sources(settings: Settings, keystore: KeyStore) -> list[Source]:
-    """The sources in the order their answers are shown (Unpaywall first)."""
-    oab_key = keystore.get("oab") if settings.oab_url else None
+def build_sources(settings: Settings, keystore: KeyStore,
+                  politeness: Politeness | None = None) -> list[Source]:
+    """The sources in the order their answers are shown (Unpaywall first). Every
+    source's requests pass the process's one ``politeness`` (a fresh one if none)."""
+    polite = politeness or Politeness()
+    on = settings.source_on
+    oab_key = keystore.get("oab") if settings.oab_url and on("oab") else None
     return [
-        Unpaywall(settings.unpaywall_url, settings.unpaywall_email),
-        OpenAccessButton(settings.oab_url, oab_key or None),
-        FreeById(),
+        Unpaywall(settings.unpaywall_url, settings.unpaywall_email, enabled=on("unpaywall"),
+                  gate=polite.gate("unpaywall")),
+        EuropePMC(settings.europepmc_url, enabled=on("europepmc"), gate=polite.gate("europepmc")),
+        OpenAccessButton(settings.oab_url if on("oab") else None, oab_key or None,
+                         gate=polite.gate("oab")),
+        FreeById(enabled=on("free_by_id")),
     ]

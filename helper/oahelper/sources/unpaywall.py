@@ -25,8 +25,10 @@ from oahelper.errors import (
     SourceConfigProblem,
     SourceError,
     SourceRateLimited,
+    SourceThrottled,
 )
 from oahelper.models import Article, Location, SourceAnswer, Version
+from oahelper.politeness import Gate
 from oahelper.scrape.identifiers import doi_key
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import (
@@ -143,11 +145,15 @@ class Unpaywall:
     """The Unpaywall v2 adapter (Source protocol)."""
 
     name = NAME
+    needs_network = True
 
     def __init__(self, base_url: str | None, email: str | None, *, max_retries: int = 2,
                  sleep: Sleep = asyncio.sleep, rng: random.Random | None = None,
-                 clock: Clock = time.monotonic) -> None:
+                 clock: Clock = time.monotonic, enabled: bool = True,
+                 gate: Gate | None = None) -> None:
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.enabled = enabled
+        self.gate = gate
         self.email = (email or "").strip() or None
         self.max_retries = max_retries
         self._sleep = sleep
@@ -175,13 +181,15 @@ class Unpaywall:
     def health(self) -> SourceHealth:
         """Configured means an e-mail is set, is no placeholder, and Unpaywall has not
         refused it since the last successful lookup."""
-        problems = [p for p in (self._email_problem(), self._refused) if p]
-        return SourceHealth(enabled=True, configured=not problems,
+        problems = [p for p in (self._email_problem(), self._refused) if p] if self.enabled else []
+        return SourceHealth(enabled=self.enabled, configured=not problems,
                             last_error=self._last_error, problems=problems)
 
     async def lookup(self, article: Article, session: aiohttp.ClientSession,
                      timeout: float) -> SourceAnswer:
         started = self._clock()
+        if not self.enabled:
+            return SourceAnswer(source=NAME, state="disabled")
         if not article.doi:
             return SourceAnswer(source=NAME, state="skipped")
         calls = 0
@@ -192,14 +200,15 @@ class Unpaywall:
             exchange = await get_with_retries(
                 session, self.request_url(article.doi), timeout=timeout,
                 max_retries=self.max_retries, sleep=self._sleep, rng=self._rng,
-                clock=self._clock)
+                clock=self._clock, gate=self.gate)
             calls = exchange.calls
             if exchange.error is not None:
                 raise exchange.error
             assert exchange.reply is not None
             answer = self._read(exchange.reply)
         except SourceError as exc:
-            self._last_error = exc.message
+            if not isinstance(exc, SourceThrottled):
+                self._last_error = exc.message
             return failed_answer(NAME, exc, calls=calls, ms=elapsed_ms(started, self._clock))
         self._refused = None
         return replace(answer, calls=calls, ms=elapsed_ms(started, self._clock))

@@ -1,0 +1,137 @@
+"""The resolver: what the user has → an identified article, as a reusable service.
+
+It asks sources through an injected ``Ask`` (the lookup service's cached, single-flight,
+deadline-keeping call), so the daemon, the CLI and a reading-list audit share one
+path and one politeness. One round at most: either the identifier sources (Europe PMC
+for a PMID/PMCID, arXiv for an arXiv id, in parallel) or the search sources (title or
+reference, in parallel); what they said is handed on as ``known`` answers so the
+identifier round that follows does not ask them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from oahelper.models import Article, SourceAnswer, WorkQuery
+from oahelper.resolve.match import Match, choose
+from oahelper.scrape.identifiers import normalise_arxiv, normalise_doi
+from oahelper.sources.base import SearchSource, Source, can_search
+from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX, arxiv_id
+
+# Ask one source about an article (lookup) and give (cache key, answer).
+AskLookup = Callable[[Source, Article], Awaitable[tuple[str | None, SourceAnswer]]]
+# Ask one search source about a query and give its answer (with candidates).
+AskSearch = Callable[[SearchSource, WorkQuery], Awaitable[SourceAnswer]]
+# Sources that turn one identifier into the others, and which identifier each needs.
+CONVERTERS = {"europepmc": ("pmid", "pmcid"), "arxiv": ("arxiv",)}
+IDENTIFIERS = ("doi", "pmid", "pmcid", "arxiv")
+
+
+@dataclass(frozen=True)
+class Identified:
+    """The article as identified, how (``match``, None when the user or the page gave
+    the identifier), the answers already had (by source: key and answer), what the
+    search sources said (shown when nothing matched) and why nothing matched."""
+
+    article: Article
+    match: Match | None = None
+    known: dict[str, tuple[str | None, SourceAnswer]] = field(default_factory=dict)
+    searched: tuple[SourceAnswer, ...] = ()
+    problem: str | None = None
+
+
+def has_publisher_doi(article: Article) -> bool:
+    """A DOI that is not arXiv's own DataCite DOI."""
+    return bool(article.doi) and not article.doi.casefold().startswith(ARXIV_DOI_PREFIX)
+
+
+def with_identifiers(article: Article, metadata: dict[str, Any]) -> Article:
+    """The article with the identifiers a source reported filled in; a publisher DOI
+    replaces arXiv's own DOI (so the published version is looked up too)."""
+    found: dict[str, Any] = {}
+    doi = normalise_doi(metadata.get("doi") or "")
+    if doi and (not article.doi or (not has_publisher_doi(article)
+                                    and not doi.casefold().startswith(ARXIV_DOI_PREFIX))):
+        found["doi"] = doi
+    for name in ("pmid", "pmcid"):
+        if metadata.get(name) and not getattr(article, name):
+            found[name] = metadata[name]
+    arxiv = normalise_arxiv(metadata.get("arxiv") or "")
+    if arxiv and not article.arxiv:
+        found["arxiv"] = arxiv
+    return dataclasses.replace(article, **found) if found else article
+
+
+def needs(source: Source, article: Article) -> bool:
+    """True when ``source`` is the one to turn the article's identifier into a DOI."""
+    if source.name == "arxiv":
+        return arxiv_id(article) is not None and not has_publisher_doi(article)
+    kinds = CONVERTERS.get(source.name, ())
+    return not article.doi and any(getattr(article, k) for k in kinds)
+
+
+class Resolver:
+    """Identifies articles; one per lookup service, reusable by any caller."""
+
+    def __init__(self, sources: Sequence[Source], ask_lookup: AskLookup,
+                 ask_search: AskSearch) -> None:
+        self.sources = list(sources)
+        self._ask_lookup = ask_lookup
+        self._ask_search = ask_search
+
+    @property
+    def searchers(self) -> list[SearchSource]:
+        return [s for s in self.sources if can_search(s) and s.health().enabled]  # type: ignore[misc]
+
+    async def identify(self, article: Article, query: WorkQuery | None = None) -> Identified:
+        """The article with what identifies it, or the reason nothing did."""
+        converters = [s for s in self.sources if s.name in CONVERTERS and s.health().enabled
+                      and needs(s, article)]
+        if converters:
+            return await self._convert(article, converters)
+        if article.identifiers or query is None:
+            return Identified(article)
+        return await self._search(article, query)
+
+    async def _convert(self, article: Article, converters: list[Source]) -> Identified:
+        asked = await asyncio.gather(*(self._ask_lookup(s, article) for s in converters))
+        known: dict[str, tuple[str | None, SourceAnswer]] = {}
+        for source, (key, answer) in zip(converters, asked):
+            known[source.name] = (key, answer)
+            if answer.state == "ok":
+                article = with_identifiers(article, answer.metadata)
+        return Identified(article, known=known)
+
+    async def _search(self, article: Article, query: WorkQuery) -> Identified:
+        searchers = self.searchers
+        if not searchers:
+            return Identified(article, problem="no search source is switched on, so a title "
+                                               "cannot be looked up")
+        answers = await asyncio.gather(*(self._ask_search(s, query) for s in searchers))
+        chosen = choose(query, [c for a in answers for c in a.candidates])
+        if chosen is None:
+            return Identified(article, searched=tuple(answers), problem=_no_match(query, answers))
+        found = article
+        for candidate in chosen.agreeing:
+            found = with_identifiers(found, {k: getattr(candidate.work, k) for k in IDENTIFIERS})
+        found = found.merged_with(dataclasses.replace(chosen.best.work, doi=None, pmid=None,
+                                                      pmcid=None, arxiv=None))
+        known: dict[str, tuple[str | None, SourceAnswer]] = {}
+        for candidate in chosen.agreeing:
+            source = next((s for s in searchers if s.name == candidate.source), None)
+            if source is not None and candidate.answer is not None and candidate.source not in known:
+                known[candidate.source] = (source.cache_key(found), candidate.answer)
+        return Identified(found, match=chosen.match, known=known, searched=tuple(answers))
+
+
+def _no_match(query: WorkQuery, answers: Sequence[SourceAnswer]) -> str:
+    failed = [f"{a.source}: {a.error}" for a in answers if a.state in ("error", "skipped") and a.error]
+    what = "title" if query.kind == "title" else "reference"
+    said = f"no article matches this {what}"
+    if failed:
+        said += " (and some sources could not be searched: " + "; ".join(failed) + ")"
+    return said

@@ -1,0 +1,103 @@
+"""Politeness: each upstream's limits in one place, kept across lookups, never past a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import pytest
+
+from oahelper.errors import SourceThrottled
+from oahelper.models import Article
+from oahelper.politeness import UPSTREAM_LIMITS, Gate, Limit, Politeness, parse_interval
+from oahelper.sources.europepmc import EuropePMC
+from tests.support.fake_upstream import (
+    FakeUpstream,
+    session,  # noqa: F401 (fixture)
+    upstream,  # noqa: F401 (fixture)
+)
+
+
+def test_the_published_limits_are_in_the_table() -> None:
+    assert (UPSTREAM_LIMITS["arxiv"].rate, UPSTREAM_LIMITS["arxiv"].per,
+            UPSTREAM_LIMITS["arxiv"].concurrency) == (1, 3.0, 1)
+    assert (UPSTREAM_LIMITS["crossref"].rate, UPSTREAM_LIMITS["crossref"].concurrency) == (10, 3)
+    assert UPSTREAM_LIMITS["semanticscholar"].rate == 1
+
+
+def test_one_gate_per_upstream_for_the_process() -> None:
+    polite = Politeness()
+    assert polite.gate("arxiv") is polite.gate("arxiv")
+    assert polite.gate("arxiv") is not polite.gate("crossref")
+
+
+async def test_requests_are_spaced_and_a_slot_after_the_deadline_is_refused_at_once() -> None:
+    gate = Gate("slowly", Limit(1, 0.3, 1))
+    started = time.monotonic()
+    async with gate.slot(gate.now() + 5):
+        pass
+    async with gate.slot(gate.now() + 5):  # waits for the bucket
+        pass
+    assert time.monotonic() - started >= 0.25
+    before = time.monotonic()
+    with pytest.raises(SourceThrottled, match="one request every 0.3 s"):
+        async with gate.slot(gate.now() + 0.05):
+            pass
+    assert time.monotonic() - before < 0.05 + 0.2  # refused, not awaited
+
+
+async def test_concurrency_is_capped() -> None:
+    gate = Gate("narrow", Limit(100, 1.0, 2))
+    inside = peak = 0
+
+    async def one() -> None:
+        nonlocal inside, peak
+        async with gate.slot(gate.now() + 5):
+            inside += 1
+            peak = max(peak, inside)
+            await asyncio.sleep(0.02)
+            inside -= 1
+
+    await asyncio.gather(*(one() for _ in range(8)))
+    assert peak == 2
+
+
+async def test_retry_after_holds_every_lookup_and_headers_set_the_limits() -> None:
+    gate = Gate("crossref", Limit(10, 1.0, 3))
+    gate.observe(429, {}, 30.0)
+    with pytest.raises(SourceThrottled, match="asked to wait 30 s"):
+        async with gate.slot(gate.now() + 5):
+            pass
+    polite = Gate("crossref", Limit(10, 1.0, 3))
+    polite.observe(200, {"x-rate-limit-limit": "5", "x-rate-limit-interval": "1s",
+                         "x-concurrency-limit": "1"}, None)
+    assert (polite.limit.rate, polite.limit.per, polite.limit.concurrency) == (5, 1.0, 1)
+    polite.observe(200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "64147"}, None)
+    assert polite.blocked_until - polite.now() > 60000
+    assert parse_interval("1s") == 1.0 and parse_interval("500ms") == 0.5 and parse_interval("x") is None
+
+
+async def test_a_throttled_source_is_skipped_with_the_reason(upstream, session: aiohttp.ClientSession) -> None:
+    fake, base = upstream
+    gate = Politeness({"europepmc": Limit(1, 60.0, 1)}).gate("europepmc")
+    source = EuropePMC(f"{base}/europepmc", gate=gate)
+    first = await source.lookup(Article(pmid="1"), session, 2.0)
+    second = await source.lookup(Article(pmid="2"), session, 2.0)
+    assert first.state == "not_found"
+    assert second.state == "skipped" and second.error_code == "source_throttled"
+    assert "one request every 60 s" in second.error and second.calls == 0
+    assert len(fake.requests) == 1
+    assert source.health().last_error is None  # our own limit is no upstream error
+
+
+async def test_a_429_with_retry_after_reaches_the_gate(upstream, session) -> None:
+    fake, base = upstream
+    gate = Politeness().gate("europepmc")
+    fake.plan("429", retry_after=120, service="europepmc")
+    answer = await EuropePMC(f"{base}/europepmc", gate=gate).lookup(Article(pmid="1"), session, 2.0)
+    assert answer.state == "error" and answer.error_code == "source_rate_limited"
+    assert gate.blocked_until - gate.now() > 100
+    fake.clear()
+    later = await EuropePMC(f"{base}/europepmc", gate=gate).lookup(Article(pmid="2"), session, 2.0)
+    assert later.state == "skipped" and fake.requests == []
