@@ -56,7 +56,7 @@ def test_audit_of_several_files_writes_csv_and_json_rows_in_input_order(env, tmp
     gold = rows[0]
     assert (gold["oa_status"], gold["license"], gold["cc_by_or_cc0"], gold["host_type"]) == \
         ("gold", "cc-by", "yes", "publisher")
-    assert gold["identified_by"] == "doi" and gold["line"] == "9" and gold["sources"] == "unpaywall"
+    assert gold["identified_by"] == "doi" and gold["line"] == "9" and gold["sources"] == "unpaywall;europepmc"
     report = json.loads(out_json.read_text())
     assert [r["key"] for r in report["rows"]] == [r["key"] for r in rows]
     assert report["rows"][0]["cc_by_or_cc0"] is True and report["rows"][0]["line"] == 9

@@ -44,7 +44,7 @@ async def test_every_entry_gets_a_row_in_input_order_even_when_answers_come_out_
     assert green.cc_by_or_cc0 is False and green.free_copies >= 2
     assert (closed.status, closed.free_copies, closed.cc_by_or_cc0) == ("closed", 0, False)
     assert unknown.status == "closed" and "no source knows this DOI" in unknown.problem
-    assert gold.sources == "unpaywall" and gold.title  # the title Unpaywall knows
+    assert gold.sources == "unpaywall;europepmc" and gold.title  # the title Unpaywall knows
 
 
 async def test_a_doi_listed_twice_is_asked_once(engine: Engine) -> None:
@@ -70,7 +70,7 @@ async def test_entries_without_identifier_or_unreadable_are_rows_and_ask_nobody(
     assert by_key["broken"].status == "unreadable" and "not valid BibTeX" in by_key["broken"].problem
     assert by_key["notitle2001"].status == "no_identifier"
     assert "no DOI, PMID, PMCID or arXiv id" in by_key["notitle2001"].problem
-    assert by_key["pmc-only"].status == "open" and by_key["pmc-only"].sources == "free_by_id"
+    assert by_key["pmc-only"].status == "open" and by_key["pmc-only"].sources == "europepmc;free_by_id"
     assert by_key["vaswani2017attention"].status == "open"
     assert by_key["vaswani2017attention"].version == "submittedVersion"
     assert by_key["closed1997"].status == "closed"
