@@ -13,25 +13,17 @@ import json
 import re
 import urllib.request
 from typing import Any
-from urllib.parse import unquote
 
 import pytest
 from playwright.sync_api import Page
 
 from tests.e2e.browser import ExtensionBrowser
 from tests.e2e.harness import EMAIL, GOLD_DOI, wait_until
+from tests.support import privacy
 from tests.support.shared import require_shared
 
 pytestmark = pytest.mark.e2e
 
-DOI = re.compile(r"^10\.\d{4,9}/\S+$")
-PMID = re.compile(r"^\d{1,9}$")
-PMCID = re.compile(r"^PMC\d{1,9}$")
-IDENTIFIER = {"doi": DOI, "pmid": PMID, "pmcid": PMCID}
-# Unpaywall: the DOI in the path, the e-mail in the query. OAB-compatible: one
-# identifier in the query. Any other request to the upstream is a leak to explain.
-UNPAYWALL_PATH = re.compile(r"^/v2/(?P<doi>.+)$")
-OAB_PATHS = {"oab": "/oab/availability", "oab-retired": "/oab-retired/availability"}
 # Page markup, in any case: none of it may leave the machine or reach a log.
 HTML_MARKERS = ("<", ">", "meta", "citation_", "doctype", "<html", "<title", "href=")
 PERSIAN = re.compile(r"[\u0600-\u06FF]")   # the news page's script
@@ -54,26 +46,9 @@ def page_words(page: Page) -> list[str]:
 
 
 def what_is_wrong(request: dict[str, Any]) -> str | None:
-    """Why one logged upstream request carries more than identifiers and the
-    e-mail, or None when it carries only those."""
-    service, path, query = request["service"], request["path"], request["query"]
-    if request["headers"].get("referer") is not None:
-        return "it carries a Referer"
-    if service == "unpaywall":
-        match = UNPAYWALL_PATH.match(path)
-        raw_path, _, _ = request["raw_path"].partition("?")
-        if not match or not DOI.match(match["doi"]) or unquote(raw_path) != path:
-            return "its path is not /v2/<DOI>"
-        if query != {"email": EMAIL}:
-            return "its query is not just the configured e-mail"
-        return None
-    if service in OAB_PATHS:
-        if path != OAB_PATHS[service]:
-            return f"its path is not {OAB_PATHS[service]}"
-        if len(query) != 1 or not all(k in IDENTIFIER and IDENTIFIER[k].match(v) for k, v in query.items()):
-            return "its query is not one identifier"
-        return None
-    return f"it went to an unexpected place ({service})"
+    """Why one logged upstream request carries more than identifiers and the e-mail
+    (tests/support/privacy.py has the rules per upstream), or None."""
+    return privacy.what_is_wrong(request, EMAIL)
 
 
 def assert_only_identifiers_left(stack, forbidden: list[str]) -> list[dict[str, Any]]:
