@@ -155,54 +155,91 @@ async function helperStatus() {
   return out;
 }
 
+// Per tab, when the content script's lookups ran (ms): a backstop for the content
+// script's own limit (content/main.js), in case a page's renderer is compromised and
+// sends what it likes. Kept in memory: a service worker that restarts forgets it.
+const CONTENT_LOOKUPS = 10;
+const CONTENT_WINDOW_MS = 60_000;
+const contentLookups = new Map();
+
+function contentMayLookUp(tabId) {
+  const now = Date.now();
+  const recent = (contentLookups.get(tabId) ?? []).filter((t) => t > now - CONTENT_WINDOW_MS);
+  const allowed = recent.length < CONTENT_LOOKUPS;
+  if (allowed) recent.push(now);
+  contentLookups.set(tabId, recent);
+  return allowed;
+}
+
+// Who may send each message. A content script runs inside a web page, so it may only
+// speak of its own tab (the browser's sender.tab.id, never an id it names) and only in
+// the page's top frame; everything else comes from the extension's own pages (the
+// popup and the options page, also when they are opened as a tab).
+const FROM_CONTENT = "content script";
+const FROM_EXTENSION = "extension page";
+
+function senderKind(sender) {
+  if (sender.id !== chrome.runtime.id) return null;
+  if (sender.url?.startsWith(chrome.runtime.getURL(""))) return FROM_EXTENSION;
+  if (sender.tab?.id !== undefined && sender.frameId === 0) return FROM_CONTENT;
+  return null;
+}
+
 const handlers = {
   // Content script, on its own: an article page (with its HTML) or not an article.
-  async page(msg, sender) {
-    const tabId = sender.tab?.id;
-    if (tabId === undefined || sender.frameId !== 0) return { view: null };
+  page: [FROM_CONTENT, async (msg, sender) => {
+    const tabId = sender.tab.id;
     const { sitesOff } = await getSettings();
     if (sitesOff.includes(siteOf(msg.url))) {
       await setTabState(tabId, { kind: "site_off", url: msg.url });
       return { view: null };
     }
+    if (!contentMayLookUp(tabId)) {
+      await setTabState(tabId, { kind: "held", url: msg.url });
+      return { view: null };
+    }
     const state = await lookup(tabId, { url: msg.url, html: msg.html });
     return { view: await viewFor(state) };
-  },
-  async "not-article"(msg, sender) {
-    const tabId = sender.tab?.id;
-    if (tabId === undefined || sender.frameId !== 0) return {};
+  }],
+  "not-article": [FROM_CONTENT, async (msg, sender) => {
+    const tabId = sender.tab.id;
     newest.set(tabId, (newest.get(tabId) ?? 0) + 1);
     await setTabState(tabId, { kind: "not_article", url: msg.url });
     return {};
-  },
+  }],
+  // The page changed its article more often than it may be checked on its own.
+  held: [FROM_CONTENT, async (msg, sender) => {
+    const tabId = sender.tab.id;
+    newest.set(tabId, (newest.get(tabId) ?? 0) + 1);
+    await setTabState(tabId, { kind: "held", url: msg.url });
+    return {};
+  }],
   // Popup.
-  async "tab-report"(msg) {
-    return tabReport(msg.tabId);
-  },
-  async check(msg) {
+  "tab-report": [FROM_EXTENSION, (msg) => tabReport(msg.tabId)],
+  check: [FROM_EXTENSION, async (msg) => {
     await checkTab(msg.tabId);
     return tabReport(msg.tabId);
-  },
+  }],
   // Options page.
-  async pair(msg) {
-    return pair(msg.code);
-  },
-  async unpair() {
+  pair: [FROM_EXTENSION, (msg) => pair(msg.code)],
+  unpair: [FROM_EXTENSION, async () => {
     await setSettings({ token: null, client: null });
     return { ok: true };
-  },
-  async "helper-status"() {
-    return helperStatus();
-  },
+  }],
+  "helper-status": [FROM_EXTENSION, () => helperStatus()],
 };
 
 chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   // Only our own pages and content scripts can reach this listener (no
-  // externally_connectable), but check the sender anyway.
-  if (sender.id !== chrome.runtime.id) return false;
-  const handler = handlers[msg?.type];
-  if (!handler) return false;
-  handler(msg, sender).then(sendResponse, (err) => sendResponse({ error: plainError(err) }));
+  // externally_connectable), but a content script lives in a web page's process.
+  const entry = Object.hasOwn(handlers, msg?.type) ? handlers[msg.type] : null;
+  if (!entry) return false;
+  const [allowed, handler] = entry;
+  if (senderKind(sender) !== allowed) {
+    sendResponse({ error: { kind: "refused", message: `'${msg.type}' is accepted from the ${allowed} only.`, detail: {} } });
+    return false;
+  }
+  Promise.resolve(handler(msg, sender)).then(sendResponse, (err) => sendResponse({ error: plainError(err) }));
   return true; // answer asynchronously
 });
 
@@ -210,7 +247,12 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 // gets each answer over its port as the helper streams it (/v1/batch). The list sent
 // is the one the helper read from the page, kept in the tab's state, not the page's.
 chrome.runtime.onConnect.addListener((port) => {
-  if (port.name !== "batch" || port.sender?.id !== chrome.runtime.id) return;
+  if (port.name !== "batch") return;
+  // It names any tab, so it is for the extension's own pages only (see senderKind).
+  if (senderKind(port.sender ?? {}) !== FROM_EXTENSION) {
+    port.disconnect();
+    return;
+  }
   const stop = new AbortController();
   port.onDisconnect.addListener(() => stop.abort());
   port.onMessage.addListener(async (msg) => {
@@ -239,6 +281,7 @@ chrome.tabs.onUpdated.addListener((tabId, change) => {
 
 chrome.tabs.onRemoved.addListener((tabId) => {
   newest.delete(tabId);
+  contentLookups.delete(tabId);
   chrome.storage.session.remove(`tab:${tabId}`);
 });
 

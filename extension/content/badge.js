@@ -2,8 +2,13 @@
 //
 // It must never shift or break the page: it is one element hung on <html> (not in
 // the page's flow), fixed in place, and everything inside it lives in a shadow root
-// so page CSS cannot reach in and our CSS cannot leak out. The host element keeps
-// the stable test hooks: id "oahelper-badge", data-status and data-color.
+// so page CSS cannot reach in and our CSS cannot leak out.
+//
+// The shadow root is closed, and this script keeps the only reference to it: the
+// page's scripts cannot read what is inside (the library link names the user's
+// institution). What the page can see is the host element with the stable hooks:
+// id "oahelper-badge", data-status, data-color and, on a free article, data-best-url
+// (the free copy's public address, which the badge's link opens).
 //
 // The service worker sends a ready "view" (see lib/describe.js badgeView): words,
 // colours, the link to the best copy, the actions. This file only draws it.
@@ -140,10 +145,11 @@
   function show(view) {
     remove();
     if (!view || dismissedUrl === location.href) return;
-    host = document.createElement("oahelper-badge");
+    host = document.createElement("div");
     host.id = HOST_ID;
     host.dataset.status = view.status;
     host.dataset.color = view.color;
+    if (view.status === "open" && view.bestUrl) host.dataset.bestUrl = view.bestUrl;
     // Inline !important beats any page rule aimed at the host element.
     const fixed = {
       all: "initial", position: "fixed", top: "35%", right: "0", "z-index": "2147483647",
@@ -151,7 +157,7 @@
     };
     for (const [prop, value] of Object.entries(fixed)) host.style.setProperty(prop, value, "important");
 
-    const root = host.attachShadow({ mode: "open" });
+    const root = host.attachShadow({ mode: "closed" });
     const style = el("style", {}, CSS);
     const tab = el("aside", { class: "tab", "aria-label": "oahelper" });
     tab.style.setProperty("--bg", view.bg);

@@ -4,7 +4,12 @@
 // toolbar can say so. It never talks to the helper itself.
 //
 // Single-page sites swap articles without a reload, so the page is checked again
-// whenever its URL or its scholarly metadata changes.
+// whenever its URL or its scholarly metadata changes — but a page may change its meta
+// tags as often as it likes, and each lookup costs an upstream call made with the
+// user's e-mail (and a daily quota). So the page checks itself on its own at most
+// AUTO_CHECKS times a minute; beyond that only a navigation the user made (a click or
+// key press in the page just before the URL changed), a new page load, or the toolbar
+// button checks it again.
 
 (() => {
   const oahelper = globalThis.oahelper;
@@ -16,9 +21,23 @@
   const MAX_HTML_CHARS = 2_500_000;
   // Single-page sites often change the URL first and the meta tags a moment later.
   const SETTLE_MS = 400;
+  // Checks this page makes on its own, per minute (the service worker has its own cap).
+  const AUTO_CHECKS = 4;
+  const AUTO_WINDOW_MS = 60_000;
 
   let lastKey = null;
   let timer = null;
+  let userAsked = false;   // the pending re-check follows the user's own action
+  const autoChecks = [];   // when the automatic checks ran (ms), newest last
+
+  // Room for one more automatic check now? (Counts it when there is.)
+  function withinBudget() {
+    const now = performance.now();
+    while (autoChecks.length && autoChecks[0] <= now - AUTO_WINDOW_MS) autoChecks.shift();
+    if (autoChecks.length >= AUTO_CHECKS) return false;
+    autoChecks.push(now);
+    return true;
+  }
 
   function pageHtml() {
     const html = document.documentElement.outerHTML;
@@ -36,10 +55,19 @@
   }
 
   async function check() {
+    const byUser = userAsked;
+    userAsked = false;
     const url = location.href;
     const signature = oahelper.scholarlySignature(document);
     const key = `${url}\n${signature}`;
     if (key === lastKey) return;
+    if (signature && !byUser && !withinBudget()) {
+      // Too many changes: not looked up until the user navigates or clicks.
+      lastKey = key;
+      oahelper.badge.remove();
+      await send({ type: "held", url });
+      return;
+    }
     lastKey = key;
     oahelper.badge.remove();
     if (!signature) {
@@ -57,6 +85,14 @@
     timer = setTimeout(check, SETTLE_MS);
   }
 
+  // A new URL. It is the user's navigation when they clicked or pressed a key in the
+  // page moments ago (the browser's transient user activation, which a page's own
+  // script cannot fake), or used the browser's back and forward buttons.
+  function navigated(userInitiated = false) {
+    if (userInitiated || navigator.userActivation?.isActive) userAsked = true;
+    soon();
+  }
+
   chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
     if (sender.id !== chrome.runtime.id) return false;
     if (message?.type === "collect") {
@@ -71,16 +107,18 @@
   });
 
   // History navigation: back/forward, and pushState where the Navigation API exists
-  // (Chrome); without it (older Firefox) a cheap look at the URL once a second.
-  addEventListener("popstate", soon);
+  // (Chrome, Firefox ESR 153); without it (older Firefox) a look at the URL once a second.
+  addEventListener("popstate", () => navigated());
   if (globalThis.navigation?.addEventListener) {
-    globalThis.navigation.addEventListener("navigatesuccess", soon);
+    let byUser = false;
+    globalThis.navigation.addEventListener("navigate", (event) => { byUser = event.userInitiated; });
+    globalThis.navigation.addEventListener("navigatesuccess", () => navigated(byUser));
   } else {
     let seen = location.href;
     setInterval(() => {
       if (location.href !== seen) {
         seen = location.href;
-        soon();
+        navigated();
       }
     }, 1000);
   }

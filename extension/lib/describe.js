@@ -107,6 +107,10 @@ export function describeResult(payload) {
   };
 }
 
+// A page that changed its article more often than oahelper checks on its own
+// (content/main.js): said on the toolbar and in the popup.
+export const HELD_WORDS = "This page changed its article too often to check each change on its own.";
+
 // The toolbar button's per-tab badge: a short text (so colour is not the only
 // signal), a colour and a tooltip that says it in full.
 export function toolbarView(state) {
@@ -125,6 +129,9 @@ export function toolbarView(state) {
       not_running: "off", not_oahelper: "off", not_paired: "pair", wrong_version: "ver",
     }[state.error.kind] ?? "!";
     return { text, color: "problem", title: `oahelper: ${errorHelp(state.error).title}` };
+  }
+  if (state.kind === "held") {
+    return { text: "", color: "unknown", title: `oahelper: ${HELD_WORDS} Click to check it.` };
   }
   return { text: "", color: "unknown", title: "" };
 }

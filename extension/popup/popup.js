@@ -4,7 +4,7 @@
 // Which tab: the active tab of this window, or ?tab=<id> (tests open the popup as a
 // tab of its own and name the tab it reports on).
 
-import { COLORS, describeResult, errorHelp, hostOf, hostWords, oaWords, sourceProblems, versionWords } from "../lib/describe.js";
+import { COLORS, describeResult, errorHelp, HELD_WORDS, hostOf, hostWords, oaWords, sourceProblems, versionWords } from "../lib/describe.js";
 import { setSiteOff } from "../lib/settings.js";
 
 const $ = (id) => document.getElementById(id);
@@ -155,6 +155,8 @@ function render() {
     showProblem(state.error, report.port);
   } else if (state.kind === "result") {
     showResult(state.payload);
+  } else if (state.kind === "held") {
+    setStatus(HELD_WORDS, "held");
   } else if (state.kind === "unsupported") {
     setStatus("oahelper works on web pages (http and https) only.", "unsupported");
   } else {
@@ -183,7 +185,7 @@ async function start() {
   const kind = report.state?.kind;
   // A check that never finished (the browser stopped the service worker under it).
   const stuck = kind === "checking" && Date.now() - report.state.at > STUCK_MS;
-  if (!kind || stuck || ["not_article", "site_off", "error"].includes(kind)) await check();
+  if (!kind || stuck || ["not_article", "site_off", "error", "held"].includes(kind)) await check();
 }
 
 // The automatic check may still be running when the popup opens: follow its answer.

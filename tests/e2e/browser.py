@@ -81,6 +81,59 @@ class ExtensionBrowser(ExtensionState):
         return page
 
 
+def _find_badge(node: dict[str, Any]) -> dict[str, Any] | None:
+    attributes = node.get("attributes", [])
+    if "id" in attributes[::2] and attributes[attributes.index("id") + 1] == "oahelper-badge":
+        return node
+    for child in node.get("children", []):
+        if (found := _find_badge(child)) is not None:
+            return found
+    return None
+
+
+def shadow_call(page: Page, function: str, *args: Any) -> Any:
+    """Run function(root, *args) on the on-page badge's closed shadow root; its result.
+
+    Page scripts cannot reach a closed shadow root, and neither can Playwright's
+    locators; the DevTools protocol (what Chromium's inspector uses) can: tests only."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        document = cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"]
+        host = _find_badge(document)
+        assert host is not None, "no badge on the page"
+        roots = host.get("shadowRoots", [])
+        assert roots, "the badge has no shadow root"
+        root = cdp.send("DOM.resolveNode", {"backendNodeId": roots[0]["backendNodeId"]})["object"]
+        result = cdp.send("Runtime.callFunctionOn", {
+            "objectId": root["objectId"], "functionDeclaration": function,
+            "arguments": [{"objectId": root["objectId"]}, *({"value": a} for a in args)],
+            "returnByValue": True, "awaitPromise": True,
+        })
+        if "exceptionDetails" in result:
+            raise AssertionError(f"the function threw: {result['exceptionDetails'].get('text')}")
+        return result["result"].get("value")
+    finally:
+        cdp.detach()
+
+
+def badge_shadow_mode(page: Page) -> str | None:
+    """'open' or 'closed': the kind of shadow root the badge has (as Chromium sees it)."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        host = _find_badge(cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"])
+        return host["shadowRoots"][0]["shadowRootType"] if host and host.get("shadowRoots") else None
+    finally:
+        cdp.detach()
+
+
+def click_in_badge(page: Page, selector: str) -> None:
+    """A real mouse click in the middle of an element inside the badge."""
+    box = shadow_call(page, """(root, s) => { const e = root.querySelector(s); if (!e) return null;
+        const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }""", selector)
+    assert box, f"nothing in the badge matches {selector}"
+    page.mouse.click(*box)
+
+
 def pair_through_options(browser: ExtensionBrowser, helper: Helper) -> Page:
     """What a user does: set the port, run `oahelper pair`, type the code, press Pair."""
     page = browser.options()
@@ -102,4 +155,4 @@ def shoot(target: Any, name: str, **options: Any) -> Path:
     return path
 
 
-__all__ = ["ExtensionBrowser", "pair_through_options", "shoot", "EXTENSION_ID"]
+__all__ = ["ExtensionBrowser", "pair_through_options", "shoot", "shadow_call", "click_in_badge", "EXTENSION_ID"]

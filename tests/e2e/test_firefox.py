@@ -10,11 +10,13 @@ Firefox is driven over WebDriver BiDi (tests/e2e/firefox.py).
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
 
 from tests.e2e.firefox import FIREFOX_ORIGIN, Firefox, Tab
+from tests.e2e.test_extension_boundaries import AUTO_CHECKS, assert_page_saw_nothing_inside
 from tests.e2e.harness import GOLD_DOI, GREEN_DOI, OPENURL_BASE, unpaywall_answer, wait_until
 from tests.support.shared import require_shared
 
@@ -206,3 +208,35 @@ def test_single_page_site_is_checked_again_when_the_article_changes_in_firefox(f
     firefox.bidi.command("browsingContext.traverseHistory", {"context": page.context, "delta": -1})  # popstate
     wait_badge(page, "open")
     wait_until(lambda: firefox.toolbar(tab)["text"] == "OA", what="the toolbar to follow back")
+
+
+def test_a_page_cannot_read_the_badge_it_carries_in_firefox(firefox: Firefox, stack) -> None:
+    page = firefox.open(stack.pages.url("/own/article-snooping.html"))
+    wait_badge(page, "closed")
+    box = shadow_call(page, """(root) => { const r = root.querySelector('button.main').getBoundingClientRect();
+        return [r.x + r.width / 2, r.y + r.height / 2]; }""")
+    page.click_at(*box)
+    library = wait_until(lambda: shadow_call(page, """(root) => {
+        const a = root.querySelector('.panel a[data-kind=library]');
+        return a && a.getBoundingClientRect().height > 0 && a.getAttribute('href'); }"""),
+        what="the panel's library link")
+    assert library.startswith(OPENURL_BASE + "?")
+
+    assert_page_saw_nothing_inside(page.call("() => snoop()"))
+
+
+def test_a_page_that_keeps_changing_its_doi_is_checked_a_few_times_a_minute_in_firefox(firefox: Firefox, stack) -> None:
+    lookups = stack.helper.lookups_seen()
+    page = firefox.open(stack.pages.url("/own/article-churn.html"))
+    tab = firefox.tab_id(page.url)
+    page.wait_for("() => changes >= 12", timeout=20, what="the page to change its DOI 12 times")
+    time.sleep(1)
+    checked = stack.helper.lookups_seen() - lookups
+    assert 1 <= checked <= AUTO_CHECKS, f"{checked} lookups for one page in six seconds"
+    assert firefox.tab_state(tab)["kind"] == "held"
+    assert "too often" in firefox.toolbar(tab)["title"]
+    assert badge(page) is None
+    # The user's own navigation (a real click) is still checked at once.
+    page.click("#to-gold")
+    assert wait_badge(page, "open")["color"] == "gold"
+    assert stack.helper.lookups_seen() - lookups == checked + 1
