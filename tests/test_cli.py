@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.request
 from pathlib import Path
 
@@ -128,7 +129,9 @@ def test_serve_with_no_configuration_then_a_taken_port_fails_loudly(env) -> None
         second = oahelper(["serve", "--port", str(port)], env, timeout=30)
         assert second.returncode == 1
         assert f"port {port}" in second.stderr and "already in use" in second.stderr
-        assert f"--port {port + 1}" in second.stderr
+        # It suggests the first free port above (on a busy machine not always port + 1).
+        suggested = int(re.search(r"oahelper serve --port (\d+)", second.stderr)[1])
+        assert port < suggested < port + 100
         assert get_json(f"http://127.0.0.1:{port}/v1/health")[0] == 200  # the first one is untouched
 
 
