@@ -129,6 +129,14 @@ def test_an_output_of_unknown_kind_is_refused_before_anything_is_written(env, tm
     assert not good.exists()
 
 
+def test_a_report_never_overwrites_an_input(env, tmp_path: Path) -> None:
+    listing = tmp_path / "refs.csv"
+    listing.write_text("Title,DOI\nA,10.5555/oahelper.gold.2024\n")
+    proc = oahelper(["audit", str(listing), "--out", str(tmp_path / "." / "refs.csv")], env)
+    assert proc.returncode == 2 and "is also an input" in proc.stderr
+    assert listing.read_text() == "Title,DOI\nA,10.5555/oahelper.gold.2024\n"
+
+
 def test_progress_bar_on_a_terminal(env, tmp_path: Path) -> None:
     """done/total, free so far, rate and time left, drawn on a terminal only."""
     listing = tmp_path / "list.txt"

@@ -71,8 +71,11 @@ def run_audit(settings: Settings, inputs: Sequence[str], outs: Sequence[str],
               engine: EngineFactory, *, stdout: IO[str] = sys.stdout,
               stderr: IO[str] = sys.stderr) -> int:
     """The audit command; its exit code (130 when interrupted)."""
+    sources = {Path(path).resolve() for path in inputs}
     for out in outs:
         check_output(Path(out))
+        if Path(out).resolve() in sources:  # writing it would empty it before it is read
+            raise ConfigError(f"--out {out} is also an input; write the report under another name")
     lists = [open_reading_list(path) for path in inputs]
     total = sum(r.count() for r in lists) if stderr.isatty() else None
     summary = AuditSummary(Tally(), inputs=[f"{Path(r.name).name} ({FORMAT_NAMES[r.format]})"
