@@ -15,6 +15,7 @@ import errno
 import getpass
 import json
 import logging
+import os
 import signal
 import socket
 import sys
@@ -261,6 +262,27 @@ def cmd_pair(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_service(args: argparse.Namespace) -> int:
+    from oahelper import autostart
+
+    settings = _settings(args)
+    plan = autostart.plan_for(autostart.Context.current(settings.data_dir))
+    if args.action == "status":
+        print(f"service: {autostart.describe(autostart.status(plan))}")
+        running = autostart.helper_running(settings.port)
+        print(f"helper: {'running' if running else 'not answering'} on port {settings.port}")
+        return 0
+    outcome = (autostart.install if args.action == "install" else autostart.uninstall)(plan)
+    for line in outcome.lines:
+        print(line)
+    if args.action == "install":
+        shared = ", ".join(k for k in autostart.service_environment(os.environ) if k.startswith("OAHELPER_"))
+        print(f"It runs {' '.join(autostart.serve_argv(Path(sys.executable)))} with the settings in "
+              f"{settings.config_file}" + (f" and {shared} from this shell" if shared else "")
+              + ": after changing OAHELPER_ variables, run `oahelper service install` again.")
+    return 0 if outcome.ok else 1
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from oahelper.doctor import run_doctor  # imported late: it pulls in the whole engine
 
@@ -310,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "revoke"])
     p.add_argument("name", nargs="?")
     add("pair", cmd_pair, "print a one-time code to pair the browser extension")
+    p = add("service", cmd_service, "make the helper start with your session (systemd, launchd, "
+                                    "Windows logon task), or undo it, or say how it stands")
+    p.add_argument("action", choices=["install", "uninstall", "status"])
     add("doctor", cmd_doctor, "check the set-up and say what to fix")
     return parser
 

@@ -104,5 +104,11 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
         + (f"running on port {settings.port}" if running
            else f"not running on port {settings.port} (start it: oahelper serve; if it runs on "
                 "another port, say so with OAHELPER_PORT or oahelper config set port N)"))
+    from oahelper import autostart
+    try:
+        plan = autostart.plan_for(autostart.Context.current(settings.data_dir))
+        say(f"info service: {autostart.describe(autostart.status(plan))}")
+    except OAHelperError as exc:  # a system `oahelper service` does not know
+        say(f"info service: {exc.message}")
     say("All good." if not failures else f"{failures} thing(s) to fix, see FIX lines above.")
     return 1 if failures else 0
