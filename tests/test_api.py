@@ -81,8 +81,8 @@ async def test_missing_email_is_a_configuration_problem_not_a_crash(start_daemon
     up = p["sources"]["unpaywall"]
     assert up["state"] == "error" and up["error_code"] == "source_config"
     assert "oahelper config set unpaywall_email" in up["error"]
-    # no call that can only fail: Unpaywall is not asked (Europe PMC needs no e-mail)
-    assert [r["service"] for r in d.upstream.requests] == ["europepmc"]
+    # no call that can only fail: Unpaywall is not asked (the others need no e-mail)
+    assert "unpaywall" not in {r["service"] for r in d.upstream.requests}
     status = await (await d.client.get("/v1/status", headers=d.auth)).json()
     assert [p["code"] for p in status["problems"]] == ["unpaywall_not_configured"]
     assert "e-mail" in status["problems"][0]["message"]
@@ -240,7 +240,7 @@ async def test_status_reports_sources_cache_and_quota(start_daemon) -> None:
     s = await (await d.client.get("/v1/status", headers=d.auth)).json()
     assert s["sources"]["unpaywall"]["enabled"] is True and s["sources"]["oab"]["enabled"] is False
     assert s["quota"]["unpaywall"]["calls_today"] == 1
-    assert s["cache"]["entries"] == 2  # Unpaywall's answer and Europe PMC's "not found"
+    assert s["cache"]["entries"] == 3  # Unpaywall's answer, Europe PMC's and Crossref's "not found"
     assert s["sources"]["unpaywall"]["calls_today"] == s["sources"]["europepmc"]["calls_today"] == 1
     assert s["sources"]["free_by_id"]["needs_network"] is False
     assert s["problems"] == []

@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 
 from oahelper.auth import normalise_code
+from tests.support import privacy
 from tests.support.api import assert_error
 from tests.support.daemon import EMAIL, start_daemon, upstream_server  # noqa: F401 (fixtures)
 from tests.support.fake_upstream import CLOSED_DOI, GREEN_DOI, UNKNOWN_DOI, upstream_env
@@ -185,7 +186,6 @@ async def test_only_identifiers_and_the_email_leave_the_machine(start_daemon, up
         (article_page(marker, doi=GREEN_DOI, pmid=PMID), {("doi", GREEN_DOI), ("pmid", PMID)}),
         (article_page(marker, doi=UNKNOWN_DOI), {("doi", UNKNOWN_DOI)}),
         (article_page(marker, doi=None, pmid=PMID), {("pmid", PMID)}),
-        (article_page(marker, doi=None), set()),  # citation tags but no identifier
     ]
     for html, identifiers in cases:
         before = len(d.upstream.requests)
@@ -199,39 +199,37 @@ async def test_only_identifiers_and_the_email_leave_the_machine(start_daemon, up
         assert marker not in json.dumps(sent) and "publisher.example.org" not in json.dumps(sent)
 
 
-# Europe PMC's query for each identifier kind (its search syntax, nothing else).
-EUROPEPMC_QUERY = {"pmid": re.compile(r"^EXT_ID:(\d+) AND SRC:MED$"),
-                   "pmcid": re.compile(r"^PMCID:(PMC\d+)$"), "doi": re.compile(r'^DOI:"(10\..+)"$')}
-EUROPEPMC_FIXED = {"format": "json", "resultType": "core", "pageSize": "5"}
-
-
-def _europepmc_identifier(request: dict) -> tuple[str, str] | None:
-    for kind, pattern in EUROPEPMC_QUERY.items():
-        match = pattern.match(request["query"].get("query", ""))
-        if match:
-            return kind, match.group(1)
-    return None
+async def test_a_page_without_identifier_sends_only_its_title_first_author_and_year(
+        start_daemon) -> None:
+    """The request logs of the fake upstreams for a title lookup: each search source got
+    the title, the first author and the year, and nothing else of the page."""
+    d = await start_daemon()
+    marker = f"MARKER{secrets.token_hex(8)}"
+    page_url = f"https://publisher.example.org/article/{marker}?session={marker}"
+    html = article_page(marker, doi=None).replace(
+        "</head>", '<meta name="citation_author" content="Second, Author">'
+                   '<meta name="citation_date" content="2019-03-01"></head>')
+    await d.lookup_json({"url": page_url, "html": html})
+    sent = d.upstream.requests
+    print(json.dumps(sent, indent=1))  # the log this test is about, for a reader of -s output
+    assert sent and {r["service"] for r in sent} <= {"crossref", "arxiv", "semanticscholar", "openalex"}
+    for request in sent:
+        assert privacy.what_is_wrong(request, EMAIL) is None, request
+        words = " ".join(privacy.search_words(request) or [])
+        assert f"Study {marker}" in words or marker in words, request
+        leftover = words.replace(f"Study {marker}", "").replace(f"{marker}, Ada", "")
+        leftover = leftover.replace(marker.lower(), "").replace("2019", "")
+        assert set(leftover.replace('ti:""', "").replace("AND au:", "").split()) <= {"AND"}, request
+    log = json.dumps(sent)
+    assert "publisher.example.org" not in log and "Second" not in log and "Abstract" not in log
 
 
 def _identifiers_in(request: dict) -> list[tuple[str, str]]:
-    """The identifiers one upstream request names."""
-    if request["service"] == "unpaywall":
-        return [("doi", request["doi"])]
-    if request["service"] == "europepmc":
-        found = _europepmc_identifier(request)
-        return [found] if found else []
-    return [(name, value) for name, value in request["query"].items()]
+    return privacy.identifiers_in(request)
 
 
 def _query_is_only_identifiers_and_email(request: dict) -> bool:
-    if request["service"] == "unpaywall":
-        return request["path"] == f"/v2/{request['doi']}" and request["query"] == {"email": EMAIL}
-    if request["service"] == "europepmc":
-        rest = {k: v for k, v in request["query"].items() if k != "query"}
-        return (request["path"] == "/europepmc/search" and rest == EUROPEPMC_FIXED
-                and _europepmc_identifier(request) is not None)
-    return (request["service"] == "oab" and request["path"] == "/oab/availability"
-            and len(request["query"]) == 1 and set(request["query"]) <= {"doi", "pmid", "pmcid"})
+    return privacy.what_is_wrong(request, EMAIL) is None and privacy.search_words(request) is None
 
 
 async def test_a_page_that_is_no_article_makes_no_request_at_all(start_daemon, upstream_server) -> None:

@@ -7,11 +7,21 @@ from typing import Any
 from oahelper.merge import VERSION_WORDS
 
 
+QUERY_WORDS = {"title": "title", "reference": "reference"}
+
+
 def _location_line(loc: dict[str, Any]) -> str:
     version = VERSION_WORDS.get(loc.get("version") or "", "version not stated")
     where = loc.get("repository") or loc.get("host_type") or "unknown host"
     licence = loc.get("license") or "no licence stated"
-    return f"{version} · {where} · {licence}"
+    found_by = ", ".join(loc.get("found_by") or [loc.get("source") or "?"])
+    return f"{version} · {where} · {licence} · found by {found_by}"
+
+
+def _match_line(match: dict[str, Any]) -> str:
+    """How a search identified the article, e.g. "Found by title (crossref, score 0.97)"."""
+    what = QUERY_WORDS.get(match.get("query") or "", "search")
+    return f"Found by {what} ({match.get('by')}, score {float(match.get('score') or 0):.2f})"
 
 
 def render_payload(payload: dict[str, Any]) -> str:
@@ -24,6 +34,8 @@ def render_payload(payload: dict[str, Any]) -> str:
             article.get("year") and str(article["year"])]
     if any(cite):
         lines.append(" · ".join(c for c in cite if c))
+    if article.get("match"):
+        lines.append(_match_line(article["match"]))
     status = payload["status"]
     badge = payload["badge"]
     if status == "not_article":

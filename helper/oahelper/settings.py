@@ -27,7 +27,7 @@ DEFAULT_PORT = 28757
 # The daemon serves the local machine only; DESIGN section 6.
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
 # The sources ``disabled_sources`` (and ``config set sources.NAME off``) can name.
-SOURCE_NAMES = ("unpaywall", "europepmc", "oab", "free_by_id")
+SOURCE_NAMES = ("unpaywall", "europepmc", "crossref", "arxiv", "oab", "free_by_id")
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("unpaywall_url", str, "https://api.unpaywall.org", "Base URL of the Unpaywall API (tests and mirrors point it elsewhere)."),
     Setting("oab_url", str, None, "Base URL of an Open Access Button-compatible service with /availability. Unset: the source is off. Its API key goes in the OS keyring: oahelper keys set oab."),
     Setting("europepmc_url", str, "https://www.ebi.ac.uk/europepmc/webservices/rest", "Base URL of the Europe PMC REST API (PMID/PMCID/DOI conversion, free full text)."),
+    Setting("crossref_url", str, "https://api.crossref.org", "Base URL of the Crossref REST API (title → DOI, DOI → metadata and open licences)."),
+    Setting("arxiv_url", str, "https://export.arxiv.org/api", "Base URL of the arXiv API (arXiv id → preprint and publisher DOI; title search)."),
     Setting("disabled_sources", str, None, "Sources to leave out, comma-separated (e.g. 'europepmc,oab'); also: oahelper config set sources.NAME off|on."),
     Setting("openurl_base", str, None, "Your library's OpenURL link resolver (e.g. https://resolver.example.edu/openurl); closed articles then get a library link."),
     Setting("timeout", float, 8.0, "Seconds the sources get, together, to answer one lookup."),
@@ -73,6 +75,8 @@ class Settings:
     unpaywall_url: str = "https://api.unpaywall.org"
     oab_url: str | None = None
     europepmc_url: str = "https://www.ebi.ac.uk/europepmc/webservices/rest"
+    crossref_url: str = "https://api.crossref.org"
+    arxiv_url: str = "https://export.arxiv.org/api"
     disabled_sources: str | None = None
     openurl_base: str | None = None
     timeout: float = 8.0
@@ -166,6 +170,7 @@ def _check_level(level: str) -> None:
 _CHECKS = {
     "port": _check_port, "host": _check_host, "unpaywall_url": _check_url,
     "oab_url": _check_url, "openurl_base": _check_url, "europepmc_url": _check_url,
+    "crossref_url": _check_url, "arxiv_url": _check_url,
     "disabled_sources": _check_sources, "timeout": _check_positive,
     "max_body": _check_positive, "unpaywall_daily_limit": _check_positive,
     "log_level": _check_level,

@@ -20,7 +20,7 @@ What it serves:
   real service sends since its shutdown on 2025-11-18 (404 ``404``, 410 sentence).
 - The other upstreams under their own prefix (``UPSTREAM_PATHS``), each from its module
   in ``tests/support/fakes/`` with its recordings in ``../shared/fixtures/<source>``:
-  ``/europepmc/search``. ``upstream_settings(base)`` and ``upstream_env(base)`` point
+  ``/europepmc/search``, ``/crossref/works``, ``/arxiv/query``. ``upstream_settings(base)`` and ``upstream_env(base)`` point
   every source's base URL setting at one running fake.
 
 Tests tell it to misbehave with ``FakeUpstream.plan`` and read what it was asked in
@@ -61,7 +61,8 @@ BRACKET_DOI = "10.1641/0006-3568(2005)055[0851:POTAPF]2.0.CO;2"
 
 FAILURES = frozenset({"500", "503", "429", "400", "garbage", "bare404", "410text", "hang", "xml"})
 # Where each upstream lives on the fake (its base URL is the fake's URL + this path).
-UPSTREAM_PATHS = {"unpaywall": "", "europepmc": "/europepmc"}
+UPSTREAM_PATHS = {"unpaywall": "", "europepmc": "/europepmc", "crossref": "/crossref",
+                  "arxiv": "/arxiv"}
 # Query parameters that are secrets: the log says whether they were sent, never their value.
 SECRET_PARAMS = frozenset({"api_key"})
 

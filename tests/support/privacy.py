@@ -25,6 +25,12 @@ EUROPEPMC_QUERY = {"pmid": re.compile(r"^EXT_ID:(\d{1,9}) AND SRC:MED$"),
                    "pmcid": re.compile(r"^PMCID:(PMC\d{1,9})$"),
                    "doi": re.compile(r'^DOI:"(10\.\d{4,9}/\S+)"$')}
 EUROPEPMC_FIXED = {"format": "json", "resultType": "core", "pageSize": "5"}
+ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$")
+ARXIV_SEARCH = re.compile(r'^ti:"(?P<title>[^"]+)"(?: AND au:(?P<author>\S+))?$')
+# What a title search may carry besides the title, first author and year (fixed values).
+SEARCH_FIXED_KEYS = {"crossref": {"rows", "select", "mailto"}, "arxiv": {"max_results"}}
+# Where each search source puts the words of a title search.
+SEARCH_WORDS = {"crossref": ("query.bibliographic", "query.author"), "arxiv": ("search_query",)}
 
 
 def europepmc_identifier(query: dict[str, str]) -> tuple[str, str] | None:
@@ -34,6 +40,30 @@ def europepmc_identifier(query: dict[str, str]) -> tuple[str, str] | None:
         if match:
             return kind, match.group(1)
     return None
+
+
+def search_words(request: dict[str, Any]) -> list[str] | None:
+    """The words a title search request sent (title, author, year), or None when the
+    request is no title search."""
+    service, query = request["service"], request["query"]
+    if service == "crossref" and request["path"] == "/crossref/works":
+        return [query[k] for k in SEARCH_WORDS["crossref"] if k in query]
+    if service == "arxiv" and "search_query" in query:
+        return [query["search_query"]]
+    return None
+
+
+def identifiers_in(request: dict[str, Any]) -> list[tuple[str, str]]:
+    """The identifiers one upstream request names."""
+    service, query = request["service"], request["query"]
+    if service in ("unpaywall", "crossref"):
+        return [("doi", request["doi"])] if request["doi"] else []
+    if service == "europepmc":
+        found = europepmc_identifier(query)
+        return [found] if found else []
+    if service == "arxiv":
+        return [("arxiv", query["id_list"])] if "id_list" in query else []
+    return [(name, value) for name, value in query.items()]
 
 
 def what_is_wrong(request: dict[str, Any], email: str) -> str | None:
@@ -64,4 +94,32 @@ def what_is_wrong(request: dict[str, Any], email: str) -> str | None:
         if rest != EUROPEPMC_FIXED or europepmc_identifier(query) is None:
             return "its query is not one identifier in Europe PMC's syntax"
         return None
+    if service == "crossref":
+        if path.startswith("/crossref/works/"):
+            doi = path.removeprefix("/crossref/works/")
+            if not DOI.match(doi) or query not in ({}, {"mailto": email}):
+                return "it is not /works/<DOI> with the e-mail alone"
+            return None
+        return _search_is_wrong(request, email)
+    if service == "arxiv":
+        if path != "/arxiv/query":
+            return "its path is not arXiv's /query"
+        if "id_list" in query:
+            if set(query) != {"id_list", "max_results"} or not ARXIV_ID.match(query["id_list"]):
+                return "its query is not one arXiv id"
+            return None
+        return _search_is_wrong(request, email)
     return f"it went to an unexpected place ({service})"
+
+
+def _search_is_wrong(request: dict[str, Any], email: str) -> str | None:
+    """A title search: only the words and the fixed parameters of that search source."""
+    service, query = request["service"], request["query"]
+    words = set(SEARCH_WORDS.get(service, ()))
+    if not words & set(query) or set(query) - words - SEARCH_FIXED_KEYS.get(service, set()):
+        return f"it is no title search {service} takes"
+    if query.get("mailto", email) != email:
+        return "it carries an e-mail other than the configured one"
+    if service == "arxiv" and not ARXIV_SEARCH.match(query["search_query"]):
+        return "its arXiv search is not a title (and author) search"
+    return None

@@ -121,10 +121,13 @@ class Resolver:
         found = found.merged_with(dataclasses.replace(chosen.best.work, doi=None, pmid=None,
                                                       pmcid=None, arxiv=None))
         known: dict[str, tuple[str | None, SourceAnswer]] = {}
+        cached = {a.source: a.cached for a in answers}
         for candidate in chosen.agreeing:
             source = next((s for s in searchers if s.name == candidate.source), None)
             if source is not None and candidate.answer is not None and candidate.source not in known:
-                known[candidate.source] = (source.cache_key(found), candidate.answer)
+                # The hit's own record: what the source would say about it by identifier.
+                said = dataclasses.replace(candidate.answer, cached=cached.get(candidate.source, False))
+                known[candidate.source] = (source.cache_key(found), said)
         return Identified(found, match=chosen.match, known=known, searched=tuple(answers))
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from oahelper.emails import is_placeholder_email
 from oahelper.keys import KeyStore
 from oahelper.politeness import Politeness
 from oahelper.settings import Settings
 from oahelper.sources.base import Source
+from oahelper.sources.arxiv import ArXiv
+from oahelper.sources.crossref import Crossref
 from oahelper.sources.europepmc import EuropePMC
 from oahelper.sources.free_by_id import FreeById
 from oahelper.sources.oab import OpenAccessButton
@@ -19,10 +22,16 @@ def build_sources(settings: Settings, keystore: KeyStore,
     polite = politeness or Politeness()
     on = settings.source_on
     oab_key = keystore.get("oab") if settings.oab_url and on("oab") else None
+    # The e-mail that puts Crossref requests in its polite pool (never a placeholder).
+    email = settings.unpaywall_email
+    polite_email = email if email and not is_placeholder_email(email) else None
     return [
         Unpaywall(settings.unpaywall_url, settings.unpaywall_email, enabled=on("unpaywall"),
                   gate=polite.gate("unpaywall")),
         EuropePMC(settings.europepmc_url, enabled=on("europepmc"), gate=polite.gate("europepmc")),
+        Crossref(settings.crossref_url, polite_email, enabled=on("crossref"),
+                 gate=polite.gate("crossref")),
+        ArXiv(settings.arxiv_url, enabled=on("arxiv"), gate=polite.gate("arxiv")),
         OpenAccessButton(settings.oab_url if on("oab") else None, oab_key or None,
                          gate=polite.gate("oab")),
         FreeById(enabled=on("free_by_id")),

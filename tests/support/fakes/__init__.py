@@ -11,6 +11,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tests.support.fakes import europepmc
+from tests.support.fakes import arxiv, crossref, europepmc
 
-FAKES: dict[str, ModuleType] = {"europepmc": europepmc}
+FAKES: dict[str, ModuleType] = {"europepmc": europepmc, "crossref": crossref, "arxiv": arxiv}

@@ -1,0 +1,76 @@
+"""From a title or a pasted reference to the article, through the daemon and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.daemon import start_daemon, upstream_server  # noqa: F401 (fixtures)
+from tests.support.fake_upstream import upstream_env
+from tests.support.payload import payload_problems
+from tests.support.processes import fake_upstream, oahelper
+from tests.support.shared import require_shared
+
+AUGMENTING = "Augmenting large language models with chemistry tools"
+AUGMENTING_DOI = "10.1038/s42256-024-00832-8"
+
+
+async def test_a_title_is_found_checked_and_looked_up(start_daemon) -> None:
+    require_shared("crossref")
+    d = await start_daemon()
+    p = await d.lookup_json({"query": AUGMENTING})
+    assert payload_problems(p) == []
+    assert p["article"]["doi"] == AUGMENTING_DOI
+    assert p["article"]["match"]["query"] == "title" and p["article"]["match"]["score"] == 1.0
+    assert p["article"]["match"]["by"] in ("crossref", "semanticscholar", "openalex", "arxiv")
+    # the identifier round asked the other sources about the DOI found
+    assert d.upstream.calls_for(AUGMENTING_DOI, "unpaywall") == 1
+    assert p["sources"]["unpaywall"]["state"] in ("ok", "not_found")
+
+
+async def test_crossrefs_wrong_guess_for_attention_is_refused_never_shown(start_daemon) -> None:
+    require_shared("crossref")
+    d = await start_daemon(disabled_sources="arxiv")
+    p = await d.lookup_json({"query": "Attention is All you Need"})
+    assert p["status"] == "unknown" and p["article"]["doi"] is None and "match" not in p["article"]
+    assert "no article matches this title" in p["badge"]["tooltip"]
+    assert p["sources"]["crossref"]["state"] == "ok"  # it answered: with the wrong paper
+    assert [r for r in d.upstream.requests if r["service"] == "unpaywall"] == []
+
+
+async def test_a_page_with_a_title_but_no_identifier_is_searched(start_daemon) -> None:
+    require_shared("crossref")
+    d = await start_daemon()
+    html = (f'<html><head><meta name="citation_title" content="{AUGMENTING}">'
+            '<meta name="citation_author" content="Bran, Andres M.">'
+            '<meta name="citation_date" content="2024/05/08"></head><body></body></html>')
+    p = await d.lookup_json({"url": "https://conference.example.org/paper/17", "html": html})
+    assert p["article"]["doi"] == AUGMENTING_DOI and p["article"]["match"]["query"] == "title"
+    searches = [r for r in d.upstream.requests if r["service"] == "crossref" and r["doi"] is None]
+    assert searches and searches[0]["query"]["query.bibliographic"] == f"{AUGMENTING} 2024"
+    assert searches[0]["query"]["query.author"] == "Bran, Andres M."
+    assert "conference.example.org" not in json.dumps(d.upstream.requests)
+
+
+async def test_a_second_title_lookup_asks_no_upstream(start_daemon) -> None:
+    require_shared("crossref")
+    d = await start_daemon()
+    first = await d.lookup_json({"query": AUGMENTING})
+    calls = len(d.upstream.requests)
+    second = await d.lookup_json({"query": AUGMENTING})
+    assert len(d.upstream.requests) == calls and second["cached"] is True
+    assert second["article"]["doi"] == first["article"]["doi"]
+    assert second["article"]["match"] == first["article"]["match"]
+
+
+def test_cli_lookup_of_a_title_says_how_it_was_found(tmp_path) -> None:
+    require_shared("crossref")
+    env = {"OAHELPER_HOME": str(tmp_path / "home"), "OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"}
+    with fake_upstream(env) as base:
+        proc = oahelper(["lookup", AUGMENTING], env | upstream_env(base))
+        wrong = oahelper(["lookup", "PaperQA: Retrieval-Augmented Generative Agent for Scientific "
+                                    "Research", "--json"], env | upstream_env(base) | {
+                                        "OAHELPER_DISABLED_SOURCES": "arxiv"})
+    assert "Found by title" in proc.stdout and f"doi:{AUGMENTING_DOI}" in proc.stdout
+    payload = json.loads(wrong.stdout)
+    assert payload["status"] == "unknown" and payload["article"]["doi"] is None
+    assert wrong.returncode == 1
