@@ -9,7 +9,9 @@
 4. the daemon's resident memory after 10,000 lookups;
 5. load: 2,000 lookups from 50 concurrent clients (scripts/bench_load.py);
 6. reading lists (scripts/bench_audit.py): `oahelper audit` of 10,000 DOIs against an
-   upstream answering in 50 ms, run twice; a 300-reference /v1/batch, all cached.
+   upstream answering in 50 ms, run twice; a 300-reference /v1/batch, all cached;
+7. pathological pages (tests/support/pathological.py): the slowest shape's scrape
+   time at 100 KB, 1 MB and 2.5 MB (goal: every shape <= 1 s at 2.5 MB, i.e. linear).
 
 The daemon and the fake upstream run as real processes on 127.0.0.1, as a user's would.
 """
@@ -44,6 +46,21 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+PATHOLOGICAL_SIZES = (100_000, 1_000_000, 2_500_000)
+
+
+def bench_pathological() -> None:
+    """Every named pathological shape at each size; prints the slowest per size."""
+    from tests.support.pathological import NAMED_SHAPES, cpu_seconds
+
+    for size in PATHOLOGICAL_SIZES:
+        times = {shape.name: cpu_seconds(shape, size, runs=1) for shape in NAMED_SHAPES}
+        worst = max(times, key=times.__getitem__)
+        print(f"pathological pages at {size / 1e6:g} MB: slowest shape '{worst}' "
+              f"{times[worst] * 1000:.0f} ms CPU (goal <= 1000 at 2.5 MB); "
+              f"{sum(t > 1 for t in times.values())} of {len(times)} shapes over 1 s")
 
 
 def bench_scrape(pages: Path) -> None:
@@ -119,6 +136,7 @@ def main() -> int:
         return 2
     pages = shared / "pages"
     bench_scrape(pages)
+    bench_pathological()
     with tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OAHELPER_")}
         env |= {"OAHELPER_HOME": home, "OAHELPER_UNPAYWALL_EMAIL": "bench@uni.edu",

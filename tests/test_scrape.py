@@ -186,6 +186,40 @@ def test_declared_charset_is_honoured() -> None:
     assert scrape(None, html.encode("iso-8859-2")).title == "Łódź"
 
 
+TITLE_PAGE = '<html><head><meta charset="{label}"><meta name="citation_title" content="{title}"></head>'
+
+
+@pytest.mark.parametrize("label", ["utf-7", "UTF7", "cp037", "rot13", "x-no-such-charset"])
+def test_a_label_browsers_do_not_know_is_ignored(label: str) -> None:
+    """WHATWG encoding rules: UTF-7 is no encoding of the web, so "+ADw-script+AD4-"
+    stays that text and never becomes "<script>"."""
+    page = TITLE_PAGE.format(label=label, title="a +ADw-script+AD4- b").encode("ascii")
+    assert scrape(None, page).title == "a +ADw-script+AD4- b"
+
+
+@pytest.mark.parametrize(("label", "title", "codec"), [
+    ("utf-16", "Łódź", "utf-8"),          # declared in ASCII: cannot be UTF-16
+    ("x-user-defined", "café", "cp1252"),
+    ("latin1", "café €", "cp1252"),       # the WHATWG table maps Latin-1 to Windows-1252
+    ("sjis", "日本", "shift_jis"),
+])
+def test_labels_mean_what_the_encoding_standard_says(label: str, title: str, codec: str) -> None:
+    assert scrape(None, TITLE_PAGE.format(label=label, title=title).encode(codec)).title == title
+
+
+def test_a_replacement_encoding_label_makes_the_page_unreadable_as_in_a_browser() -> None:
+    page = TITLE_PAGE.format(label="iso-2022-kr", title="Hidden").encode("ascii")
+    assert scrape(None, page).title is None
+
+
+def test_an_http_charset_follows_the_same_table() -> None:
+    from oahelper.scrape.decode import decode_labelled
+
+    assert decode_labelled(b"+ADw-b+AD4-", "utf-7") == b"+ADw-b+AD4-"  # left to the page
+    assert decode_labelled("café".encode("cp1252"), "latin1") == "café"
+    assert decode_labelled("Łódź".encode("utf-16-le"), "utf-16le") == "Łódź"
+
+
 def test_broken_html_still_gives_what_it_can() -> None:
     article = scrape(None, page("broken.html"))
     assert article.doi == "10.7070/Broken.Case.(1)"

@@ -28,6 +28,7 @@ from oahelper.models import Article, SourceAnswer, WorkQuery
 from oahelper.resolve.query import work_query
 from oahelper.resolve.resolver import Identified, Resolver
 from oahelper.scrape import scrape
+from oahelper.scrape.decode import decode_labelled
 from oahelper.scrape.identifiers import normalise_doi, parse_query
 from oahelper.settings import Settings
 from oahelper.sources.base import SearchSource, Source
@@ -50,14 +51,9 @@ class LookupRequest:
 
 
 def _decoded(page: FetchedPage) -> str | bytes:
-    """The body as text when the server named a charset Python knows, else bytes
+    """The body as text when the server named a charset a browser knows, else bytes
     (the scraper then reads the page's own declaration)."""
-    if page.charset:
-        try:
-            return page.body.decode(page.charset, errors="replace")
-        except (LookupError, UnicodeError):  # not a text encoding (rot13), or one that
-            pass                              # ignores errors="replace" (undefined, idna)
-    return page.body
+    return decode_labelled(page.body, page.charset)
 
 
 class LookupService:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, Tag
+from lxml import etree
 
 from oahelper.scrape.document import head_end
 from oahelper.scrape.identifiers import find_dois, normalise_doi
 
 # Cheap test before parsing: no DOI-shaped text, nothing to do.
 _ANY_DOI = re.compile(r"10\.\d{4,9}/")
-_NOT_CONTENT_TAGS = ("script", "style", "noscript", "template", "nav", "footer", "iframe")
+_NOT_CONTENT_TAGS = frozenset({"script", "style", "noscript", "template", "nav", "footer", "iframe"})
 _NOT_CONTENT_ROLES = frozenset({"navigation", "contentinfo", "doc-bibliography"})
 # A class or id token naming a reference list ("references", "ref-list",
 # "c-article-references", "bibliography"…), matched per token.
@@ -31,39 +31,93 @@ REFERENCE_HEADING = re.compile(
     r"références|literatur)\s*:?\s*$",
     re.IGNORECASE,
 )
-_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_HEADING_LEVELS = {f"h{level}": level for level in range(1, 7)}
+# A "References" heading is short: a longer heading's text is never joined to be read.
+_HEADING_CHARS = 64
 
 
-def _is_reference_list(tag: Tag) -> bool:
-    if str(tag.get("role", "")).lower() in _NOT_CONTENT_ROLES:
+def _is_reference_list(attrib: dict[str, str]) -> bool:
+    if attrib.get("role", "").lower() in _NOT_CONTENT_ROLES:
         return True
-    tokens = list(tag.get("class") or []) + [str(tag.get("id") or "")]
+    tokens = attrib.get("class", "").split() + [attrib.get("id", "")]
     return any(REFERENCE_TOKEN.search(token) for token in tokens if token)
 
 
-def _drop_after_reference_heading(heading: Tag) -> None:
-    """Remove a "References" heading and what follows it up to the next heading
-    of the same or a higher level."""
-    level = int(heading.name[1])
-    sibling = heading.next_sibling
-    heading.decompose()
-    while sibling is not None:
-        following = sibling.next_sibling
-        if isinstance(sibling, Tag) and sibling.name in _HEADINGS and int(sibling.name[1]) <= level:
-            break
-        sibling.extract()
-        sibling = following
+class _Frame:
+    """An open element: skipped or not, the siblings it drops after a "References"
+    heading (up to a heading of ``dropping`` level or higher), and for a heading
+    where its text starts."""
+
+    __slots__ = ("tag", "skipped", "dropping", "heading_start", "chars_start", "links_start")
+
+    def __init__(self, tag: str, skipped: bool, heading_start: int = -1, chars_start: int = 0,
+                 links_start: int = 0) -> None:
+        self.tag, self.skipped, self.dropping = tag, skipped, 0
+        self.heading_start, self.chars_start, self.links_start = heading_start, chars_start, links_start
 
 
-def _strip_non_content(soup: BeautifulSoup) -> None:
-    for tag in soup.find_all(_NOT_CONTENT_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(_is_reference_list):
-        if not tag.decomposed:
-            tag.decompose()
-    for heading in soup.find_all(_HEADINGS):
-        if not heading.decomposed and REFERENCE_HEADING.match(heading.get_text(" ")):
-            _drop_after_reference_heading(heading)
+# The frame of every element inside a skipped one (shared: nothing in it changes).
+_SKIPPED = _Frame("", skipped=True)
+
+
+class _ContentText:
+    """An lxml parser target collecting the body's own text and doi.org links, in one
+    pass (no tree: a tree of hostile nesting is slow to build and to walk, and
+    libxml2 cuts a tree off 256 levels deep). Left out: scripts, styles, navigation,
+    footers, reference lists, and a "References" heading with what follows it up to
+    the next heading of its level or higher."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []  # the text, in page order
+        self.links: list[str] = []  # doi.org links, in page order
+        self.chars = 0
+        self.stack: list[_Frame] = [_Frame("", skipped=False)]
+
+    def _skipping(self) -> bool:
+        top = self.stack[-1]
+        return top.skipped or top.dropping > 0
+
+    def start(self, tag: object, attrib: dict[str, str]) -> None:
+        parent = self.stack[-1]
+        if parent.skipped:  # the common case in hostile nesting: keep it cheap
+            self.stack.append(_SKIPPED)
+            return
+        tag = tag.lower() if isinstance(tag, str) else ""
+        level = _HEADING_LEVELS.get(tag, 0)
+        if parent.dropping and level and level <= parent.dropping:
+            parent.dropping = 0  # the next section starts
+        if parent.dropping or tag in _NOT_CONTENT_TAGS or (attrib and _is_reference_list(attrib)):
+            self.stack.append(_SKIPPED)
+            return
+        self.stack.append(_Frame(tag, False, len(self.parts) if level else -1, self.chars,
+                                 len(self.links)))
+        href = attrib.get("href", "") if tag == "a" and attrib else ""
+        if "doi.org/" in href.lower():
+            self.links.append(href)
+
+    def data(self, text: str) -> None:
+        if text and not self._skipping():
+            self.parts.append(text)
+            self.chars += len(text)
+
+    def end(self, tag: object) -> None:
+        if len(self.stack) == 1:
+            return
+        frame = self.stack.pop()
+        if frame.heading_start >= 0 and not frame.skipped and self._is_reference_heading(frame):
+            del self.parts[frame.heading_start:]
+            del self.links[frame.links_start:]
+            self.chars = frame.chars_start
+            self.stack[-1].dropping = _HEADING_LEVELS[frame.tag]
+
+    def _is_reference_heading(self, frame: _Frame) -> bool:
+        if self.chars - frame.chars_start > _HEADING_CHARS:
+            return False
+        text = " ".join(self.parts[frame.heading_start:])
+        return REFERENCE_HEADING.match(text) is not None
+
+    def close(self) -> None:
+        pass
 
 
 def body_dois(text: str) -> list[str]:
@@ -71,13 +125,16 @@ def body_dois(text: str) -> list[str]:
     start = head_end(text)
     if not _ANY_DOI.search(text, start):
         return []
-    soup = BeautifulSoup(text[start:], "lxml")
-    _strip_non_content(soup)
-    found = list(find_dois(soup.get_text(" ")))
-    for link in soup.find_all("a", href=True):
-        href = str(link["href"])
-        if "doi.org/" in href.lower():
-            doi = normalise_doi(href)
-            if doi:
-                found.append(doi)
+    target = _ContentText()
+    parser = etree.HTMLParser(target=target, recover=True, remove_comments=True, remove_pis=True)
+    try:
+        parser.feed(text[start:])
+        parser.close()
+    except etree.LxmlError:
+        pass  # keep what was read
+    found = list(find_dois(" ".join(target.parts)))
+    for href in target.links:
+        doi = normalise_doi(href)
+        if doi:
+            found.append(doi)
     return found

@@ -3,8 +3,12 @@
 Order, as a browser would without HTTP headers: a byte-order mark, then a charset
 declared in the document's head (``<meta charset>`` or ``http-equiv``, or an XML
 declaration), then strict UTF-8, then Windows-1252 (old static sites such as
-Genders send undeclared cp1252 bytes). A declared charset Python does not know
-is ignored; bytes that do not fit the declared one are replaced, not fatal.
+Genders send undeclared cp1252 bytes). Labels mean what the WHATWG Encoding
+Standard says they mean, through its table (the ``webencodings`` package): a label
+not in it (UTF-7, EBCDIC, rot13…) is ignored as every browser ignores it, a UTF-16
+label in the markup means UTF-8, ``x-user-defined`` Windows-1252, and the labels of
+the "replacement" encoding (ISO-2022-KR, HZ…) make the page unreadable, as in a
+browser. Bytes that do not fit the declared encoding are replaced, not fatal.
 """
 
 from __future__ import annotations
@@ -12,14 +16,13 @@ from __future__ import annotations
 import codecs
 import re
 
-# Browsers treat these labels as other encodings (WHATWG Encoding Standard).
-_ALIASES = {
-    "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
-    "us-ascii": "cp1252", "ascii": "cp1252", "iso8859-1": "cp1252",
-    "utf8": "utf-8",
-    # A page that can declare itself in ASCII is not UTF-16, whatever it says.
-    "utf-16": "utf-8", "utf-16le": "utf-8", "utf-16be": "utf-8", "unicode": "utf-8",
-}
+import webencodings
+
+# What the Encoding Standard's prescan turns a declared encoding into: a page that
+# can declare itself in ASCII is not UTF-16, whatever it says.
+_PRESCAN_OVERRIDES = {"utf-16le": "utf-8", "utf-16be": "utf-8", "x-user-defined": "windows-1252"}
+# The WHATWG encoding that decodes any input to a single U+FFFD.
+REPLACEMENT = "replacement"
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -33,16 +36,20 @@ _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:
 _HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.IGNORECASE)
 # How far to look for a declaration when the head never closes.
 _SNIFF_LIMIT = 64 * 1024
-_ASCII_PROBE = b'<meta charset="x-probe">'
 
 
 def _meta_charset(lowered: bytes, end: int) -> re.Match[bytes] | None:
-    """The first ``charset=`` that sits inside a <meta> tag before ``end``."""
+    """The first ``charset=`` that sits inside a <meta> tag before ``end``.
+
+    One pass: the nearest "<" and ">" before each "charset" are searched for only
+    back to the previous one (a head full of "charset" is not read once per word)."""
+    tag_start = last_gt = -1
+    scanned = 0
     pos = lowered.find(b"charset", 0, end)
     while pos >= 0:
-        tag_start = lowered.rfind(b"<", 0, pos)
-        if tag_start >= 0 and lowered.startswith(b"<meta", tag_start) \
-                and b">" not in lowered[tag_start:pos]:
+        lt, gt = lowered.rfind(b"<", scanned, pos), lowered.rfind(b">", scanned, pos)
+        tag_start, last_gt, scanned = max(tag_start, lt), max(last_gt, gt), pos
+        if tag_start > last_gt and lowered.startswith(b"<meta", tag_start):
             match = _CHARSET_VALUE.match(lowered, pos)
             if match:
                 return match
@@ -51,7 +58,8 @@ def _meta_charset(lowered: bytes, end: int) -> re.Match[bytes] | None:
 
 
 def declared_charset(data: bytes) -> str | None:
-    """The Python codec named by a BOM or a declaration in the head, if any."""
+    """The Python codec named by a BOM or a declaration in the head, if any
+    (``REPLACEMENT`` for the labels whose pages a browser does not read)."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             return name
@@ -60,23 +68,39 @@ def declared_charset(data: bytes) -> str | None:
     match = _XML_ENCODING.match(data) or _meta_charset(data[:end].lower(), end)
     if not match:
         return None
-    label = match.group(1).decode("ascii").lower()
-    label = _ALIASES.get(label, label)
-    # The declaration was just read as ASCII, so a codec in which ASCII does not
-    # read as itself (EBCDIC, UTF-32, punycode) cannot be the page's, and one that
-    # is no text encoding at all (rot13, base64, hex, idna, undefined) raises:
-    # browsers ignore both kinds of label.
-    try:
-        name = codecs.lookup(label).name
-        probe = _ASCII_PROBE.decode(name, errors="replace")
-    except (LookupError, UnicodeError):
+    return codec_for_label(match.group(1).decode("ascii"), in_markup=True)
+
+
+def codec_for_label(label: str, *, in_markup: bool = False) -> str | None:
+    """The Python codec for an encoding label, by the Encoding Standard's table:
+    None for a label not in it, ``REPLACEMENT`` for one a browser does not read.
+    ``in_markup``: the label was declared in the page itself (UTF-16 then means UTF-8)."""
+    encoding = webencodings.lookup(label)
+    if encoding is None:
         return None
-    return name if probe == _ASCII_PROBE.decode("ascii") else None
+    name = _PRESCAN_OVERRIDES.get(encoding.name, encoding.name) if in_markup else encoding.name
+    if name == REPLACEMENT:
+        return REPLACEMENT
+    # x-user-defined is webencodings' own codec; Windows-1252 reads its ASCII the same.
+    return webencodings.lookup(_PRESCAN_OVERRIDES.get(name, name) if name == "x-user-defined"
+                               else name).codec_info.name
+
+
+def decode_labelled(data: bytes, label: str | None) -> str | bytes:
+    """``data`` decoded by the encoding an HTTP header named, when the Encoding
+    Standard knows the label; else the bytes, for ``decode_html`` to read the page's
+    own declaration."""
+    codec = codec_for_label(label) if label else None
+    if codec == REPLACEMENT:
+        return "\ufffd"
+    return data.decode(codec, errors="replace") if codec else data
 
 
 def decode_html(data: bytes) -> str:
     """The page's text, decoded by the rules in this module's docstring."""
     charset = declared_charset(data)
+    if charset == REPLACEMENT:
+        return "\ufffd"
     if charset:
         text = data.decode(charset, errors="replace")
         # A BOM is not part of the text.

@@ -16,7 +16,7 @@ reached.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -27,12 +27,14 @@ from oahelper.scrape.jsonld import JsonNode, parse_blocks, work_nodes
 from oahelper.scrape.meta import MetaTable
 from oahelper.scrape.text import absolute_url, clean
 
-# One attribute list, quote-aware so that a ">" inside a value does not end the tag.
-_ATTRS = r"""(?:[^>"']|"[^"]*"|'[^']*')*"""
+# The rest of a tag after its name, read as the HTML tokenizer reads it: a quote
+# opens a value only after "=", and a value whose quote never closes runs to the end
+# of the page (no match: the tag never ends). Possessive, so nothing is read twice.
+_TAG_REST = re.compile(
+    r"""(?:[^>"'=]++|=\s*+(?:"[^"]*+(?:"|\Z)|'[^']*+(?:'|\Z)|[^\s>]*+)|["'])*+>""")
 _HEAD_END = re.compile(r"</head\s*>|<body[\s>]", re.IGNORECASE)
 _HEAD_OPENER = re.compile(r"<(!--|script\b|style\b|meta\b|link\b|base\b|title\b)", re.IGNORECASE)
-_TAG_REST = re.compile(rf"{_ATTRS}>|[^>]*>")
-_CLOSERS = {
+CLOSERS = {
     "script": re.compile(r"</script\s*>", re.IGNORECASE),
     "style": re.compile(r"</style\s*>", re.IGNORECASE),
     "title": re.compile(r"</title\s*>", re.IGNORECASE),
@@ -46,8 +48,8 @@ _JSONLD_ATTR = re.compile(r"ld\+json", re.IGNORECASE)
 _BODY_MARKERS = (("<meta", "<meta"), ("<META", "<META"), ("ld+json", "<script"),
                  ("LD+JSON", "<script"), ("Z3988", "<span"))
 # Only these links are read: the canonical address and alternates (PDF).
-_WANTED_LINK = re.compile(r"""\brel\s*=\s*["']?[^"'>]*\b(?:canonical|alternate)\b""",
-                          re.IGNORECASE)
+_WANTED_RELS = frozenset({"canonical", "alternate"})
+_REL = re.compile(r"""\brel\s*+=\s*+(?:"([^"]*+)"|'([^']*+)'|([^\s>"']*+))""", re.IGNORECASE)
 # The names a meta tag carries. Case-sensitive alternatives run several times
 # faster than IGNORECASE here, and this runs once per meta tag.
 _META_KEYS = re.compile(
@@ -63,6 +65,59 @@ def head_end(text: str) -> int:
     return match.start() if match else len(text)
 
 
+class NextMatch:
+    """The next match of a pattern at or after a position, remembered: asked with
+    positions that only grow, each part of the text is searched once (a page with
+    thousands of unclosed titles costs one search, not one per title)."""
+
+    def __init__(self, pattern: re.Pattern[str], text: str) -> None:
+        self.pattern, self.text = pattern, text
+        self._searched_from: int | None = None
+        self._match: re.Match[str] | None = None
+
+    def at_or_after(self, pos: int) -> re.Match[str] | None:
+        if self._searched_from is not None and self._searched_from <= pos:
+            if self._match is None or self._match.start() >= pos:
+                return self._match
+        self._searched_from, self._match = pos, self.pattern.search(self.text, pos)
+        return self._match
+
+
+def tag_end(text: str, after_name: int) -> int | None:
+    """Where the tag whose name ends at ``after_name`` ends, or None when it never
+    does (an unclosed quoted value or no ">": the rest of the page is inside it)."""
+    rest = _TAG_REST.match(text, after_name)
+    return rest.end() if rest else None
+
+
+def tag_spans(text: str, opener: re.Pattern[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of each tag ``opener`` finds (e.g. ``<a\\b``), in page order,
+    never one inside another; stops at a tag that never ends."""
+    pos = 0
+    while (found := opener.search(text, pos)) is not None:
+        end = tag_end(text, found.end())
+        if end is None:
+            return
+        yield found.start(), end
+        pos = end
+
+
+def element_content(text: str, tag_stop: int, closers: NextMatch) -> tuple[str, int] | None:
+    """The text from ``tag_stop`` to the closer ``closers`` finds, and where the
+    closer ends; None when the element never closes."""
+    closer = closers.at_or_after(tag_stop)
+    return (text[tag_stop:closer.start()], closer.end()) if closer else None
+
+
+def wanted_link(tag: str) -> bool:
+    """The ``<link>`` is a canonical or alternate link."""
+    for match in _REL.finditer(tag):
+        value = next((group for group in match.groups() if group is not None), "")
+        if _WANTED_RELS.intersection(value.lower().split()):
+            return True
+    return False
+
+
 def _wanted_meta(tag: str, wanted: MetaFilter, seen: set[str]) -> bool:
     """Keep a meta tag when any of its names is one an extractor reads; note
     every name in ``seen`` either way."""
@@ -72,8 +127,10 @@ def _wanted_meta(tag: str, wanted: MetaFilter, seen: set[str]) -> bool:
 
 
 def _head_pieces(text: str, end: int, wanted: MetaFilter, seen: set[str]) -> list[str]:
-    """The metadata elements of the head, in order."""
+    """The metadata elements of the head, in order. One pass: every position only
+    moves forward, and closers are searched through ``NextMatch``."""
     kept: list[str] = []
+    closers = {kind: NextMatch(pattern, text) for kind, pattern in CLOSERS.items()}
     pos = 0
     while (opener := _HEAD_OPENER.search(text, pos, end)) is not None:
         kind = opener.group(1).lower()
@@ -81,14 +138,13 @@ def _head_pieces(text: str, end: int, wanted: MetaFilter, seen: set[str]) -> lis
             close = text.find("-->", opener.end())
             pos = len(text) if close < 0 else close + 3
             continue
-        rest = _TAG_REST.match(text, opener.end())
-        if rest is None:
-            pos = opener.end()
-            continue
-        tag = text[opener.start():rest.end()]
-        pos = rest.end()
-        if kind in _CLOSERS:
-            closer = _CLOSERS[kind].search(text, pos)
+        tag_stop = tag_end(text, opener.end())
+        if tag_stop is None:
+            break  # the rest of the page is inside this tag, as in a browser
+        tag = text[opener.start():tag_stop]
+        pos = tag_stop
+        if kind in closers:
+            closer = closers[kind].at_or_after(pos)
             if closer is None:
                 # An unclosed script or style runs to the end, as in a browser;
                 # an unclosed title is just skipped.
@@ -100,36 +156,41 @@ def _head_pieces(text: str, end: int, wanted: MetaFilter, seen: set[str]) -> lis
         elif kind == "meta":
             if _wanted_meta(tag, wanted, seen):
                 kept.append(tag)
-        elif kind == "base" or _WANTED_LINK.search(tag):
+        elif kind == "base" or wanted_link(tag):
             kept.append(tag)
     return kept
 
 
-def _element_at(text: str, start: int, kind: str) -> str | None:
-    """The element opening at ``start``: a tag, or a whole script with contents."""
-    rest = _TAG_REST.match(text, start + len(kind) + 1)
-    if rest is None:
-        return None
-    if kind != "script":
-        return text[start:rest.end()]
-    closer = _CLOSERS["script"].search(text, rest.end())
-    return text[start:closer.end()] if closer else None
-
-
 def _body_pieces(text: str, start: int, wanted: MetaFilter, seen: set[str]) -> list[str]:
-    """Meta tags, JSON-LD scripts and COinS spans found in the body."""
-    kept: list[tuple[int, str]] = []
+    """Meta tags, JSON-LD scripts and COinS spans found in the body, in page order.
+
+    Linear in the body's size whatever it holds: for each marker, a hit inside the
+    element the previous hit opened is skipped, the opener of a new hit is searched
+    back only as far as the previous hit, and an element that never ends ends the
+    search (in a browser the rest of the page is inside it)."""
+    kept: dict[int, str] = {}
     for marker, element in _BODY_MARKERS:
+        kind = element[1:].lower()
+        closers = NextMatch(CLOSERS["script"], text)
+        covered, previous = start, start  # end of the last element read; last hit
         hit = text.find(marker, start)
         while hit >= 0:
             # The marker may sit in the element's attributes: step back to its "<".
-            opening = text.rfind(element, start, hit + len(element))
-            piece = _element_at(text, opening, element[1:].lower()) if opening >= 0 else None
-            if piece and hit < opening + len(piece) and (
-                    element[1:].lower() != "meta" or _wanted_meta(piece, wanted, seen)):
-                kept.append((opening, piece))
-            hit = text.find(marker, hit + len(marker))
-    return [piece for _, piece in sorted(kept)]
+            opening = text.rfind(element, max(previous, covered), hit + len(element))
+            previous = hit
+            if opening >= 0:
+                stop = tag_end(text, opening + len(element))
+                if stop is not None and kind == "script":
+                    closer = closers.at_or_after(stop)
+                    stop = closer.end() if closer else None
+                if stop is None:
+                    break
+                covered = stop
+                piece = text[opening:stop]
+                if hit < stop and (kind != "meta" or _wanted_meta(piece, wanted, seen)):
+                    kept[opening] = piece
+            hit = text.find(marker, max(hit + len(marker), covered))
+    return [kept[opening] for opening in sorted(kept)]
 
 
 def compact_markup(text: str, wanted: MetaFilter = lambda key: True) -> tuple[str, set[str]]:

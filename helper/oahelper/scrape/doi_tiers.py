@@ -34,10 +34,18 @@ def _page_urls(page: Page) -> list[str]:
     return [u for u in (page.url, page.canonical, page.og_url) if u]
 
 
+def _url_doi_keys(page: Page) -> frozenset[str]:
+    """The keys of the DOIs the page URL, canonical link and og:url spell out (read
+    once per page: a page may tag thousands of DOIs)."""
+    if "url_doi_keys" not in page.memo:
+        page.memo["url_doi_keys"] = frozenset(
+            doi_key(doi) for doi in map(doi_from_url, _page_urls(page)) if doi)
+    return page.memo["url_doi_keys"]
+
+
 def _matches_page(doi: str, page: Page) -> bool:
     """The DOI is spelled out in the page URL, canonical link or og:url."""
-    return any(doi_from_url(u) and doi_key(doi_from_url(u) or "") == doi_key(doi)
-               for u in _page_urls(page))
+    return doi_key(doi) in _url_doi_keys(page)
 
 
 def _choose(dois: Iterable[str | None], page: Page, *, need_match: bool) -> str | None:

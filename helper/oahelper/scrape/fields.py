@@ -87,9 +87,22 @@ def container_from_title_tag(page: Page, title: str) -> str | None:
     have no Highwire tags (Atypon and the like) it is the journal's name."""
     parts = title_tag_parts(page)
     wanted = clean(title).casefold()
+    # Separators start and end with whitespace, so the words of the parts before a
+    # separator are the words of their join: grown part by part, not joined again
+    # for every separator (a title of a thousand " | " would be quadratic).
+    words: list[str] = []
+    length = -1  # of " ".join(words).casefold()
     for end in range(1, len(parts) - 1, 2):
-        if clean("".join(parts[:end])).casefold() == wanted:
+        for word in parts[end - 1].split():
+            words.append(word)
+            length += len(word.casefold()) + 1
+        if length > len(wanted):
+            return None
+        if length == len(wanted) and " ".join(words).casefold() == wanted:
             return clean(parts[end + 1]) or None
+        for word in parts[end].split():
+            words.append(word)
+            length += len(word.casefold()) + 1
     return None
 
 
@@ -144,7 +157,9 @@ def pdf_url(page: Page) -> str | None:
 # "name{at}host", "name [at] host", "name(at)host" → name@host
 _EMAIL_OBFUSCATION = re.compile(r"\s*[\[{(]\s*at\s*[\]})]\s*", re.IGNORECASE)
 _EMAIL_DOT = re.compile(r"\s*[\[{(]\s*dot\s*[\]})]\s*", re.IGNORECASE)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# local@domain, one "@", no spaces; the domain must have a dot inside it (checked apart:
+# a pattern that backtracks over the dots is quadratic in a long value).
+_EMAIL = re.compile(r"[^@\s]++@[^@\s]++")
 
 
 def author_email(page: Page) -> str | None:
@@ -153,7 +168,7 @@ def author_email(page: Page) -> str | None:
         for value in values:
             email = _EMAIL_DOT.sub(".", _EMAIL_OBFUSCATION.sub("@", value))
             email = email.removeprefix("mailto:")
-            if _EMAIL.match(email):
+            if _EMAIL.fullmatch(email) and "." in email.partition("@")[2][1:-1]:
                 return email
     return None
 

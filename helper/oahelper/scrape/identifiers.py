@@ -31,13 +31,16 @@ _DOI_FULL = re.compile(rf"^10\.[0-9]{{4,9}}/[^{_NOT_IN_DOI}]+$")
 _DOI_IN_TEXT = re.compile(rf"10\.[0-9]{{4,9}}/[^{_NOT_IN_DOI}\"'<>]+")
 # Prefixes people and pages put before a DOI; stripped repeatedly, longest first.
 _DOI_PREFIXES = re.compile(
-    r"^(?:https?://)?(?:(?:dx\.|www\.)?doi\.org/|hdl\.handle\.net/)"
-    r"|^(?:urn:)?doi\s*[:/]\s*|^info:doi/|^doi\s+",
+    r"(?:https?://)?(?:(?:dx\.|www\.)?doi\.org/|hdl\.handle\.net/)"
+    r"|(?:urn:)?doi\s*+[:/]\s*+|info:doi/|doi\s++",
     re.IGNORECASE,
 )
 _TRAILING_PUNCT = ".,;:"
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+# Clean-up rounds a DOI may need (each percent-decodes once more); text that still
+# changes after that many is no DOI, and refusing it keeps the work linear.
+_MAX_DOI_ROUNDS = 4
 
 
 def _is_doi(text: str) -> bool:
@@ -46,31 +49,41 @@ def _is_doi(text: str) -> bool:
 
 def _trim_doi_end(doi: str) -> str:
     """Drop trailing punctuation and closing brackets that have no opener."""
-    while doi:
-        last = doi[-1]
+    unmatched = {closer: doi.count(closer) - doi.count(opener) for closer, opener in _CLOSERS.items()}
+    end = len(doi)
+    while end:
+        last = doi[end - 1]
         if last in _TRAILING_PUNCT:
-            doi = doi[:-1]
-        elif last in _CLOSERS and doi.count(last) > doi.count(_CLOSERS[last]):
-            doi = doi[:-1]
+            end -= 1
+        elif last in _CLOSERS and unmatched[last] > 0:
+            unmatched[last] -= 1
+            end -= 1
         else:
             break
-    return doi
+    return doi[:end]
+
+
+def _strip_prefixes(text: str) -> str:
+    """``text`` without the DOI prefixes (and spaces) it starts with, found in one pass."""
+    pos = len(text) - len(text.lstrip())
+    while (prefix := _DOI_PREFIXES.match(text, pos)) is not None and prefix.end() > pos:
+        pos = prefix.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    return text[pos:].rstrip()
 
 
 def _doi_step(text: str) -> str | None:
     """One pass of DOI clean-up; each change it makes shortens the text."""
-    text = text.strip()
-    stripped = _DOI_PREFIXES.sub("", text, count=1)
-    while stripped != text:
-        text = stripped.strip()
-        stripped = _DOI_PREFIXES.sub("", text, count=1)
+    text = _strip_prefixes(text)
     if _PERCENT.search(text):
         decoded = unquote(text)
         # Decode only when the result still reads as a DOI on its own (a "%20"
         # turning into a space would cut the suffix short).
         if _is_doi(decoded) or not _is_doi(text):
-            text = _DOI_PREFIXES.sub("", decoded.strip(), count=1)
-    text = text.split()[0] if text.split() else ""
+            text = _strip_prefixes(decoded)
+    words = text.split(maxsplit=1)
+    text = words[0] if words else ""
     trimmed = _trim_doi_end(text)
     if _is_doi(trimmed):
         return trimmed
@@ -83,7 +96,9 @@ def normalise_doi(text: str) -> str | None:
         return None
     current = _doi_step(text)
     # Repeat until nothing changes, so the result is a fixed point (idempotent).
-    while current is not None:
+    for _ in range(_MAX_DOI_ROUNDS):
+        if current is None:
+            return None
         following = _doi_step(current)
         if following is None or following == current:
             return current

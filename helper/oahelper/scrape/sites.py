@@ -2,7 +2,7 @@
 
 Each rule is a host (matched with its subdomains) and small functions reading
 what that site embeds. They run only after the generic tiers found nothing, and
-they read only the part of the page they need, found with a regular expression.
+they read only the part of the page they need, in one forward pass.
 
 - arXiv: ``citation_arxiv_id`` (or the /abs/ URL) → the DataCite DOI 10.48550/arXiv.<id>.
 - ScienceDirect: the page state JSON (``<script type="application/json"
@@ -19,10 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from oahelper.scrape.document import Page
+from oahelper.scrape.document import CLOSERS, NextMatch, Page, element_content, tag_spans
 from oahelper.scrape.identifiers import arxiv_doi, normalise_arxiv, normalise_doi
 from oahelper.scrape.text import clean
 from oahelper.scrape.urls import host_of, ids_from_url
+
+_DECODER = json.JSONDecoder()
 
 
 def arxiv_id(page: Page) -> str | None:
@@ -38,26 +40,31 @@ def _arxiv_doi(page: Page) -> str | None:
 
 # --- ScienceDirect ------------------------------------------------------------
 
-_SCIENCEDIRECT_STATE = re.compile(
-    r"<script\b[^>]*type=\"application/json\"[^>]*data-iso-key=[^>]*>(.*?)</script\s*>",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-def _embedded_json(page: Page, pattern: re.Pattern[str]) -> dict[str, Any]:
-    """The JSON object a site embeds (group 1 of ``pattern``), decoded once per page."""
-    if pattern.pattern not in page.memo:
-        match = pattern.search(page.text)
-        try:
-            data = json.loads(match.group(1)) if match else {}
-        except ValueError:
-            data = {}
-        page.memo[pattern.pattern] = data if isinstance(data, dict) else {}
-    return page.memo[pattern.pattern]
+_SCRIPT_OPENER = re.compile(r"<script\b", re.IGNORECASE)
+_JSON_TYPE = re.compile(r"""type\s*=\s*["']?application/json\b""", re.IGNORECASE)
 
 
 def _sciencedirect_state(page: Page) -> dict[str, Any]:
-    return _embedded_json(page, _SCIENCEDIRECT_STATE)
+    """The page state: the first ``<script type="application/json" data-iso-key=…>``."""
+    if "sciencedirect" not in page.memo:
+        page.memo["sciencedirect"] = {}
+        closers = NextMatch(CLOSERS["script"], page.text)
+        for start, stop in tag_spans(page.text, _SCRIPT_OPENER):
+            tag = page.text[start:stop]
+            if "data-iso-key" in tag.lower() and _JSON_TYPE.search(tag):
+                content = element_content(page.text, stop, closers)
+                page.memo["sciencedirect"] = _json_object(content[0] if content else "")
+                break
+    return page.memo["sciencedirect"]
+
+
+def _json_object(text: str, start: int = 0) -> dict[str, Any]:
+    """The JSON object at ``start`` in ``text`` (what follows it is ignored), or {}."""
+    try:
+        data, _ = _DECODER.raw_decode(text, start)
+    except (ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _sciencedirect_doi(page: Page) -> str | None:
@@ -88,12 +95,15 @@ def _sciencedirect_authors(page: Page) -> list[str]:
 
 # --- IEEE Xplore --------------------------------------------------------------
 
-_IEEE_METADATA = re.compile(r"xplGlobal\.document\.metadata\s*=\s*(\{.*?\});\s*(?:\n|</script)",
-                            re.DOTALL)
+_IEEE_METADATA = re.compile(r"xplGlobal\.document\.metadata\s*+=\s*+(?=\{)")
 
 
 def _ieee_metadata(page: Page) -> dict[str, Any]:
-    return _embedded_json(page, _IEEE_METADATA)
+    """The object assigned to ``xplGlobal.document.metadata`` (the first assignment)."""
+    if "ieee" not in page.memo:
+        found = _IEEE_METADATA.search(page.text)
+        page.memo["ieee"] = _json_object(page.text, found.end()) if found else {}
+    return page.memo["ieee"]
 
 
 def _ieee_doi(page: Page) -> str | None:
@@ -107,13 +117,18 @@ def _ieee_authors(page: Page) -> list[str]:
 
 # --- PubMed ---------------------------------------------------------------------
 
-_PUBMED_DOI_LINK = re.compile(
-    r"<a\b[^>]*href=\"https?://doi\.org/([^\"]+)\"[^>]*data-ga-action=\"DOI\"", re.IGNORECASE)
+_LINK_OPENER = re.compile(r"<a\b", re.IGNORECASE)
+_DOI_HREF = re.compile(r'href\s*=\s*"https?://doi\.org/([^"]+)"', re.IGNORECASE)
 
 
 def _pubmed_doi(page: Page) -> str | None:
-    match = _PUBMED_DOI_LINK.search(page.text)
-    return normalise_doi(match.group(1)) if match else None
+    """The DOI of the link marked ``data-ga-action="DOI"``."""
+    for start, stop in tag_spans(page.text, _LINK_OPENER):
+        tag = page.text[start:stop]
+        if 'data-ga-action="DOI"' in tag:
+            href = _DOI_HREF.search(tag)
+            return normalise_doi(href.group(1)) if href else None
+    return None
 
 
 # --- The table ------------------------------------------------------------------

@@ -26,12 +26,27 @@ _VIEW_SUFFIX = re.compile(
 _VERSION_SUFFIX = re.compile(r"(?<=\d)v\d{1,3}$")
 
 
+# The longest view or version suffix: only the end of a path is searched for one.
+_LONGEST_SUFFIX = 20
+# Real addresses stack two or three ("/v2/full/"); past this many, the rest is kept.
+_MAX_SUFFIXES = 8
+
+
 def _strip_views(path: str) -> str:
-    while True:
-        stripped = _VERSION_SUFFIX.sub("", _VIEW_SUFFIX.sub("", path))
-        if stripped == path:
-            return path
-        path = stripped
+    """``path`` without the views and versions it ends with (each searched for only
+    near the end, and at most _MAX_SUFFIXES of them: a path of a million "/full"
+    costs eight short looks)."""
+    end = len(path)
+    for _ in range(_MAX_SUFFIXES):
+        stripped = end
+        for suffix in (_VIEW_SUFFIX, _VERSION_SUFFIX):
+            match = suffix.search(path, max(0, stripped - _LONGEST_SUFFIX), stripped)
+            if match:
+                stripped = match.start()
+        if stripped == end:
+            break
+        end = stripped
+    return path[:end]
 
 
 def doi_from_url(url: str | None) -> str | None:
