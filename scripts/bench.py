@@ -10,7 +10,9 @@
 5. load: 2,000 lookups from 50 concurrent clients (scripts/bench_load.py);
 6. reading lists (scripts/bench_audit.py): `oahelper audit` of 10,000 DOIs against an
    upstream answering in 50 ms, run twice; a 300-reference /v1/batch, all cached;
-7. pathological pages (tests/support/pathological.py): the slowest shape's scrape
+7. the page reader's cost: reading plos_1 in a worker process (the daemon's way, under
+   a budget) against the scraper in a thread, p50 of each;
+8. pathological pages (tests/support/pathological.py): the slowest shape's scrape
    time at 100 KB, 1 MB and 2.5 MB (goal: every shape <= 1 s at 2.5 MB, i.e. linear).
 
 The daemon and the fake upstream run as real processes on 127.0.0.1, as a user's would.
@@ -61,6 +63,35 @@ def bench_pathological() -> None:
         print(f"pathological pages at {size / 1e6:g} MB: slowest shape '{worst}' "
               f"{times[worst] * 1000:.0f} ms CPU (goal <= 1000 at 2.5 MB); "
               f"{sum(t > 1 for t in times.values())} of {len(times)} shapes over 1 s")
+
+
+def bench_page_reader(page: tuple[str, bytes]) -> None:
+    """p50 of reading one page through the worker processes vs in a thread."""
+    from oahelper.page_reader import PageReader
+    from oahelper.scrape import scrape
+
+    url, data = page
+    html = data.decode("utf-8", "replace")
+
+    async def run() -> tuple[float, float]:
+        reader = PageReader(workers=1, seconds=10, memory_bytes=256 * 2**20)
+        await reader.warm_up()
+        try:
+            workers, threads = [], []
+            for _ in range(100):
+                started = time.perf_counter()
+                await reader.read(url, html)
+                workers.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                await asyncio.to_thread(scrape, url, html)
+                threads.append((time.perf_counter() - started) * 1000)
+        finally:
+            await reader.close()
+        return percentile(workers, 50), percentile(threads, 50)
+
+    in_worker, in_thread = asyncio.run(run())
+    print(f"reading plos_1 ({len(data) // 1024} KiB) in a worker process: p50 {in_worker:.1f} ms; "
+          f"in a thread: p50 {in_thread:.1f} ms (overhead {in_worker - in_thread:+.1f} ms)")
 
 
 def bench_scrape(pages: Path) -> None:
@@ -150,6 +181,7 @@ def main() -> int:
                 expected = json.loads((pages / "expected.json").read_text())
                 plos = next(p for p in expected if p["file"] == "plos_1.html")
                 page = (plos["url"], (pages / plos["file"]).read_bytes())
+                bench_page_reader(page)
                 asyncio.run(bench_daemon(port, token, page, log, proc.pid))
                 bench_batch(port, token)
     sys.path.insert(0, str(REPO / "scripts"))

@@ -19,6 +19,8 @@ keyring) are translated once, in the module that talks to the library, with
     ├── ReadingListError          bad_reading_list (400): a reading list file cannot be read
     ├── KeyringUnavailable        keyring_unavailable (503): no OS keyring backend works
     ├── ScrapeError               bad_html (422): the only error the scraper lets escape
+    │   └── PageOverBudget        page_budget: reading the page took more time or memory
+    │                             than one page may (page_reader.py); the lookup says why
     ├── FetchError                fetch_failed (502): the daemon could not fetch a page
     │   └── FetchRefused          fetch_refused (400): URL scheme or address not allowed
     └── SourceError               source_error (502): an upstream gave no usable answer
@@ -109,6 +111,10 @@ class KeyringUnavailable(OAHelperError):
 class ScrapeError(OAHelperError):
     code = "bad_html"
     status = 422
+
+
+class PageOverBudget(ScrapeError):
+    code = "page_budget"
 
 
 class FetchError(OAHelperError):

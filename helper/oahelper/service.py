@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from oahelper.cache import Cache
-from oahelper.errors import FetchError, OAHelperError, ScrapeError
+from oahelper.errors import FetchError, OAHelperError, PageOverBudget, ScrapeError
 from oahelper.fetch import FetchedPage
 from oahelper.merge import build_payload
 from oahelper.models import Article, SourceAnswer, WorkQuery
@@ -36,6 +36,9 @@ from oahelper.sources.base import SearchSource, Source
 log = logging.getLogger(__name__)
 
 PageFetcher = Callable[[str], Awaitable[FetchedPage]]
+# Reads (url, html) into an Article: the daemon's PageReader (under a budget, in worker
+# processes); without one, the scraper runs in a thread.
+PageReader = Callable[[str | None, str | bytes], Awaitable[Article]]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class LookupService:
     def __init__(self, *, sources: Sequence[Source], cache: Cache,
                  session: aiohttp.ClientSession, timeout: float,
                  openurl_base: str | None = None, fetch_page: PageFetcher | None = None,
+                 read_page: PageReader | None = None,
                  daily_limits: Mapping[str, int] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.sources = list(sources)
@@ -70,6 +74,7 @@ class LookupService:
         self.timeout = timeout
         self.openurl_base = openurl_base
         self.fetch_page = fetch_page
+        self.read_page = read_page
         self.daily_limits = dict(daily_limits or {})
         self.clock = clock
         self._inflight: dict[tuple[str, str], asyncio.Task[SourceAnswer]] = {}
@@ -160,9 +165,7 @@ class LookupService:
         and why the page could not be fetched (None when it could, or needed not be)."""
         problem = None
         if request.html is not None:
-            # In a thread: a hostile page can take seconds to read, and the event loop
-            # must keep answering everyone else meanwhile.
-            article = await asyncio.to_thread(self._scrape_or_url, request.url, request.html)
+            article, problem = await self._read(request.url, request.html)
         elif request.doi:
             article = parse_query(request.doi) or Article(url=request.url)
         elif request.url:
@@ -186,7 +189,21 @@ class LookupService:
             problem = (f"could not fetch the page ({exc.message}); save it from your browser "
                        "and run: oahelper lookup FILE.html --url URL")
             return self._scrape_or_url(url, b""), problem
-        return await asyncio.to_thread(self._scrape_or_url, page.url, _decoded(page)), None
+        return await self._read(page.url, _decoded(page))
+
+    async def _read(self, url: str | None, html: str | bytes) -> tuple[Article, str | None]:
+        """The page's article, off the event loop; for a page over the reading budget,
+        what its URL says and why the page was not read."""
+        if self.read_page is None:
+            return await asyncio.to_thread(self._scrape_or_url, url, html), None
+        try:
+            return await self.read_page(url, html), None
+        except PageOverBudget as exc:
+            log.warning("page not read: %s", exc.message)
+            return self._scrape_or_url(url, b""), f"could not read the page: {exc.message}"
+        except ScrapeError as exc:
+            log.info("unreadable page (%s); using its URL only", exc.message)
+            return self._scrape_or_url(url, b""), None
 
     @staticmethod
     def _scrape_or_url(url: str | None, html: str | bytes) -> Article:
@@ -300,9 +317,10 @@ def _with_searches(answers: list[SourceAnswer], searched: Sequence[SourceAnswer]
 
 
 def service_for(settings: Settings, *, sources: Sequence[Source], cache: Cache,
-                session: aiohttp.ClientSession, fetch_page: PageFetcher | None) -> LookupService:
+                session: aiohttp.ClientSession, fetch_page: PageFetcher | None,
+                read_page: PageReader | None = None) -> LookupService:
     """The LookupService the settings describe (the daemon and the CLI share it)."""
     return LookupService(sources=sources, cache=cache, session=session,
                          timeout=settings.timeout, openurl_base=settings.openurl_base,
-                         fetch_page=fetch_page,
+                         fetch_page=fetch_page, read_page=read_page,
                          daily_limits={"unpaywall": settings.unpaywall_daily_limit})

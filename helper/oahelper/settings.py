@@ -59,6 +59,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_body", int, 8 * 1024 * 1024, "Largest request body (bytes) the daemon reads; bigger bodies get 413."),
     Setting("unpaywall_daily_limit", int, 100_000, "Unpaywall calls allowed per day; past it lookups say so instead of calling."),
     Setting("log_level", str, "info", "Daemon log level: debug, info, warning or error."),
+    Setting("page_seconds", float, 2.0, "Seconds the daemon may spend reading one page's HTML; a page that needs more is unreadable (the lookup says so)."),
+    Setting("page_memory_mb", int, 256, "MiB of memory reading one page may use; a page that needs more is unreadable (the lookup says so)."),
+    Setting("page_workers", int, 3, "Processes reading pages at once (each started when first needed, about 30 MB each)."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -83,6 +86,9 @@ class Settings:
     max_body: int = 8 * 1024 * 1024
     unpaywall_daily_limit: int = 100_000
     log_level: str = "info"
+    page_seconds: float = 2.0
+    page_memory_mb: int = 256
+    page_workers: int = 3
     origins: Mapping[str, str] | None = None  # where each value came from
 
     @property
@@ -173,7 +179,8 @@ _CHECKS = {
     "crossref_url": _check_url, "arxiv_url": _check_url,
     "disabled_sources": _check_sources, "timeout": _check_positive,
     "max_body": _check_positive, "unpaywall_daily_limit": _check_positive,
-    "log_level": _check_level,
+    "log_level": _check_level, "page_seconds": _check_positive, "page_memory_mb": _check_positive,
+    "page_workers": _check_positive,
 }
 
 

@@ -35,6 +35,7 @@ from oahelper.errors import (BadRequest, Forbidden, MethodNotAllowed, NotFoundEr
                              PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType)
 from oahelper.keys import KeyStore
 from oahelper.politeness import Politeness
+from oahelper.page_reader import PageReader
 from oahelper.scrape.identifiers import parse_query
 from oahelper.service import LookupRequest, LookupService, PageFetcher, service_for
 from oahelper.settings import Settings
@@ -52,6 +53,7 @@ PAIR_LIMITER = web.AppKey("pair_limiter", "RateLimiter")
 # Lookups at once for all /v1/batch requests together: several open tabs checking
 # their references share it, and the pages the user opens meanwhile are not starved.
 BATCH_SLOTS = web.AppKey("batch_slots", asyncio.Semaphore)
+PAGES = web.AppKey("pages", PageReader)
 
 PUBLIC_PATHS = frozenset({"/v1/health", "/v1/pair"})
 EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://", "safari-web-extension://")
@@ -381,18 +383,23 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
         app[CLIENTS] = ClientStore(settings.clients_db)
         # One for the process: a settings reload rebuilds the sources, not their limits.
         app[POLITENESS] = Politeness()
+        app[PAGES] = PageReader(workers=settings.page_workers, seconds=settings.page_seconds,
+                                memory_bytes=settings.page_memory_mb * 2**20)
+        await app[PAGES].warm_up()
         async with upstream_session(settings) as session, make_fetch_session() as fetch_session:
 
             def build(current: Settings) -> Engine:
                 chosen = sources if sources is not None else build_sources(
                     current, app[KEYSTORE], app[POLITENESS])
                 service = service_for(current, sources=chosen, cache=app[CACHE], session=session,
-                                      fetch_page=fetch_page or partial(fetch_url, session=fetch_session))
+                                      fetch_page=fetch_page or partial(fetch_url, session=fetch_session),
+                                      read_page=app[PAGES].read)
                 return Engine(current, chosen, service, _stamp(current.config_file))
 
             app[ENGINES] = Engines(build, settings, reload_settings)
             yield
             await app[ENGINES].current().service.aclose()
+        await app[PAGES].close()
         app[CACHE].close()
         app[CLIENTS].close()
 

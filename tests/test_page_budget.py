@@ -1,0 +1,134 @@
+"""One page can never hold the helper: pages are read in worker processes under a
+budget of time and memory (oahelper/page_reader.py), and a page over it is
+unreadable: the lookup says why, and other lookups go on being answered."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from oahelper.errors import PageOverBudget, ScrapeError
+from oahelper.page_reader import PageReader
+from oahelper.scrape import scrape
+from tests.support.pathological import NAMED_SHAPES
+from tests.support.processes import daemon, fake_upstream, free_port, oahelper
+
+NORMAL = ('<html><head><meta name="citation_doi" content="10.5555/oahelper.green.2013">'
+          '<meta name="citation_title" content="A normal page"></head><body>\ud83d</body></html>')
+# Linear, but slow at this size: a stand-in for whatever the next slow shape will be.
+SLOW = next(s for s in NAMED_SHAPES if s.name == "nested headings")
+HOSTILE_SIZE = 6_000_000
+
+
+@pytest.fixture
+async def reader():
+    pages = PageReader(workers=2, seconds=0.5, memory_bytes=512 * 2**20)
+    yield pages
+    await pages.close()
+
+
+async def test_a_worker_reads_what_the_scraper_reads(reader: PageReader) -> None:
+    url = "https://journal.example.org/a"
+    assert await reader.read(url, NORMAL) == scrape(url, NORMAL)
+    data = NORMAL.replace("\ud83d", "").encode("utf-8")
+    assert await reader.read(url, data) == scrape(url, data)
+
+
+async def test_a_page_the_scraper_refuses_is_refused_the_same_way() -> None:
+    reader = PageReader(workers=1, seconds=30, memory_bytes=512 * 2**20)
+    try:
+        with pytest.raises(ScrapeError, match="larger than") as refused:
+            await reader.read(None, "x" * (33 * 1024 * 1024))
+        assert not isinstance(refused.value, PageOverBudget)
+    finally:
+        await reader.close()
+
+
+async def test_a_page_over_the_time_budget_is_unreadable_and_the_next_page_is_read(
+        reader: PageReader) -> None:
+    with pytest.raises(PageOverBudget, match="longer than 0.5 s"):
+        await reader.read(SLOW.url, SLOW.page(HOSTILE_SIZE))
+    assert (await reader.read(None, NORMAL)).doi == "10.5555/oahelper.green.2013"
+
+
+async def test_a_page_over_the_memory_budget_is_unreadable_and_the_next_page_is_read() -> None:
+    reader = PageReader(workers=1, seconds=30, memory_bytes=16 * 2**20)
+    try:
+        with pytest.raises(PageOverBudget, match="more than 16 MiB"):
+            await reader.read(SLOW.url, SLOW.page(HOSTILE_SIZE))
+        assert (await reader.read(None, NORMAL)).doi == "10.5555/oahelper.green.2013"
+    finally:
+        await reader.close()
+
+
+async def test_no_worker_is_left_behind(reader: PageReader) -> None:
+    await reader.read(None, NORMAL)
+    await reader.warm_up()  # the spare is started
+    before = set(page_workers())
+    with pytest.raises(PageOverBudget):
+        await reader.read(SLOW.url, SLOW.page(HOSTILE_SIZE))
+    assert len(before - set(page_workers())) == 1  # the worker over budget is gone
+    assert (await reader.read(None, NORMAL)).doi == "10.5555/oahelper.green.2013"
+    await reader.close()
+    assert page_workers() == []
+
+
+def page_workers() -> list[int]:
+    """This process's live page-reader children."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if (proc.name.isdigit() and int(fields[1]) == os.getpid() and fields[0] != "Z"
+                and b"oahelper.page_worker" in cmdline):
+            found.append(int(proc.name))
+    return found
+
+
+# --- Against the daemon process ---------------------------------------------------------
+
+@pytest.fixture
+def helper(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OAHELPER_")}
+    env |= {"OAHELPER_HOME": str(tmp_path), "OAHELPER_UNPAYWALL_EMAIL": "researcher@uni.edu",
+            "OAHELPER_PAGE_SECONDS": "1", "OAHELPER_PAGE_WORKERS": "3"}
+    with fake_upstream(env) as base:
+        env["OAHELPER_UNPAYWALL_URL"] = base
+        token = oahelper(["token", "create", "--name", "tests"], env).stdout.split()[-1]
+        port = free_port()
+        with daemon(env, port):
+            yield f"http://127.0.0.1:{port}/v1/lookup", {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_hostile_page_is_unknown_with_the_reason_and_other_tabs_are_answered_meanwhile(
+        helper: tuple[str, dict[str, str]]) -> None:
+    url, headers = helper
+    hostile = {"url": "https://evil.example.org/paper", "html": SLOW.page(HOSTILE_SIZE)}
+    normal = {"url": "https://journal.example.org/a", "html": NORMAL}
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(headers=headers, timeout=timeout) as session:
+
+        async def post(body: dict[str, str]) -> dict:
+            async with session.post(url, json=body) as resp:
+                assert resp.status == 200
+                return await resp.json()
+
+        await post(normal)  # the answer is cached from here on
+        hostile_tabs = [asyncio.create_task(post(hostile)) for _ in range(2)]
+        await asyncio.sleep(0.3)  # they are being read
+        answer = await post(normal)
+        # The other tab's lookup is answered while both hostile pages are still being read.
+        assert not any(tab.done() for tab in hostile_tabs)
+        assert answer["status"] == "open" and answer["cached"]
+        for payload in await asyncio.gather(*hostile_tabs):
+            assert payload["status"] == "unknown"
+            assert "could not read the page" in payload["badge"]["tooltip"]
+            assert "longer than 1 s" in payload["badge"]["tooltip"]
