@@ -99,7 +99,7 @@ def page_workers() -> list[int]:
 def helper(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OAHELPER_")}
     env |= {"OAHELPER_HOME": str(tmp_path), "OAHELPER_UNPAYWALL_EMAIL": "researcher@uni.edu",
-            "OAHELPER_PAGE_SECONDS": "1", "OAHELPER_PAGE_WORKERS": "3"}
+            "OAHELPER_PAGE_SECONDS": "3", "OAHELPER_PAGE_WORKERS": "3"}
     with fake_upstream(env) as base:
         env["OAHELPER_UNPAYWALL_URL"] = base
         token = oahelper(["token", "create", "--name", "tests"], env).stdout.split()[-1]
@@ -131,4 +131,4 @@ async def test_a_hostile_page_is_unknown_with_the_reason_and_other_tabs_are_answ
         for payload in await asyncio.gather(*hostile_tabs):
             assert payload["status"] == "unknown"
             assert "could not read the page" in payload["badge"]["tooltip"]
-            assert "longer than 1 s" in payload["badge"]["tooltip"]
+            assert "longer than 3 s" in payload["badge"]["tooltip"]
