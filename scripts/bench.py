@@ -12,7 +12,9 @@
    upstream answering in 50 ms, run twice; a 300-reference /v1/batch, all cached;
 7. the page reader's cost: reading plos_1 in a worker process (the daemon's way, under
    a budget) against the scraper in a thread, p50 of each;
-8. pathological pages (tests/support/pathological.py): the slowest shape's scrape
+8. /v1/health p50 while four clients keep sending a 1 MB gzip of 1 GiB of zeros
+   (goal < 20 ms: compressed bodies are refused unread);
+9. pathological pages (tests/support/pathological.py): the slowest shape's scrape
    time at 100 KB, 1 MB and 2.5 MB (goal: every shape <= 1 s at 2.5 MB, i.e. linear).
 
 The daemon and the fake upstream run as real processes on 127.0.0.1, as a user's would.
@@ -27,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,6 +66,41 @@ def bench_pathological() -> None:
         print(f"pathological pages at {size / 1e6:g} MB: slowest shape '{worst}' "
               f"{times[worst] * 1000:.0f} ms CPU (goal <= 1000 at 2.5 MB); "
               f"{sum(t > 1 for t in times.values())} of {len(times)} shapes over 1 s")
+
+
+async def bench_compressed(port: int, token: str) -> None:
+    """/v1/health while four clients send gzip bombs to /v1/lookup."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(2**20)
+    bomb = b"".join(packer.compress(zeros) for _ in range(1024)) + packer.flush()
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+               "Content-Encoding": "gzip"}
+    stop = asyncio.Event()
+    sent = 0
+
+    async def sender(session: aiohttp.ClientSession) -> None:
+        nonlocal sent
+        while not stop.is_set():
+            async with session.post(base + "/v1/lookup", data=bomb, headers=headers) as resp:
+                await resp.read()
+                sent += 1
+
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        senders = [asyncio.create_task(sender(session)) for _ in range(4)]
+        await asyncio.sleep(0.5)
+        times = []
+        for _ in range(200):
+            started = time.perf_counter()
+            async with session.get(base + "/v1/health") as resp:
+                await resp.read()
+            times.append((time.perf_counter() - started) * 1000)
+        stop.set()
+        await asyncio.gather(*senders)
+    print(f"/v1/health while 4 clients send a {len(bomb) // 1024} KiB gzip of 1 GiB of zeros: "
+          f"p50 {percentile(times, 50):.1f} ms (goal < 20), p99 {percentile(times, 99):.1f} ms; "
+          f"{sent} compressed bodies refused meanwhile")
 
 
 def bench_page_reader(page: tuple[str, bytes]) -> None:
@@ -184,6 +222,7 @@ def main() -> int:
                 bench_page_reader(page)
                 asyncio.run(bench_daemon(port, token, page, log, proc.pid))
                 bench_batch(port, token)
+                asyncio.run(bench_compressed(port, token))
     sys.path.insert(0, str(REPO / "scripts"))
     from bench_load import describe, run_load
 

@@ -144,6 +144,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         if request.host not in allowed_hosts(port):
             raise Forbidden("Host not allowed: the daemon answers only to 127.0.0.1, localhost or [::1]")
+        refuse_compressed_body(request)
         if request.method == "OPTIONS":
             response: web.StreamResponse = web.Response(status=204)
         else:
@@ -168,6 +169,16 @@ def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None
         response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST"
         response.headers["Vary"] = "Origin"
+
+
+def refuse_compressed_body(request: web.Request) -> None:
+    """No client of the daemon compresses bodies, and decompressing costs far more than
+    receiving (1 MB of gzip is 1 GiB of zeros): a body in any Content-Encoding but
+    identity is refused unread (the server is told never to decompress, see init)."""
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("identity", ""):
+        raise UnsupportedMediaType("request bodies must not be compressed: send them without "
+                                   "Content-Encoding", code="unsupported_content_encoding")
 
 
 def request_method_hint(exc: web.HTTPException) -> str:
@@ -372,8 +383,9 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
 
     With ``reload_settings``, a changed config file is read again on the next request.
     """
-    app = web.Application(middlewares=[guard, require_token],
-                          client_max_size=settings.max_body)
+    # auto_decompress off: the server itself never inflates a body (guard refuses them).
+    app = web.Application(middlewares=[guard, require_token], client_max_size=settings.max_body,
+                          handler_args={"auto_decompress": False})
     app[KEYSTORE] = keystore or KeyStore()
     app[PAIR_LIMITER] = RateLimiter(limit=10, window=60.0)
     app[BATCH_SLOTS] = asyncio.Semaphore(CONCURRENCY)
