@@ -1,26 +1,37 @@
 """Who may use the daemon: API tokens and one-time pairing codes.
 
-Tokens are 256-bit random strings shown once; only their SHA-256 is stored, and a
-presented token is compared against every stored hash in constant time. Each token
+Tokens are 256-bit random strings shown once. Tokens and pairing codes are stored only
+as HMAC-SHA256 under a random key kept outside the database (``clients.key``, 0600):
+a copied database alone reveals neither, not even the short pairing code, which an
+unkeyed hash would give up to a GPU within its two minutes. A presented token is
+compared against every stored hash in constant time. Tokens stored by older versions
+as plain SHA-256 still work and are re-stored keyed on first use. Each token
 remembers the Origin it was issued to (the extension's ``chrome-extension://…``, or
 none for a script) and is refused from any other. Pairing codes are short, valid for
 two minutes, work once, and burn after five wrong tries. Everything lives in one
 SQLite file so the CLI (``oahelper pair``, ``clients revoke``) and the running daemon
-see the same state at once.
+see the same state at once. When the disk is full the daemon keeps answering: "last
+used" is what it could not record, and it says so once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from oahelper.db import open_db
 from oahelper.errors import ConfigError, Forbidden, Unauthorized
+from oahelper.files import secret_key
+
+log = logging.getLogger(__name__)
 
 PAIR_CODE_TTL = 120.0
 PAIR_CODE_TRIES = 5
@@ -52,8 +63,14 @@ class Client:
     last_used: float | None
 
 
-def _hash(secret: str) -> str:
+def _legacy_hash(secret: str) -> str:
+    """How versions before the keyed hash stored tokens."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def key_file(clients_db: Path) -> Path:
+    """Where the key of the keyed hashes lives: beside the database, not in it."""
+    return clients_db.with_name("clients.key")
 
 
 def normalise_code(code: str) -> str:
@@ -66,8 +83,38 @@ class ClientStore:
 
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
+        self.path = path
+        self._key = secret_key(key_file(path))
         self._db = open_db(path, _SCHEMA, "the client list")
-        path.chmod(0o600)
+        self._write_failed = False
+
+    @contextmanager
+    def _storage(self) -> Iterator[None]:
+        """SQLite's errors as ConfigError, saying what to do. The client list is not
+        disposable (unlike the cache): a damaged one is refused, never rebuilt."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise ConfigError(f"cannot write the client list at {self.path}: {exc} "
+                              "(is the disk full?)") from exc
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"the client list at {self.path} is damaged ({exc}): move it "
+                              "away and pair your clients again") from exc
+
+    def _hash(self, secret: str) -> str:
+        return hmac.new(self._key, secret.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def _write(self, sql: str, params: tuple[object, ...]) -> int:
+        """Run a write the daemon can do without (last used): on a full or read-only
+        disk, say so once and go on."""
+        try:
+            return self._db.execute(sql, params).rowcount
+        except sqlite3.OperationalError as exc:
+            if not self._write_failed:
+                self._write_failed = True
+                log.warning("cannot write to the client list (%s): 'last used' times are not "
+                            "recorded until it can", exc)
+            return 0
 
     def close(self) -> None:
         self._db.close()
@@ -80,39 +127,46 @@ class ClientStore:
         if not name or len(name) > 100:
             raise ConfigError("a client name must be 1 to 100 characters")
         token = secrets.token_urlsafe(32)  # 256 bits
-        self._db.execute(
-            "INSERT OR REPLACE INTO clients (name, token_hash, origin, created, last_used) "
-            "VALUES (?, ?, ?, ?, NULL)", (name, _hash(token), origin, self.clock()))
+        with self._storage():
+            self._db.execute(
+                "INSERT OR REPLACE INTO clients (name, token_hash, origin, created, last_used) "
+                "VALUES (?, ?, ?, ?, NULL)", (name, self._hash(token), origin, self.clock()))
         return token
 
     def verify(self, token: str, origin: str | None) -> Client:
         """The client owning ``token``; Unauthorized if none, Forbidden if the origin differs."""
-        presented = _hash(token)
+        presented, legacy = self._hash(token), _legacy_hash(token)
         match = None
-        rows = self._db.execute("SELECT name, token_hash, origin, created FROM clients").fetchall()
+        with self._storage():
+            rows = self._db.execute("SELECT name, token_hash, origin, created FROM clients").fetchall()
         for name, stored, token_origin, created in rows:
             # Compare with every row, not stopping early, so timing says nothing.
-            if hmac.compare_digest(stored, presented):
-                match = (name, token_origin, created)
+            keyed, old = hmac.compare_digest(stored, presented), hmac.compare_digest(stored, legacy)
+            if keyed or old:
+                match = (name, token_origin, created, old)
         if match is None:
             raise Unauthorized("unknown or revoked token: pair again (oahelper pair)")
-        name, token_origin, created = match
+        name, token_origin, created, old = match
+        if old:
+            self._write("UPDATE clients SET token_hash=? WHERE name=?", (presented, name))
         # Chrome sends no Origin on an extension's GET (only Sec-Fetch-Site: none), so a
         # missing Origin is not "another origin"; web pages never get here (web.guard).
         if origin is not None and token_origin != origin:
             raise Forbidden("this token was issued to another origin")
         now = self.clock()
         # A write per request is wasted work: "last used" to the minute is enough.
-        self._db.execute("UPDATE clients SET last_used=? WHERE name=? AND "
-                         "(last_used IS NULL OR last_used < ?)", (now, name, now - LAST_USED_GRAIN))
+        self._write("UPDATE clients SET last_used=? WHERE name=? AND "
+                    "(last_used IS NULL OR last_used < ?)", (now, name, now - LAST_USED_GRAIN))
         return Client(name=name, origin=token_origin, created=created, last_used=now)
 
     def revoke(self, name: str) -> bool:
-        return self._db.execute("DELETE FROM clients WHERE name=?", (name,)).rowcount > 0
+        with self._storage():
+            return self._db.execute("DELETE FROM clients WHERE name=?", (name,)).rowcount > 0
 
     def list(self) -> list[Client]:
-        rows = self._db.execute(
-            "SELECT name, origin, created, last_used FROM clients ORDER BY created").fetchall()
+        with self._storage():
+            rows = self._db.execute(
+                "SELECT name, origin, created, last_used FROM clients ORDER BY created").fetchall()
         return [Client(*row) for row in rows]
 
     # Pairing
@@ -121,25 +175,29 @@ class ClientStore:
         """A one-time code like ``K7QM-3XRD``, valid PAIR_CODE_TTL seconds."""
         raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
         now = self.clock()
-        self._db.execute("DELETE FROM pair_codes WHERE expires <= ?", (now,))
-        self._db.execute("INSERT INTO pair_codes (code_hash, expires) VALUES (?, ?)",
-                         (_hash(raw), now + PAIR_CODE_TTL))
+        with self._storage():
+            self._db.execute("DELETE FROM pair_codes WHERE expires <= ?", (now,))
+            self._db.execute("INSERT INTO pair_codes (code_hash, expires) VALUES (?, ?)",
+                             (self._hash(raw), now + PAIR_CODE_TTL))
         return f"{raw[:4]}-{raw[4:]}"
 
     def redeem_pair_code(self, code: str, client: str, origin: str | None) -> tuple[str, str]:
         """Exchange a valid code for (token, client name), the token bound to ``origin``."""
         now = self.clock()
-        self._db.execute("DELETE FROM pair_codes WHERE expires <= ? OR wrong_tries >= ?",
-                         (now, PAIR_CODE_TRIES))
-        presented = _hash(normalise_code(code))
-        rows = self._db.execute("SELECT code_hash FROM pair_codes").fetchall()
-        hit = any(hmac.compare_digest(stored, presented) for (stored,) in rows)
+        presented = self._hash(normalise_code(code))
+        with self._storage():
+            self._db.execute("DELETE FROM pair_codes WHERE expires <= ? OR wrong_tries >= ?",
+                             (now, PAIR_CODE_TRIES))
+            rows = self._db.execute("SELECT code_hash FROM pair_codes").fetchall()
+            hit = any(hmac.compare_digest(stored, presented) for (stored,) in rows)
+            if not hit:
+                # Every live code pays for a wrong guess, so guessing burns them.
+                self._db.execute("UPDATE pair_codes SET wrong_tries = wrong_tries + 1")
+            spent = hit and self._db.execute("DELETE FROM pair_codes WHERE code_hash=?",
+                                             (presented,)).rowcount
         if not hit:
-            # Every live code pays for a wrong guess, so guessing burns them.
-            self._db.execute("UPDATE pair_codes SET wrong_tries = wrong_tries + 1")
             raise Unauthorized("wrong or expired pairing code: run `oahelper pair` for a new one",
                                code="pair_code_invalid")
-        spent = self._db.execute("DELETE FROM pair_codes WHERE code_hash=?", (presented,)).rowcount
         if not spent:  # another request spent it between our read and delete
             raise Unauthorized("this pairing code was already used", code="pair_code_invalid")
         name = self._unique_name(client)

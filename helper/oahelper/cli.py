@@ -31,6 +31,7 @@ from oahelper import __version__
 from oahelper.auth import ClientStore
 from oahelper.cache import Cache
 from oahelper.errors import ConfigError, OAHelperError
+from oahelper.files import make_private
 from oahelper.keys import KEY_NAMES, KeyStore
 from oahelper.politeness import Politeness
 from oahelper.report import render_payload
@@ -340,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    make_private()  # before anything is created: every file this process writes is 0600
     args = build_parser().parse_args(argv)
     if args.command != "serve":
         # One-off commands print their own findings; log lines would repeat them.

@@ -20,6 +20,7 @@ import tomli_w
 
 from oahelper.emails import email_problem
 from oahelper.errors import ConfigError
+from oahelper.files import write_private_text
 
 APP = "oahelper"
 ENV_PREFIX = "OAHELPER_"
@@ -269,8 +270,5 @@ def write_setting(path: Path, name: str, raw: str | None) -> Path:
         problem = email_problem(raw) if name == "unpaywall_email" else None
         if problem:  # refused here, where the user can fix it, not later at lookup
             raise ConfigError(problem)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
-    tmp.replace(path)
+    write_private_text(path, tomli_w.dumps(data))
     return path

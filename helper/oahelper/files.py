@@ -1,0 +1,112 @@
+"""The files and folders oahelper writes: private to the user from their first byte.
+
+Other local users must not read which articles you looked up (the cache), your
+e-mail (the config) or the client list. So every process sets the umask to 077
+before it creates anything (``make_private``), folders are made 0700 and files
+0600 with ``O_NOFOLLOW`` (a data file that is a symbolic link is refused, never
+followed), and a data folder others may write to is warned about once. SQLite's
+``-wal``/``-shm`` files take the mode of their database, which exists, 0600, before
+SQLite opens it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+from oahelper.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+PRIVATE_UMASK = 0o077
+FILE_MODE, FOLDER_MODE = 0o600, 0o700
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+_warned: set[Path] = set()
+
+
+def make_private() -> None:
+    """Files and folders this process creates from now on are the user's alone."""
+    os.umask(PRIVATE_UMASK)
+
+
+def private_folder(path: Path) -> Path:
+    """``path`` as a folder (made 0700 when missing); a warning, once, when other
+    users may write to it (they could replace the files in it)."""
+    path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    mode = path.stat().st_mode
+    if mode & (stat.S_IWGRP | stat.S_IWOTH) and path not in _warned:
+        _warned.add(path)
+        log.warning("%s can be written by other users (mode %o): they could replace oahelper's "
+                    "files; run: chmod 700 %s", path, stat.S_IMODE(mode), path)
+    return path
+
+
+def _refuse_link(path: Path) -> None:
+    if path.is_symlink():
+        raise ConfigError(f"{path} is a symbolic link; oahelper does not follow links for its "
+                          "data files: move the real file there instead")
+
+
+def private_file(path: Path) -> Path:
+    """``path`` as an existing regular file, 0600 (created empty when missing);
+    ConfigError when it is a symbolic link."""
+    private_folder(path.parent)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+    except OSError as exc:
+        _refuse_link(path)
+        raise ConfigError(f"cannot open {path}: {exc.strerror}") from exc
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != FILE_MODE:
+            os.fchmod(fd, FILE_MODE)  # made by an older version, or by hand
+    finally:
+        os.close(fd)
+    return path
+
+
+def private_database(path: Path) -> Path:
+    """A SQLite database file ready for ``sqlite3.connect``: 0600, and neither it nor
+    its journal files symbolic links."""
+    for suffix in SQLITE_SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        _refuse_link(side)
+        if side.exists() and stat.S_IMODE(side.stat().st_mode) != FILE_MODE:
+            side.chmod(FILE_MODE)
+    return private_file(path)
+
+
+def write_private_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` at once (a 0600 temporary file renamed over it)."""
+    private_folder(path.parent)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    tmp.replace(path)
+
+
+def secret_key(path: Path, size: int = 32) -> bytes:
+    """The random key kept in ``path`` (0600), made on first use."""
+    private_folder(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     FILE_MODE)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(size))
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        _refuse_link(path)
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    with os.fdopen(fd, "rb") as fh:
+        key = fh.read()
+    if len(key) != size:
+        raise ConfigError(f"{path} is damaged ({len(key)} bytes, expected {size}); delete it and "
+                          "pair your clients again")
+    return key
