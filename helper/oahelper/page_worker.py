@@ -22,12 +22,14 @@ import json
 import resource
 import struct
 import sys
-from typing import Any, BinaryIO
+import typing
+from typing import Any, BinaryIO, TypeVar
 
 from oahelper.errors import ScrapeError
 from oahelper.models import Article
 
 _LENGTH = struct.Struct(">I")
+T = TypeVar("T")
 
 
 def write_frame(stream: BinaryIO, data: bytes) -> None:
@@ -44,27 +46,50 @@ def read_frame(stream: BinaryIO) -> bytes | None:
     return data if len(data) == size else None
 
 
+def to_plain(value: Any) -> Any:
+    """A dataclass (Article and what it holds) as JSON-ready values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [to_plain(item) for item in value]
+    return value
+
+
+def from_plain(cls: type[T], data: Any) -> T:
+    """The ``cls`` dataclass ``data`` describes, its field types checked (what a worker
+    says is not trusted beyond the shape of an Article)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"a {cls.__name__} must be an object")
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in data:
+            values[f.name] = _typed(hints[f.name], data[f.name], f.name)
+    return cls(**values)
+
+
+def _typed(hint: Any, value: Any, name: str) -> Any:
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        if not isinstance(value, list):
+            raise ValueError(f"{name} must be a list")
+        return tuple(_typed(item, v, name) for v in value)
+    if dataclasses.is_dataclass(hint):
+        return from_plain(hint, value)
+    allowed = tuple(t for t in typing.get_args(hint) or (hint,) if isinstance(t, type))
+    if value is None and type(None) in allowed or isinstance(value, allowed) and \
+            not (isinstance(value, bool) and bool not in allowed):
+        return value
+    raise ValueError(f"{name} has the wrong type")
+
+
 def article_to_json(article: Article) -> dict[str, Any]:
-    return {f.name: list(v) if isinstance(v := getattr(article, f.name), tuple) else v
-            for f in dataclasses.fields(article)}
+    return to_plain(article)
 
 
 def article_from_json(data: dict[str, Any]) -> Article:
     """The Article a worker described; fields of the wrong shape are refused."""
-    values: dict[str, Any] = {}
-    for f in dataclasses.fields(Article):
-        if f.name not in data:
-            continue
-        value = data[f.name]
-        default = f.default if f.default is not dataclasses.MISSING else None
-        if isinstance(default, tuple):
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ValueError(f"bad {f.name}")
-            value = tuple(value)
-        elif value is not None and not isinstance(value, (str, int, bool)):
-            raise ValueError(f"bad {f.name}")
-        values[f.name] = value
-    return Article(**values)
+    return from_plain(Article, data)
 
 
 def _vm_size() -> int:
