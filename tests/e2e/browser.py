@@ -19,11 +19,11 @@ def _is_local(url: str) -> bool:
 
 
 class ExtensionBrowser(ExtensionState):
-    def __init__(self, playwright: Playwright, profile: Path) -> None:
+    def __init__(self, playwright: Playwright, profile: Path, extension: Path = EXTENSION) -> None:
         self.context: BrowserContext = playwright.chromium.launch_persistent_context(
             str(profile), executable_path=str(CHROMIUM), headless=True,
             viewport={"width": 1100, "height": 700},
-            args=[f"--disable-extensions-except={EXTENSION}", f"--load-extension={EXTENSION}",
+            args=[f"--disable-extensions-except={extension}", f"--load-extension={extension}",
                   *CHROMIUM_FLAGS],
         )
         # The real publisher pages pull in scripts, fonts and trackers from the web;

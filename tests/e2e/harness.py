@@ -304,6 +304,21 @@ class ExtensionState:
             return state if state and state["kind"] in kinds else None
         return wait_until(settled, what=f"tab {tab_id} to reach one of {kinds}")
 
+    def decision(self, tab_id: int) -> dict[str, Any] | None:
+        """What the content script decided about its page ({url, article}), read in its
+        own world through chrome.scripting (the page cannot see it)."""
+        return self.ext("""async (tabId) => {
+            try {
+                const [done] = await chrome.scripting.executeScript({
+                    target: {tabId, frameIds: [0]}, func: () => globalThis.oahelper?.decided ?? null});
+                return done?.result ?? null;
+            } catch (err) { return null; } }""", tab_id)
+
+    def wait_for_decision(self, tab_id: int, url: str) -> dict[str, Any]:
+        """Wait until the content script has looked at the page at url; its decision."""
+        return wait_until(lambda: (d := self.decision(tab_id)) and d["url"] == url and d,
+                          what=f"the content script to decide about {url}")
+
     def settings(self) -> dict[str, Any]:
         return self.ext("() => chrome.storage.local.get(null)")
 

@@ -151,9 +151,10 @@ def test_a_page_that_is_not_an_article_sends_nothing(browser: ExtensionBrowser, 
 
     page = browser.open(stack.pages.url("/shared/news_1.html"))
     tab = browser.tab_id(page.url)
-    # The content script has looked at the page and decided (it tells the service
-    # worker "not an article", with no URL or HTML to pass on).
-    browser.wait_for_state(tab, ("not_article",))
+    # The content script has looked at the page and decided: not an article, so it
+    # sends nothing, not even to its own service worker.
+    assert browser.wait_for_decision(tab, page.url)["article"] is False
+    assert browser.tab_state(tab) is None
 
     expect(badge(page)).to_have_count(0)
     assert browser.toolbar(tab)["text"] == ""

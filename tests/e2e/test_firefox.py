@@ -146,7 +146,8 @@ def test_a_page_that_is_not_an_article_sends_nothing_from_firefox(firefox: Firef
     upstream_before = len(stack.upstream.requests())
     page = firefox.open(stack.pages.url("/shared/news_1.html"))
     tab = firefox.tab_id(page.url)
-    firefox.wait_for_state(tab, ("not_article",))
+    assert firefox.wait_for_decision(tab, page.url)["article"] is False
+    assert firefox.tab_state(tab) is None
     assert badge(page) is None
     assert firefox.toolbar(tab)["text"] == ""
     assert stack.helper.lookups_seen() == lookups_before, "the helper was asked about a news page"
@@ -186,9 +187,12 @@ def test_only_identifiers_and_the_email_leave_the_machine_from_firefox(firefox: 
     require_shared("pages/news_1.html")
     before = stack.upstream.requests()
     words: list[str] = []
-    for path, kind in (("/shared/news_1.html", "not_article"), ("/own/article-gold.html", "result")):
+    for path, article in (("/shared/news_1.html", False), ("/own/article-gold.html", True)):
         page = firefox.open(stack.pages.url(path))
-        firefox.wait_for_state(firefox.tab_id(page.url), (kind,))
+        tab = firefox.tab_id(page.url)
+        assert firefox.wait_for_decision(tab, page.url)["article"] is article
+        if article:
+            firefox.wait_for_state(tab, ("result",))
         heading = page.text("h1")
         words += [page.url, page.url.split("://", 1)[1], page.title().strip(), (heading or "").strip()]
     requests = assert_only_identifiers_left(stack, [w for w in words if w] + ["yjc", "7349926", "Dana Open"])

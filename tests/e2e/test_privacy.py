@@ -30,10 +30,15 @@ PERSIAN = re.compile(r"[\u0600-\u06FF]")   # the news page's script
 
 
 def visit(browser: ExtensionBrowser, url: str, kind: str) -> tuple[Page, dict[str, Any]]:
-    """Open a page and wait until the extension has made up its mind about it."""
+    """Open a page and wait until the extension has made up its mind about it (on a
+    page that is not an article, the content script's own decision: it sends nothing)."""
     page = browser.open(url)
-    state = browser.wait_for_state(browser.tab_id(page.url), (kind,))
-    return page, state
+    tab = browser.tab_id(page.url)
+    if kind == "not_article":
+        decided = browser.wait_for_decision(tab, page.url)
+        assert decided["article"] is False
+        return page, {"kind": kind}
+    return page, browser.wait_for_state(tab, (kind,))
 
 
 def page_words(page: Page) -> list[str]:
