@@ -40,9 +40,9 @@ def test_precedence_flag_over_env_over_file_over_default(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
 def test_each_setting_is_read_from_its_environment_variable(setting, tmp_path: Path) -> None:
-    samples = {int: "4242", float: "2.5", str: "https://example.org/x"}
+    samples = {int: "4242", float: "2.5", str: "https://example.org/x", bool: "true"}
     special = {"host": "::1", "log_level": "debug", "unpaywall_email": "me@uni.edu",
-               "disabled_sources": "europepmc,oab"}
+               "disabled_sources": "europepmc,oab", "snapshot_memory": "1GB"}
     raw = special.get(setting.name, samples[setting.type])
     s = load_settings(env={"OAHELPER_HOME": str(tmp_path), setting.env: raw})
     assert getattr(s, setting.name) == setting.type(raw)
@@ -66,6 +66,7 @@ def test_oahelper_home_is_documented() -> None:
     ("host", "0.0.0.0", "127.0.0.1 or ::1"),
     ("unpaywall_url", "ftp://x", "http(s) URL"),
     ("timeout", "-1", "positive"),
+    ("snapshot_memory", "lots", "a size such as 1GB"),
 ])
 def test_bad_values_say_what_is_wrong_and_where(tmp_path: Path, name, raw, words) -> None:
     env = {"OAHELPER_HOME": str(tmp_path), f"OAHELPER_{name.upper()}": raw}

@@ -80,7 +80,17 @@ function figures(status) {
       ? `Keyring: ${keyring.backend} (works; API keys are kept there).`
       : `Keyring: none works (${keyring.backend}); API keys cannot be stored.`);
   }
-  const known = new Set(["service", "version", "api", "port", "sources", "problems", "cache", "quota", "keyring"]);
+  const snapshot = status.snapshot;
+  if (snapshot?.error) {
+    lines.push(`Unpaywall snapshot: ${snapshot.error}`);
+  } else if (snapshot?.present) {
+    const share = snapshot.records ? ` (${Math.round((100 * snapshot.free) / snapshot.records)}% free)` : "";
+    lines.push(`Unpaywall snapshot: ${snapshot.records} DOIs${share}, newest record ` +
+      `${snapshot.newest_record ?? "none"}, ${Math.round((snapshot.disk_bytes ?? 0) / 1048576)} MB in ${snapshot.path}.`);
+  } else if (snapshot) {
+    lines.push("Unpaywall snapshot: none imported (optional: oahelper snapshot import FILE).");
+  }
+  const known = new Set(["service", "version", "api", "port", "sources", "problems", "cache", "quota", "keyring", "snapshot"]);
   for (const [key, value] of Object.entries(status)) {
     if (!known.has(key)) lines.push(`${key.replaceAll("_", " ")}: ${JSON.stringify(value)}`);
   }

@@ -284,6 +284,19 @@ def cmd_service(args: argparse.Namespace) -> int:
     return 0 if outcome.ok else 1
 
 
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from oahelper.snapshot import command  # imported late: DuckDB is only needed here
+
+    settings = _settings(args)
+    if args.action == "import":
+        if not args.files:
+            raise ConfigError("name the files: oahelper snapshot import FILE.jsonl.gz … (- for stdin)")
+        return command.run_import(settings, args.files, again=args.again, batch_lines=args.batch)
+    if args.files:
+        raise ConfigError(f"oahelper snapshot {args.action} takes no files")
+    return command.run_status(settings, as_json=args.json)
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from oahelper.doctor import run_doctor  # imported late: it pulls in the whole engine
 
@@ -336,6 +349,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("service", cmd_service, "make the helper start with your session (systemd, launchd, "
                                     "Windows logon task), or undo it, or say how it stands")
     p.add_argument("action", choices=["install", "uninstall", "status"])
+    p = add("snapshot", cmd_snapshot, "your own copy of the Unpaywall data feed (DuckDB)")
+    p.add_argument("action", choices=["import", "status"])
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="import: snapshot or change files (.jsonl, .jsonl.gz; - for stdin)")
+    p.add_argument("--again", action="store_true", help="import: read files already imported again")
+    p.add_argument("--batch", type=int, metavar="LINES",
+                   help="import: lines per committed batch (default 100000)")
+    p.add_argument("--json", action="store_true", help="status: as JSON")
     add("doctor", cmd_doctor, "check the set-up and say what to fix")
     return parser
 

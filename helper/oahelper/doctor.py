@@ -13,6 +13,7 @@ from oahelper.models import Article
 from oahelper.scrape.identifiers import arxiv_doi
 from oahelper.sources.base import Source, SourceHealth
 from oahelper.settings import Settings
+from oahelper.sources.snapshot import Snapshot
 from oahelper.sources.registry import build_sources
 from oahelper.web import upstream_session
 
@@ -76,6 +77,23 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
         check(True, f"cache: {stats['entries']} answer(s), {stats['bytes']} bytes in {stats['path']}", "")
     except OAHelperError as exc:
         check(False, "", f"cache: {exc.message}. Fix: delete {settings.cache_db} (answers are re-fetched).")
+
+    snapshot = next((s for s in sources if isinstance(s, Snapshot)), None)
+    if snapshot is not None:
+        try:
+            status = snapshot.status()
+            if status.present:
+                check(True, f"snapshot: {status.summary()}", "")
+                if status.staged:
+                    say(f"info snapshot: an import was interrupted ({status.staged:,} records read, "
+                        "not merged): run it again to finish")
+            else:
+                say(f"info snapshot: none at {snapshot.path} (optional: `oahelper snapshot import "
+                    "FILE.jsonl.gz` answers from your own copy of Unpaywall, offline and in bulk)")
+        except OAHelperError as exc:
+            check(False, "", f"snapshot: {exc.message}")
+        finally:
+            snapshot.close()
 
     async with upstream_session(settings) as session:
         for source in sources:

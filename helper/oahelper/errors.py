@@ -22,6 +22,8 @@ keyring) are translated once, in the module that talks to the library, with
     │   └── PageOverBudget        page_budget: reading the page took more time or memory
     │                             than one page may (page_reader.py); the lookup says why
     ├── FetchError                fetch_failed (502): the daemon could not fetch a page
+    ├── SnapshotError             snapshot (503): the local Unpaywall snapshot cannot be used
+    │   └── SnapshotBusy          snapshot_busy: another process is importing into it
     │   └── FetchRefused          fetch_refused (400): URL scheme or address not allowed
     └── SourceError               source_error (502): an upstream gave no usable answer
         ├── SourceTimeout         source_timeout
@@ -125,6 +127,15 @@ class FetchError(OAHelperError):
 class FetchRefused(FetchError):
     code = "fetch_refused"
     status = 400
+
+
+class SnapshotError(OAHelperError):
+    code = "snapshot"
+    status = 503
+
+
+class SnapshotBusy(SnapshotError):
+    code = "snapshot_busy"
 
 
 class SourceError(OAHelperError):

@@ -167,11 +167,14 @@ def _failed(answer: SourceAnswer) -> bool:
     return answer.state == "error" or (answer.state == "skipped" and bool(answer.error))
 
 
+# Who may say ``oa_status`` (Unpaywall's own field), most current first: the live API,
+# then the local copy of its data feed.
+OA_STATUS_FROM = ("unpaywall", "snapshot")
+
+
 def _oa_status(answers: Sequence[SourceAnswer]) -> str | None:
-    for answer in answers:
-        if answer.source == "unpaywall" and answer.answered:
-            return answer.oa_status
-    return None
+    by_source = {a.source: a for a in answers if a.state == "ok"}
+    return next((by_source[name].oa_status for name in OA_STATUS_FROM if name in by_source), None)
 
 
 def _why_unknown(answers: Sequence[SourceAnswer], page_problem: str | None) -> str:

@@ -173,7 +173,8 @@ class SourceAnswer:
     title search returned, each with ``answer``: what the source would have said when
     asked by that work's identifier (so an accepted hit costs no second call). ``calls`` counts upstream HTTP requests made
     (retries included) for the daily quota. ``stale`` marks an expired cached answer
-    served because the source failed just now.
+    served because the source failed just now. ``as_of`` is the date of the data a
+    local copy answered from (the snapshot's newest record), so its age can be shown.
     """
 
     source: str
@@ -188,6 +189,7 @@ class SourceAnswer:
     calls: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
     candidates: tuple[Candidate, ...] = ()
+    as_of: str | None = None
 
     @property
     def answered(self) -> bool:
@@ -203,6 +205,8 @@ class SourceAnswer:
             out["error"] = self.error
         if self.error_code:
             out["error_code"] = self.error_code
+        if self.as_of:
+            out["as_of"] = self.as_of
         return out
 
     def to_cache_json(self) -> dict[str, Any]:
@@ -213,6 +217,7 @@ class SourceAnswer:
                           for loc in self.locations],
             "metadata": {k: list(v) if isinstance(v, tuple) else v for k, v in self.metadata.items()},
             "candidates": [c.to_json() for c in self.candidates],
+            "as_of": self.as_of,
         }
 
     @classmethod
@@ -226,6 +231,7 @@ class SourceAnswer:
             locations=tuple(Location.from_json(d) for d in data.get("locations", [])),
             metadata=metadata,
             candidates=tuple(Candidate.from_json(c) for c in data.get("candidates") or ()),
+            as_of=data.get("as_of"),
         )
 
 

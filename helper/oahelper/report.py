@@ -58,6 +58,7 @@ def render_payload(payload: dict[str, Any]) -> str:
     for name, info in payload.get("sources", {}).items():
         extra = " cached" if info.get("cached") else ""
         extra += " stale" if info.get("stale") else ""
+        extra += f" as of {info['as_of']}" if info.get("as_of") else ""
         state = f"{name} {info['state']}{extra} ({info.get('ms', 0)} ms)"
         if info.get("error"):
             state += f": {info['error']}"

@@ -9,6 +9,7 @@ data folders are used (platformdirs).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ DEFAULT_PORT = 28757
 # The daemon serves the local machine only; DESIGN section 6.
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
 # The sources ``disabled_sources`` (and ``config set sources.NAME off``) can name.
-SOURCE_NAMES = ("unpaywall", "europepmc", "crossref", "arxiv", "oab", "free_by_id")
+SOURCE_NAMES = ("unpaywall", "snapshot", "europepmc", "crossref", "arxiv", "oab", "free_by_id")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("page_seconds", float, 2.0, "Seconds the daemon may spend reading one page's HTML; a page that needs more is unreadable (the lookup says so)."),
     Setting("page_memory_mb", int, 256, "MiB of memory reading one page may use; a page that needs more is unreadable (the lookup says so)."),
     Setting("page_workers", int, 3, "Processes reading pages at once (each started when first needed, about 30 MB each)."),
+    Setting("snapshot_db", str, None, "The DuckDB file holding your copy of the Unpaywall data feed (oahelper snapshot import). Unset: snapshot.duckdb in the data folder."),
+    Setting("snapshot_memory", str, None, "Most memory DuckDB may use for the snapshot, e.g. 1GB or 512MiB. Unset: a quarter of this machine's memory, at most 2 GiB."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -90,6 +93,8 @@ class Settings:
     page_seconds: float = 2.0
     page_memory_mb: int = 256
     page_workers: int = 3
+    snapshot_db: str | None = None
+    snapshot_memory: str | None = None
     origins: Mapping[str, str] | None = None  # where each value came from
 
     @property
@@ -103,6 +108,11 @@ class Settings:
     @property
     def clients_db(self) -> Path:
         return self.data_dir / "clients.sqlite3"
+
+    @property
+    def snapshot_path(self) -> Path:
+        """Where the snapshot's DuckDB file is (setting ``snapshot_db``)."""
+        return Path(self.snapshot_db).expanduser() if self.snapshot_db else self.data_dir / "snapshot.duckdb"
 
     def origin_of(self, name: str) -> str:
         return (self.origins or {}).get(name, "default")
@@ -131,6 +141,8 @@ def parse_value(setting: Setting, raw: Any) -> Any:
     """Turn a string (or TOML value) into the setting's type, or say what is wrong."""
     if raw is None or raw == "":
         return None if setting.default is None else setting.default
+    if setting.type is bool:
+        return _parse_bool(setting, raw)
     try:
         value = setting.type(raw)
     except (TypeError, ValueError) as exc:
@@ -141,6 +153,28 @@ def parse_value(setting: Setting, raw: Any) -> Any:
     if check:
         check(value)
     return value
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def _parse_bool(setting: Setting, raw: Any) -> bool:
+    """A TOML boolean, or true/false (yes/no, on/off, 1/0) written as text."""
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in _TRUE | _FALSE:
+        return word in _TRUE
+    raise ConfigError(f"{setting.name} must be true or false, not {raw!r}")
+
+
+_SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def _check_size(size: str) -> None:
+    if not _SIZE.match(size.strip()):
+        raise ConfigError(f"expected a size such as 1GB or 512MiB, not {size!r}")
 
 
 def _check_port(port: int) -> None:
@@ -182,6 +216,7 @@ _CHECKS = {
     "max_body": _check_positive, "unpaywall_daily_limit": _check_positive,
     "log_level": _check_level, "page_seconds": _check_positive, "page_memory_mb": _check_positive,
     "page_workers": _check_positive,
+    "snapshot_memory": _check_size,
 }
 
 

@@ -41,6 +41,7 @@ from oahelper.service import LookupRequest, LookupService, PageFetcher, service_
 from oahelper.settings import Settings
 from oahelper.sources.base import Source
 from oahelper.sources.registry import build_sources
+from oahelper.sources.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -307,12 +308,26 @@ async def batch(request: web.Request) -> web.StreamResponse:
 async def status(request: web.Request) -> web.Response:
     app = request.app
     engine = app[ENGINES].current()
-    return web.json_response(status_report(engine.settings, app[KEYSTORE], engine.sources, app[CACHE]))
+    report = status_report(engine.settings, app[KEYSTORE], engine.sources, app[CACHE])
+    report["snapshot"] = await snapshot_status(engine.sources)
+    return web.json_response(report)
+
+
+async def snapshot_status(sources: list[Source]) -> dict[str, Any] | None:
+    """The snapshot's figures (read in a thread: a scan of the whole copy), or None
+    when no snapshot source is in use."""
+    source = next((s for s in sources if isinstance(s, Snapshot)), None)
+    if source is None:
+        return None
+    try:
+        return (await asyncio.to_thread(source.status)).to_json()
+    except OAHelperError as exc:
+        return {"path": str(source.path), "present": source.path.exists(), "error": exc.message}
 
 
 def status_report(settings: Settings, keystore: KeyStore, sources: list[Source],
                   cache: Cache) -> dict[str, Any]:
-    """What /v1/status shows."""
+    """What /v1/status shows (``snapshot`` is added by the handler)."""
     return {
         "service": "oahelper", "version": __version__, "api": API_VERSION, "port": settings.port,
         "sources": {s.name: s.health().to_json() | {"calls_today": cache.calls_today(s.name)}

@@ -43,6 +43,7 @@ def test_unpaired_extension_says_so_and_pairing_through_options_page_fixes_it(fr
     expect(options.locator("#pair-status")).to_have_attribute("data-state", "paired")
     expect(options.locator("#status-sources")).to_contain_text("unpaywall: on, configured")
     expect(options.locator("#status-figures")).to_contain_text(re.compile(r"unpaywall calls today: \d+ of 100000 allowed\."))
+    expect(options.locator("#status-figures")).to_contain_text("Unpaywall snapshot: none imported")
     shoot(options, "options.png", full_page=True)
 
     clients = helper.cli("clients", "list")

@@ -12,6 +12,7 @@ from oahelper.sources.crossref import Crossref
 from oahelper.sources.europepmc import EuropePMC
 from oahelper.sources.free_by_id import FreeById
 from oahelper.sources.oab import OpenAccessButton
+from oahelper.sources.snapshot import Snapshot
 from oahelper.sources.unpaywall import Unpaywall
 
 
@@ -28,6 +29,8 @@ def build_sources(settings: Settings, keystore: KeyStore,
     return [
         Unpaywall(settings.unpaywall_url, settings.unpaywall_email, enabled=on("unpaywall"),
                   gate=polite.gate("unpaywall")),
+        Snapshot(settings.snapshot_path, memory_limit=settings.snapshot_memory,
+                 enabled=on("snapshot")),
         EuropePMC(settings.europepmc_url, enabled=on("europepmc"), gate=polite.gate("europepmc")),
         Crossref(settings.crossref_url, polite_email, enabled=on("crossref"),
                  gate=polite.gate("crossref")),
