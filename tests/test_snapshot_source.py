@@ -46,7 +46,7 @@ async def test_a_doi_in_the_snapshot_is_answered_from_it_with_its_date(start_dae
                                             "cached": False, "as_of": as_of}
         _, locations, meta = parse_unpaywall(record)
         assert p["best"]["url"] == next(loc.url for loc in locations if loc.is_best)
-        assert p["best"]["source"] == "snapshot"
+        assert p["best"]["source"] == "snapshot" and p["best"]["found_by"] == ["snapshot"]
         assert p["article"]["title"] == meta["title"] and p["article"]["year"] == record["year"]
     closed = await d.lookup_json({"doi": first(records, "closed")["doi"]})
     assert closed["status"] == "closed" and closed["sources"]["snapshot"]["state"] == "ok"
