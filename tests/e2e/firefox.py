@@ -26,6 +26,9 @@ ADDON_ID = "oahelper@oahelper"   # browser_specific_settings.gecko.id
 # know the extension's origin (moz-extension://UUID) in advance.
 EXTENSION_UUID = "5d0e6c1a-7f3b-4e2a-9c8d-0a1b2c3d4e5f"
 FIREFOX_ORIGIN = f"moz-extension://{EXTENSION_UUID}"
+# Firefox's names for the toolbar button: the add-on id made a widget id.
+ACTION_WIDGET = "oahelper_oahelper-browser-action"
+ACTION_BUTTON = "oahelper_oahelper-BAP"
 
 PREFS: dict[str, Any] = {
     "extensions.webextensions.uuids": json.dumps({ADDON_ID: EXTENSION_UUID}),
@@ -143,6 +146,21 @@ class Firefox(ExtensionState):
         if self._control is None:
             self._control = self.open(f"{FIREFOX_ORIGIN}/options/options.html")
         return self._control
+
+    def toolbar_shown(self, tab: Tab) -> dict[str, str]:
+        """The toolbar button's badge and tooltip as Firefox draws them, for tab (made
+        the selected tab first): read from the browser's own window, where the button
+        sits once pinned to the toolbar, as a user would pin it."""
+        self.bidi.command("browsingContext.activate", {"context": tab.context})
+        window = next(c["context"] for c in self.bidi.command("browsingContext.getTree", {"moz:scope": "chrome"})["contexts"]
+                      if c["url"] == "chrome://browser/content/browser.xhtml")
+        found = self.bidi.command("script.evaluate", {"target": {"context": window}, "awaitPromise": False, "expression": f"""(() => {{
+            if (!document.getElementById({json.dumps(ACTION_BUTTON)}))
+                CustomizableUI.addWidgetToArea({json.dumps(ACTION_WIDGET)}, CustomizableUI.AREA_NAVBAR);
+            const button = document.getElementById({json.dumps(ACTION_BUTTON)});
+            return JSON.stringify({{text: button.getAttribute("badge") ?? "", title: button.getAttribute("tooltiptext")}});
+        }})()"""})
+        return json.loads(value(found["result"]))
 
     def ext(self, function: str, arg: Any = None) -> Any:
         return self.control.call(function, arg)

@@ -101,6 +101,8 @@ def test_free_article_gets_its_badge_toolbar_and_popup_in_firefox(firefox: Firef
     tab = firefox.tab_id(page.url)
     toolbar = firefox.toolbar(tab)
     assert toolbar["text"] == "OA" and "Free PDF available" in toolbar["title"]
+    # And as Firefox draws it on the button.
+    wait_until(lambda: firefox.toolbar_shown(page) == toolbar, what="Firefox to draw the toolbar button")
 
     popup = firefox.popup(tab)
     popup.wait_text("#status", "Free PDF available")
@@ -168,6 +170,7 @@ def test_helper_stopped_then_started_again_in_firefox(firefox: Firefox, stack) -
         assert firefox.wait_for_state(tab, ("error",))["error"]["kind"] == "not_running"
         toolbar = firefox.toolbar(tab)
         assert toolbar["text"] == "off" and "not running" in toolbar["title"]
+        wait_until(lambda: firefox.toolbar_shown(page) == toolbar, what="Firefox to draw the toolbar button")
         assert badge(page) is None
         popup = firefox.popup(tab)
         popup.wait_text("#status", "The oahelper helper is not running.")
