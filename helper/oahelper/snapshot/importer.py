@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import queue
+import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -41,6 +42,51 @@ BATCH_BYTES = 256 * 1024 * 1024
 # A DOI as DESIGN section 5 defines it: 10. + 4-9 digit registrant + / + suffix.
 DOI_SHAPE = r"10\.[0-9]{4,9}/\S+"
 BAD_JSON = "not a JSON record (invalid JSON, or not UTF-8)"
+
+
+class Interrupts:
+    """Ctrl-C during an import, turned into a stop at a safe point.
+
+    DuckDB turns a Ctrl-C that lands inside a query into an exception of its own and
+    can leave the transaction half closed, so the first Ctrl-C only asks the import to
+    stop after the batch being committed; a second one stops at once (the open
+    transaction is rolled back; what was committed stays). Outside the main thread
+    (tests driving the importer) signals are left alone.
+    """
+
+    def __init__(self, note: Callable[[str], None]) -> None:
+        self.requested = False
+        self.forced = False
+        self._note = note
+        self._previous: object = None
+
+    def __enter__(self) -> Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested:
+            self.forced = True
+            raise KeyboardInterrupt
+        self.requested = True
+        self._note("stopping after the batch being committed (Ctrl-C again to stop at once)")
+
+    def check(self) -> None:
+        """Stop here (a safe point) when a Ctrl-C asked for it."""
+        if self.requested:
+            raise KeyboardInterrupt
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # an interrupted query has already ended the transaction
 
 
 @dataclass(frozen=True)
@@ -183,21 +229,28 @@ class Importer:
         self.stdin = stdin
         self.clock = clock
         self.workdir = Path(f"{path}.import")
+        self._interrupts = Interrupts(self.progress.note)
 
     def run(self, names: Sequence[str], *, again: bool = False) -> ImportResult:
         """Stage every feed, then merge. Feeds already imported are skipped unless
         ``again``. Raises KeyboardInterrupt through, with everything committed kept."""
         result = ImportResult()
         con = connect(self.path, read_only=False, memory_limit=self.memory_limit)
+        self._interrupts = interrupts = Interrupts(self.progress.note)
         try:
-            self.workdir.mkdir(mode=0o700, exist_ok=True)
-            for name in names:
-                result.feeds.append(self._stage(con, Feed(name), again))
-            result.merged = self._merge(con)
-            result.total = con.execute("SELECT count(*) FROM records").fetchone()[0]
-            con.execute("CHECKPOINT")
-        except duckdb.Error as exc:
-            raise SnapshotError(f"the import into {self.path} failed: {exc}") from exc
+            with interrupts:
+                self.workdir.mkdir(mode=0o700, exist_ok=True)
+                for name in names:
+                    result.feeds.append(self._stage(con, Feed(name), again))
+                result.merged = self._merge(con)
+                result.total = con.execute("SELECT count(*) FROM records").fetchone()[0]
+                con.execute("CHECKPOINT")
+        except Exception as exc:
+            if interrupts.forced:  # the second Ctrl-C, surfacing from inside DuckDB
+                raise KeyboardInterrupt from exc
+            if isinstance(exc, duckdb.Error):
+                raise SnapshotError(f"the import into {self.path} failed: {exc}") from exc
+            raise
         finally:
             con.close()
             for leftover in self.workdir.glob("batch-*.jsonl"):
@@ -260,6 +313,7 @@ class Importer:
                     self.progress.note(batch.error)
                 if batch.eof:
                     return result
+                self._interrupts.check()
         finally:
             cutter.stop.set()
             cutter.join(timeout=5)
@@ -304,7 +358,7 @@ class Importer:
                          "now": self.clock.now()})
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         finally:
             batch.path.unlink(missing_ok=True)
@@ -360,6 +414,6 @@ class Importer:
                            WHERE staged IS NOT NULL AND merged IS NULL""", {"now": self.clock.now()})
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         return merged
