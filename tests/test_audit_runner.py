@@ -9,7 +9,7 @@ from typing import Any
 
 from oahelper.audit.entries import Entry, make_entry
 from oahelper.audit.readers import open_reading_list
-from oahelper.audit.rows import Row
+from oahelper.audit.rows import Row, row_from_payload
 from oahelper.audit.runner import AuditRunner
 from tests.support.engine import engine  # noqa: F401 (fixture)
 from tests.support.engine import Engine
@@ -68,8 +68,10 @@ async def test_entries_without_identifier_or_unreadable_are_rows_and_ask_nobody(
                      list(open_reading_list(FILES / "thesis.bib").entries()))
     by_key = {r.key: r for r in rows}
     assert by_key["broken"].status == "unreadable" and "not valid BibTeX" in by_key["broken"].problem
+    # No identifier: looked for by its title (no search source answers here).
     assert by_key["notitle2001"].status == "no_identifier"
-    assert "no DOI, PMID, PMCID or arXiv id" in by_key["notitle2001"].problem
+    assert "title" in by_key["notitle2001"].problem
+    assert not by_key["notitle2001"].problem.startswith("Could not check")
     assert by_key["pmc-only"].status == "open" and by_key["pmc-only"].sources == "europepmc;free_by_id"
     assert by_key["vaswani2017attention"].status == "open"
     assert by_key["vaswani2017attention"].version == "submittedVersion"
@@ -118,3 +120,23 @@ async def test_as_answered_yields_each_index_once_as_answers_arrive(engine: Engi
     runner = AuditRunner(engine.service.lookup_article)
     got = [(i, row.doi) async for i, row in runner.as_answered(doi_entries([GOLD_DOI, GREEN_DOI]))]
     assert got == [(1, GREEN_DOI), (0, GOLD_DOI)]
+
+
+def test_a_row_found_by_title_says_so_with_the_match_score() -> None:
+    entry = make_entry("refs.bib", "k", 1, title="Attention is all you need", year=2017)
+    payload = {"status": "open", "oa_status": "green",
+               "article": {"doi": "10.48550/arXiv.1706.03762", "title": "Attention Is All You Need",
+                           "match": {"by": "crossref", "query": "title", "score": 0.97}},
+               "best": {"url": "https://arxiv.org/pdf/1706.03762", "version": "submittedVersion"},
+               "locations": [{"url": "https://arxiv.org/pdf/1706.03762"}],
+               "sources": {"unpaywall": {"state": "ok"}}}
+    row = row_from_payload(entry, payload)
+    assert (row.identified_by, row.match_score, row.doi) == ("title", 0.97, "10.48550/arXiv.1706.03762")
+    assert row.title == "Attention is all you need"  # the entry's own
+
+
+async def test_only_what_has_nothing_to_search_by_is_not_looked_up(engine: Engine) -> None:
+    bare = make_entry("list.txt", "line 1", 1, text="12")
+    (row,) = await run(AuditRunner(engine.service.lookup_article), [bare])
+    assert row.status == "no_identifier" and row.problem
+    assert engine.upstream.requests == []

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from oahelper.models import Article
+from oahelper.models import Article, WorkQuery
+from oahelper.resolve.query import work_query
 from oahelper.scrape.identifiers import (arxiv_doi, find_dois, normalise_arxiv, normalise_doi,
                                          normalise_pmcid, normalise_pmid)
 from oahelper.scrape.urls import doi_from_url, ids_from_url
@@ -57,10 +58,22 @@ class Entry:
         return f"{name}:{value.casefold()}"
 
     def article(self) -> Article:
-        """The entry as the lookup engine's Article (identifiers and citation)."""
+        """The entry as the lookup engine's Article (identifiers and citation); one with
+        a title but no identifier is searched for by its title, first author and year."""
         return Article(doi=self.doi, pmid=self.pmid, pmcid=self.pmcid, arxiv=self.arxiv,
                        title=self.title, authors=self.authors, year=self.year,
                        journal=self.journal, citation_meta=bool(self.title))
+
+    def lookup_input(self) -> tuple[Article, WorkQuery | None, str | None]:
+        """What to ask the engine: the article, the pasted reference to search for when
+        the entry is only that, or why there is nothing to ask about (then no lookup)."""
+        article = self.article()
+        if article.identifiers or self.title:
+            return article, None, None
+        if self.text:
+            found, query, problem = work_query(self.text)
+            return (found if found.identifiers else article), query, problem
+        return article, None, "no DOI, PMID, PMCID, arXiv id, title or reference text"
 
 
 def clean_text(value: object) -> str | None:

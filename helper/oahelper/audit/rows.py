@@ -20,8 +20,7 @@ CC_BY_OR_CC0 = frozenset({"cc-by", "cc0"})
 # Source states that are an answer about the work (found or not).
 ANSWERED = frozenset({"ok", "not_found"})
 ID_WORDS = {"doi": "DOI", "pmid": "PMID", "pmcid": "PMCID", "arxiv": "arXiv id"}
-NO_ID_PROBLEM = ("no DOI, PMID, PMCID or arXiv id to look it up by "
-                 "(references are not yet matched by title)")
+NO_ID_PROBLEM = "no DOI, PMID, PMCID or arXiv id, and no title to search for"
 
 
 @dataclass(frozen=True)
@@ -91,13 +90,13 @@ def _base(entry: Entry, **values: Any) -> Row:
     return Row(**row)
 
 
-def row_without_lookup(entry: Entry) -> Row | None:
+def row_without_lookup(entry: Entry, why_not: str | None = None) -> Row | None:
     """The row of an entry that is not looked up (unreadable, or nothing to look it up
-    by), or None when it should be looked up."""
+    by: ``why_not``), or None when it should be looked up."""
     if entry.unreadable:
         return _base(entry, status=UNREADABLE, problem=entry.unreadable)
-    if entry.identified_by is None:
-        return _base(entry, status=NO_IDENTIFIER, problem=_join(entry.note, NO_ID_PROBLEM))
+    if why_not is not None:
+        return _base(entry, status=NO_IDENTIFIER, problem=_join(entry.note, why_not))
     return None
 
 
@@ -110,9 +109,14 @@ def row_from_payload(entry: Entry, payload: dict[str, Any]) -> Row:
     status = payload["status"]
     states = {name: info.get("state") for name, info in (payload.get("sources") or {}).items()}
     answered = [name for name, state in states.items() if state in ANSWERED]
+    identified = any(article.get(k) for k in ("doi", "pmid", "pmcid", "arxiv"))
+    failed = any(info.get("state") == "error" for info in (payload.get("sources") or {}).values())
     problem = None
     if status == "unknown":
         problem = (payload.get("badge") or {}).get("tooltip")
+        if not identified and not failed:  # searched by title, and nothing matched
+            # The tooltip reads "Could not check…: <why>"; the row says only why.
+            status, problem = NO_IDENTIFIER, (problem or "").split(": ", 1)[-1] or NO_ID_PROBLEM
     elif status == "not_article":  # nothing identified it after all
         status, problem = NO_IDENTIFIER, NO_ID_PROBLEM
     elif status == "closed" and all(states[name] == "not_found" for name in answered):
@@ -120,7 +124,7 @@ def row_from_payload(entry: Entry, payload: dict[str, Any]) -> Row:
         problem = f"no source knows this {what} (check it for typos)"
     return _base(
         entry,
-        identified_by="title" if match else entry.identified_by,
+        identified_by=(match.get("query") or "title") if match else entry.identified_by,
         doi=entry.doi or article.get("doi"), pmid=entry.pmid or article.get("pmid"),
         pmcid=entry.pmcid or article.get("pmcid"), arxiv=entry.arxiv or article.get("arxiv"),
         match_score=match.get("score"),

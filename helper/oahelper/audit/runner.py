@@ -1,6 +1,8 @@
 """The audit runner: entries in, rows out, through the daemon's lookup engine.
 
-Entries stream through a bounded window: at most ``window`` rows are held (looked up
+Entries without an identifier are looked up by their title (or, for a pasted
+reference, by what ``work_query`` reads in it): the engine's resolver searches and
+accepts only the same work. Entries stream through a bounded window: at most ``window`` rows are held (looked up
 or waiting for an earlier one to be written), so a list of 100,000 costs what a list
 of 100 does. Lookups go through ``LookupService.lookup_article``: its cache, single
 flight and sources, so a DOI listed twice makes one upstream call, and a second run
@@ -19,15 +21,23 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 from oahelper.audit.entries import Entry
 from oahelper.audit.rows import Row, row_from_payload, row_without_lookup
-from oahelper.models import Article
+from oahelper.models import Article, WorkQuery
 
 log = logging.getLogger(__name__)
 
-Lookup = Callable[[Article], Awaitable[dict[str, Any]]]
+class Lookup(Protocol):
+    """``LookupService.lookup_article``: an article (and, for a pasted reference, what
+    to search for) → the lookup payload."""
+
+    def __call__(self, article: Article, *, query: WorkQuery | None = None
+                 ) -> Awaitable[dict[str, Any]]: ...
+
+
+
 Prepass = Callable[[Sequence[Entry]], Awaitable[Mapping[str, dict[str, Any]]]]
 RowHook = Callable[[Row], None]
 
@@ -71,20 +81,22 @@ class AuditRunner:
     async def row_for(self, entry: Entry, known: Mapping[str, dict[str, Any]] | None = None,
                       on_row: RowHook | None = None) -> Row:
         """One entry's row: from the pre-pass, a lookup, or the entry alone."""
-        row = row_without_lookup(entry)
+        article, query, why_not = entry.lookup_input()
+        row = row_without_lookup(entry, why_not)
         if row is None:
             payload = (known or {}).get(entry.lookup_key or "")
             if payload is None:
                 async with self._slots:
-                    payload = await self._lookup(entry)
+                    payload = await self._lookup(entry, article, query)
             row = row_from_payload(entry, payload)
         if on_row is not None:
             on_row(row)
         return row
 
-    async def _lookup(self, entry: Entry) -> dict[str, Any]:
+    async def _lookup(self, entry: Entry, article: Article, query: WorkQuery | None
+                      ) -> dict[str, Any]:
         try:
-            return await self.lookup(entry.article())
+            return await self.lookup(article, query=query)
         except Exception:  # an engine bug costs one row, not the whole report
             log.exception("lookup of %s failed", entry.key)
             return {"status": "unknown", "badge": {"tooltip": "internal error; see the log"}}
