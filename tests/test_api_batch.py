@@ -13,6 +13,8 @@ from oahelper.auth import ClientStore
 from tests.support.api import assert_error
 from tests.support.daemon import Daemon, start_daemon, upstream_server  # noqa: F401 (fixtures)
 from tests.support.fake_upstream import CLOSED_DOI, GOLD_DOI, GREEN_DOI
+from tests.support.shared import require_shared
+from tests.test_resolve_titles import AUGMENTING, AUGMENTING_DOI
 
 EXT = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
 
@@ -47,10 +49,24 @@ async def test_one_line_per_item_as_answers_arrive_then_done(start_daemon) -> No
     assert rows[1]["status"] == "open" and rows[1]["doi"] == GREEN_DOI
     assert rows[2]["status"] == "no_identifier"
     assert rows[3]["status"] == "closed" and rows[3]["doi"] == CLOSED_DOI
-    # Only identifiers left the machine: no title, no reference text.
+    # What left the machine: identifiers, and for the item without one its title,
+    # first author and year (to the search sources); never a whole reference's text.
     assert sorted(r["doi"] for r in d.upstream.requests if r["service"] == "unpaywall") == sorted(
         [GOLD_DOI, GREEN_DOI, CLOSED_DOI])
-    assert {r["doi"] for r in d.upstream.requests} == {GOLD_DOI, GREEN_DOI, CLOSED_DOI}
+    searches = [json.dumps(r["query"]) for r in d.upstream.requests if r["doi"] is None]
+    assert searches and all("A reference with no identifier" in q for q in searches)
+    assert "A closed one" not in json.dumps(d.upstream.requests)
+
+
+async def test_a_reference_without_identifier_is_found_by_its_title(start_daemon) -> None:
+    require_shared("crossref")
+    d = await start_daemon()
+    item = {"title": AUGMENTING, "authors": ["Bran, Andres M."], "year": 2024}
+    (result, done) = await lines(await batch(d, {"items": [item]}))
+    row = result["row"]
+    assert (row["identified_by"], row["doi"], row["match_score"]) == ("title", AUGMENTING_DOI, 1.0)
+    assert row["status"] in ("open", "closed") and row["title"] == AUGMENTING
+    assert done["total"] == 1
 
 
 async def test_a_reference_listed_twice_is_asked_once(start_daemon) -> None:

@@ -41,7 +41,8 @@ def test_hostile_titles_and_links_are_inert(tmp_path: Path) -> None:
 
 
 def test_the_file_loads_nothing_from_anywhere(tmp_path: Path) -> None:
-    page = write_report(tmp_path, [row_without_lookup(make_entry("refs.bib", "k", 1, title="T"))])
+    entry = make_entry("refs.bib", "k", 1)
+    page = write_report(tmp_path, [row_without_lookup(entry, entry.lookup_input()[2])])
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
     assert "default-src 'none'" in csp and "script-src 'sha256-" in csp
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", page)
