@@ -12,7 +12,7 @@ synchronous work ended and when the badge was drawn (it wraps badge.show). Both 
 the page's performance.now(). Everything else (helper, fake upstream, page server,
 browsers) is the test suite's own harness (tests/e2e).
 
-Usage: scripts/bench-browser [--runs N] [--browser chromium|firefox]
+Usage: scripts/bench-browser [--runs N] [--browser chromium|firefox] [--extension DIR]
 Figures on a shared 2-core machine are noisy: the median and the spread are printed.
 """
 
@@ -61,10 +61,10 @@ BENCH_END = """(() => {
 """
 
 
-def instrumented_extension(folder: Path) -> Path:
-    """A copy of extension/ with the two timing scripts around the content scripts."""
+def instrumented_extension(folder: Path, source: Path = EXTENSION) -> Path:
+    """A copy of the extension with the two timing scripts around the content scripts."""
     copy = folder / "extension"
-    shutil.copytree(EXTENSION, copy)
+    shutil.copytree(source, copy)
     (copy / "bench-start.js").write_text(BENCH_START)
     (copy / "bench-end.js").write_text(BENCH_END)
     manifest = json.loads((copy / "manifest.json").read_text())
@@ -85,7 +85,7 @@ class ChromiumDriver:
         from tests.e2e.browser import ExtensionBrowser, pair_through_options
 
         self._pw = sync_playwright().start()
-        self.browser = ExtensionBrowser(self._pw, profile, extension)
+        self.browser = ExtensionBrowser(self._pw, profile, extension, timing=True)
         self._pair = pair_through_options
 
     def pair(self, helper: Helper) -> None:
@@ -169,6 +169,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--browser", choices=["chromium", "firefox"], action="append")
+    parser.add_argument("--extension", type=Path, default=EXTENSION,
+                        help="measure this copy of the extension (e.g. an older commit's, to compare)")
     args = parser.parse_args()
     if shared_fixtures() is None:
         print("bench-browser: needs the shared page corpus (../shared/fixtures/pages)", file=sys.stderr)
@@ -177,7 +179,7 @@ def main() -> int:
     chosen = args.browser or list(drivers)
     with tempfile.TemporaryDirectory(prefix="oahelper-bench-browser-") as tmp:
         folder = Path(tmp)
-        extension = instrumented_extension(folder)
+        extension = instrumented_extension(folder, args.extension)
         rows = []
         with stack(folder) as (helper, pages):
             for name in chosen:
