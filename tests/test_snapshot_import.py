@@ -175,7 +175,10 @@ def test_an_interrupted_import_resumes_where_it_stopped_and_duplicates_nothing(
     env = dict(os.environ)
     proc = subprocess.Popen([PYTHON, "-m", "oahelper", "snapshot", "import", str(feed),
                              "--batch", "50"], env=env, cwd=REPO, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            # as from a terminal, even when the test run itself was
+                            # started in the background (which ignores Ctrl-C)
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         for line in proc.stderr:  # progress lines: one per committed batch
             if "committed 150 lines" in line:

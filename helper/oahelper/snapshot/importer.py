@@ -51,7 +51,7 @@ class Interrupts:
     can leave the transaction half closed, so the first Ctrl-C only asks the import to
     stop after the batch being committed; a second one stops at once (the open
     transaction is rolled back; what was committed stays). Outside the main thread
-    (tests driving the importer) signals are left alone.
+    (tests driving the importer), or where Ctrl-C is ignored, signals are left alone.
     """
 
     def __init__(self, note: Callable[[str], None]) -> None:
@@ -61,7 +61,9 @@ class Interrupts:
         self._previous: object = None
 
     def __enter__(self) -> Interrupts:
-        if threading.current_thread() is threading.main_thread():
+        # An inherited SIG_IGN (a job started with `&` by a script) is respected.
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN):
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
