@@ -238,3 +238,69 @@ async def test_a_page_that_is_no_article_makes_no_request_at_all(start_daemon, u
     payload = await d.lookup_json({"url": "https://news.example.com/harbour-festival", "html": NEWS_PAGE})
     assert payload["status"] == "not_article" and payload["badge"]["show"] is False
     assert d.upstream.requests == []
+
+
+# --- Malformed requests, forged log lines, tokens in query strings ------------------
+
+def raw_request(port: int, data: bytes) -> bytes:
+    """Send ``data`` as is and return every byte the daemon answers before closing."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass
+    return received
+
+
+def test_malformed_requests_get_no_answer_and_nothing_written_by_a_page_is_logged_raw(
+        env: dict[str, str], tmp_path: Path) -> None:
+    secret = f"SECRET{secrets.token_hex(8)}"
+    log = tmp_path / "daemon.log"
+    port = free_port()
+    host = f"Host: 127.0.0.1:{port}\r\n".encode()
+    with daemon_logging_to(env, port, log):
+        page = b"Sec-Fetch-Site: cross-site\r\nConnection: close\r\n"
+        # A page's request line over 8 KB, or a bad header: what nothing listening gives.
+        long_line = b"GET /v1/health?" + b"a" * 9000 + b" HTTP/1.1\r\n" + host + page + b"\r\n"
+        assert raw_request(port, long_line) == b""
+        huge_cookie = b"GET /v1/health HTTP/1.1\r\n" + host + b"Cookie: " + b"c" * 9000 + b"\r\n" + page + b"\r\n"
+        assert raw_request(port, huge_cookie) == b""
+        bad_header = (b"GET /v1/status HTTP/1.1\r\n" + host + b"Authorization: Bearer "
+                      + secret.encode() + b"\x01\r\nConnection: close\r\n\r\n")
+        assert raw_request(port, bad_header) == b""
+        # A forged line and terminal escapes in a path; a token in a query string.
+        forged = (b"GET /v1/health%0a2026-01-01%20INFO%20oahelper:%20FORGED%1b[2J?token=" + secret.encode()
+                  + b" HTTP/1.1\r\n" + host + b"Connection: close\r\n\r\n")
+        assert raw_request(port, forged).startswith(b"HTTP/1.1 401")  # no such public path
+        # The same path from a page: dropped, and logged decoded, so escaped.
+        assert raw_request(port, forged.replace(b"\r\n\r\n", b"\r\n" + page + b"\r\n")) == b""
+        query = (b"GET /v1/status?token=" + secret.encode() + b" HTTP/1.1\r\n" + host
+                 + b"Connection: close\r\n\r\n")
+        assert raw_request(port, query).startswith(b"HTTP/1.1 401")
+        # The daemon still answers well-formed requests.
+        assert raw_request(port, b"GET /v1/health HTTP/1.1\r\n" + host
+                           + b"Connection: close\r\n\r\n").startswith(b"HTTP/1.1 200")
+    text = log.read_text(encoding="utf-8")
+    assert secret not in text
+    assert "\x1b" not in text
+    assert not any(line.startswith("2026-01-01") for line in text.splitlines())
+    assert "dropped a request from a web page to /v1/health\\n2026-01-01 INFO oahelper: FORGED\\x1b[2J" in text
+    assert "dropped a request that could not be parsed" in text
+
+
+def test_a_client_name_chosen_by_the_client_is_stored_and_shown_escaped(env: dict[str, str]) -> None:
+    from oahelper.auth import ClientStore
+    from oahelper.settings import load_settings
+
+    store = ClientStore(load_settings(env=env).clients_db)
+    code = store.new_pair_code()
+    _, name = store.redeem_pair_code(code, "Chromium\x1b[2J\nFAKE LINE\u202e", "chrome-extension://x")
+    assert "\x1b" not in name and "\n" not in name and "\u202e" not in name
+    listed = oahelper(["clients", "list"], env).stdout
+    assert "\x1b" not in listed and "\\x1b[2J\\nFAKE LINE\\u202e" in listed
+    assert len(listed.strip().splitlines()) == 1

@@ -30,6 +30,7 @@ from pathlib import Path
 from oahelper.db import open_db
 from oahelper.errors import ConfigError, Forbidden, Unauthorized
 from oahelper.files import secret_key
+from oahelper.logtext import printable
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,9 @@ class ClientStore:
         return self.create_token(name, origin), name
 
     def _unique_name(self, wanted: str) -> str:
-        base = (wanted or "browser").strip()[:90] or "browser"
+        # The client names itself: stored escaped, so no list or log prints its
+        # control characters.
+        base = printable((wanted or "browser").strip(), 90) or "browser"
         taken = {c.name for c in self.list()}
         name, n = base, 2
         while name in taken:

@@ -32,6 +32,7 @@ from oahelper.auth import ClientStore
 from oahelper.cache import Cache
 from oahelper.errors import ConfigError, OAHelperError
 from oahelper.files import make_private
+from oahelper.logtext import printable
 from oahelper.keys import KEY_NAMES, KeyStore
 from oahelper.politeness import Politeness
 from oahelper.report import render_payload
@@ -42,10 +43,8 @@ from oahelper.service import LookupRequest, LookupService, service_for
 from oahelper.settings import SETTINGS, Settings, config_file, load_settings, write_setting
 from oahelper.sources.registry import build_sources
 from oahelper.fetch import fetch_page, make_fetch_session
+from oahelper.server import DaemonRunner
 from oahelper.web import init, upstream_session
-
-ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'  # no Referer, no headers: nothing secret
-
 
 class PortTaken(OAHelperError):
     code = "port_taken"
@@ -72,7 +71,7 @@ def free_port_after(port: int) -> int:
 
 async def _serve(settings: Settings) -> None:
     app = init(settings, reload_settings=lambda: load_settings({"port": settings.port}))
-    runner = web.AppRunner(app, access_log_format=ACCESS_LOG_FORMAT)
+    runner = DaemonRunner(app)  # drops unparsable requests, logs escaped paths (server.py)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     try:
@@ -244,7 +243,9 @@ def cmd_clients(args: argparse.Namespace) -> int:
         if not rows:
             print("no paired clients: run `oahelper pair` and enter the code in the extension")
         for c in rows:
-            print(f"{c.name}\torigin {c.origin or '(none: script token)'}\t"
+            # Names are stored escaped; one stored by an older version may not be.
+            name = c.name if c.name.isprintable() else printable(c.name)
+            print(f"{name}\torigin {printable(c.origin or '(none: script token)')}\t"
                   f"created {_when(c.created)}\tlast used {_when(c.last_used)}")
         return 0
     if not args.name:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-SourceState = Literal["ok", "not_found", "error", "disabled", "retired", "skipped"]
+SourceState = Literal["ok", "not_found", "error", "disabled", "retired", "skipped", "rate_limited"]
 Version = Literal["publishedVersion", "acceptedVersion", "submittedVersion"]
 
 # The article fields the payload carries, in the API's order.

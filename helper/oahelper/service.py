@@ -11,6 +11,7 @@ an expired answer exists, that answer is served marked stale.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import logging
 import time
@@ -20,7 +21,8 @@ from typing import Any
 
 import aiohttp
 
-from oahelper.cache import Cache
+from oahelper.cache import Cache, Cached
+from oahelper.call_budget import Caller, CallBudgets, Ticket
 from oahelper.errors import FetchError, OAHelperError, PageOverBudget, ScrapeError
 from oahelper.fetch import FetchedPage
 from oahelper.merge import build_payload
@@ -39,6 +41,8 @@ PageFetcher = Callable[[str], Awaitable[FetchedPage]]
 # Reads (url, html) into an Article: the daemon's PageReader (under a budget, in worker
 # processes); without one, the scraper runs in a thread.
 PageReader = Callable[[str | None, str | bytes], Awaitable[Article]]
+# The budget ticket of the lookup running in this task (call_budget.py); None: no budget.
+_TICKET: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("ticket", default=None)
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ class LookupService:
     def __init__(self, *, sources: Sequence[Source], cache: Cache,
                  session: aiohttp.ClientSession, timeout: float,
                  openurl_base: str | None = None, fetch_page: PageFetcher | None = None,
-                 read_page: PageReader | None = None,
+                 read_page: PageReader | None = None, budgets: CallBudgets | None = None,
                  daily_limits: Mapping[str, int] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.sources = list(sources)
@@ -75,6 +79,7 @@ class LookupService:
         self.openurl_base = openurl_base
         self.fetch_page = fetch_page
         self.read_page = read_page
+        self.budgets = budgets
         self.daily_limits = dict(daily_limits or {})
         self.clock = clock
         self._inflight: dict[tuple[str, str], asyncio.Task[SourceAnswer]] = {}
@@ -87,20 +92,31 @@ class LookupService:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def lookup(self, request: LookupRequest) -> dict[str, Any]:
-        """The payload for one request (never raises for upstream trouble)."""
+    async def lookup(self, request: LookupRequest, *, caller: Caller | None = None) -> dict[str, Any]:
+        """The payload for one request (never raises for upstream trouble). ``caller``:
+        whose budget of upstream lookups it spends (call_budget.py); None: the user's own."""
         started = self.clock()
         article, query, page_problem = await self.request_article(request)
         return await self.lookup_article(article, query=query, page_problem=page_problem,
-                                         started=started)
+                                         started=started, caller=caller)
 
     async def lookup_article(self, article: Article, *, query: WorkQuery | None = None,
-                             page_problem: str | None = None,
-                             started: float | None = None) -> dict[str, Any]:
+                             page_problem: str | None = None, started: float | None = None,
+                             caller: Caller | None = None) -> dict[str, Any]:
         """The payload for an article already read: a page's, or a reading-list entry
         with several identifiers and its citation (never raises for upstream trouble).
         One without an identifier is searched for by ``query``, else by its own title,
         first author and year."""
+        # Every upstream call this lookup makes, searches included, goes through
+        # _cached_call, which asks the caller's ticket (one unit for the whole lookup).
+        mark = _TICKET.set(self.budgets.ticket(caller) if caller and self.budgets else None)
+        try:
+            return await self._lookup_article(article, query, page_problem, started)
+        finally:
+            _TICKET.reset(mark)
+
+    async def _lookup_article(self, article: Article, query: WorkQuery | None,
+                              page_problem: str | None, started: float | None) -> dict[str, Any]:
         started = self.clock() if started is None else started
         deadline = started + self.timeout
         query = query or title_query(article)
@@ -254,6 +270,9 @@ class LookupService:
             return dataclasses.replace(cached.answer, cached=True)
         flight_key = (source.name, key)
         task = self._inflight.get(flight_key)
+        ticket = _TICKET.get()
+        if task is None and ticket is not None and not ticket.spend():
+            return _rate_limited(source.name, cached, ticket)
         if task is None:
             task = asyncio.ensure_future(self._ask_upstream(source, key, deadline, call))
             self._inflight[flight_key] = task
@@ -297,6 +316,16 @@ class LookupService:
         return answer
 
 
+def _rate_limited(source: str, cached: Cached | None, ticket: Ticket) -> SourceAnswer:
+    """A source not asked because the caller's budget is spent: its expired cached
+    answer, marked stale, or none."""
+    if cached is not None:
+        return dataclasses.replace(cached.answer, cached=True, stale=True, error=ticket.refusal,
+                                   error_code="rate_limited")
+    return SourceAnswer(source=source, state="rate_limited", error=ticket.refusal,
+                        error_code="rate_limited")
+
+
 def title_query(article: Article) -> WorkQuery | None:
     """What to search for when an article with citation data has no identifier (a
     page, a reading-list entry): its title, first author and year; else None."""
@@ -318,9 +347,10 @@ def _with_searches(answers: list[SourceAnswer], searched: Sequence[SourceAnswer]
 
 def service_for(settings: Settings, *, sources: Sequence[Source], cache: Cache,
                 session: aiohttp.ClientSession, fetch_page: PageFetcher | None,
-                read_page: PageReader | None = None) -> LookupService:
+                read_page: PageReader | None = None,
+                budgets: CallBudgets | None = None) -> LookupService:
     """The LookupService the settings describe (the daemon and the CLI share it)."""
     return LookupService(sources=sources, cache=cache, session=session,
                          timeout=settings.timeout, openurl_base=settings.openurl_base,
-                         fetch_page=fetch_page, read_page=read_page,
+                         fetch_page=fetch_page, read_page=read_page, budgets=budgets,
                          daily_limits={"unpaywall": settings.unpaywall_daily_limit})

@@ -63,6 +63,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("log_level", str, "info", "Daemon log level: debug, info, warning or error."),
     Setting("page_seconds", float, 2.0, "Seconds the daemon may spend reading one page's HTML; a page that needs more is unreadable (the lookup says so)."),
     Setting("page_memory_mb", int, 256, "MiB of memory reading one page may use; a page that needs more is unreadable (the lookup says so)."),
+    Setting("lookups_per_minute", int, 30, "Lookups needing the sources that one client (a paired browser, a script token) may start per minute from /v1/lookup; past it answers come from the cache or say rate_limited (a page cannot spend your daily Unpaywall quota)."),
+    Setting("batch_lookups_per_minute", int, 600, "The same for /v1/batch (reference lists), on its own budget."),
     Setting("page_workers", int, 3, "Processes reading pages at once (each started when first needed, about 30 MB each)."),
     Setting("snapshot_db", str, None, "The DuckDB file holding your copy of the Unpaywall data feed (oahelper snapshot import). Unset: snapshot.duckdb in the data folder."),
     Setting("snapshot_memory", str, None, "Most memory DuckDB may use for the snapshot, e.g. 1GB or 512MiB. Unset: a quarter of this machine's memory, at most 2 GiB."),
@@ -95,6 +97,8 @@ class Settings:
     page_workers: int = 3
     snapshot_db: str | None = None
     snapshot_memory: str | None = None
+    lookups_per_minute: int = 30
+    batch_lookups_per_minute: int = 600
     origins: Mapping[str, str] | None = None  # where each value came from
 
     @property
@@ -215,8 +219,9 @@ _CHECKS = {
     "disabled_sources": _check_sources, "timeout": _check_positive,
     "max_body": _check_positive, "unpaywall_daily_limit": _check_positive,
     "log_level": _check_level, "page_seconds": _check_positive, "page_memory_mb": _check_positive,
-    "page_workers": _check_positive,
     "snapshot_memory": _check_size,
+    "page_workers": _check_positive, "lookups_per_minute": _check_positive,
+    "batch_lookups_per_minute": _check_positive,
 }
 
 

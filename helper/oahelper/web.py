@@ -26,20 +26,23 @@ from aiohttp import web
 from oahelper import API_VERSION, __version__
 from oahelper.audit.batch import batch_entries
 from oahelper.audit.runner import CONCURRENCY, AuditRunner
-from oahelper.auth import ClientStore
+from oahelper.auth import Client, ClientStore
 from oahelper.cache import Cache
+from oahelper.call_budget import Caller, CallBudgets
 from oahelper.diagnostics import config_problems
 from oahelper.fetch import fetch_page as fetch_url
 from oahelper.fetch import make_fetch_session
 from oahelper.errors import (BadRequest, Forbidden, MethodNotAllowed, NotFoundError, OAHelperError,
                              PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType)
 from oahelper.keys import KeyStore
+from oahelper.logtext import printable
 from oahelper.politeness import Politeness
 from oahelper.page_reader import PageReader
 from oahelper.scrape.identifiers import parse_query
 from oahelper.service import LookupRequest, LookupService, PageFetcher, service_for
-from oahelper.settings import Settings
+from oahelper.settings import SETTINGS, Settings
 from oahelper.sources.base import Source
+from oahelper.sources.redirects import upstream_session as make_upstream_session
 from oahelper.sources.registry import build_sources
 from oahelper.sources.snapshot import Snapshot
 
@@ -55,6 +58,8 @@ PAIR_LIMITER = web.AppKey("pair_limiter", "RateLimiter")
 # their references share it, and the pages the user opens meanwhile are not starved.
 BATCH_SLOTS = web.AppKey("batch_slots", asyncio.Semaphore)
 PAGES = web.AppKey("pages", PageReader)
+BUDGETS = web.AppKey("budgets", CallBudgets)
+CLIENT = web.RequestKey("client", Client)  # the Client the request's token belongs to
 
 PUBLIC_PATHS = frozenset({"/v1/health", "/v1/pair"})
 EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://", "safari-web-extension://")
@@ -140,7 +145,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Host allowlist, browser-page drop, CORS for extensions, one error shape."""
     port = request.transport.get_extra_info("sockname")[1] if request.transport else 0
     if made_by_web_page(request, allowed_hosts(port)):
-        log.info("dropped a request from a web page to %s", request.path)
+        log.info("dropped a request from a web page to %s", printable(request.path))
         return _drop(request)
     try:
         if request.host not in allowed_hosts(port):
@@ -155,7 +160,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as exc:  # aiohttp's own: unknown route, wrong method, 413
         response = error_response(_translate_http(exc))
     except Exception:  # a bug must still answer in the one error shape
-        log.exception("internal error on %s", request.path)
+        log.exception("internal error on %s", printable(request.path))
         response = error_response(OAHelperError("internal error; see the daemon's log"))
     if not response.prepared:  # a streamed answer got them before its first byte
         add_cors_headers(request, response)
@@ -205,7 +210,7 @@ async def require_token(request: web.Request, handler: Handler) -> web.StreamRes
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing token: pair this client (oahelper pair) and send "
                            "Authorization: Bearer <token>")
-    request.app[CLIENTS].verify(token.strip(), request.headers.get("Origin"))
+    request[CLIENT] = request.app[CLIENTS].verify(token.strip(), request.headers.get("Origin"))
     return await handler(request)
 
 
@@ -277,8 +282,13 @@ async def pair(request: web.Request) -> web.Response:
 async def lookup(request: web.Request) -> web.Response:
     engine = request.app[ENGINES].current()
     data = await read_json(request, engine.settings.max_body)
-    payload = await engine.service.lookup(lookup_request(data))
+    payload = await engine.service.lookup(lookup_request(data), caller=_caller(request, "interactive"))
     return web.json_response(payload)
+
+
+def _caller(request: web.Request, lane: str) -> Caller:
+    """Whose budget of upstream lookups a request spends (call_budget.py)."""
+    return Caller(lane, request[CLIENT].name)
 
 
 async def batch(request: web.Request) -> web.StreamResponse:
@@ -289,7 +299,8 @@ async def batch(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
     add_cors_headers(request, response)
     await response.prepare(request)
-    runner = AuditRunner(engine.service.lookup_article, slots=request.app[BATCH_SLOTS])
+    runner = AuditRunner(partial(engine.service.lookup_article, caller=_caller(request, "batch")),
+                         slots=request.app[BATCH_SLOTS])
     free = 0
     try:
         async for index, row in runner.as_answered(entries):
@@ -387,8 +398,10 @@ class Engines:
 def upstream_session(settings: Settings) -> aiohttp.ClientSession:
     """The one session for talking to the sources (no cookies, explicit timeouts)."""
     timeout = aiohttp.ClientTimeout(total=settings.timeout + 2, connect=5)
-    # The User-Agent is set per request, by sources/http.py.
-    return aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar())
+    # The User-Agent is set per request, by sources/http.py; redirects are followed
+    # only within an upstream's origin or to public addresses (sources/redirects.py).
+    configured = [getattr(settings, s.name) for s in SETTINGS if s.name.endswith("_url")]
+    return make_upstream_session(timeout, configured)
 
 
 def init(settings: Settings, *, keystore: KeyStore | None = None,
@@ -403,6 +416,8 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
                           handler_args={"auto_decompress": False})
     app[KEYSTORE] = keystore or KeyStore()
     app[PAIR_LIMITER] = RateLimiter(limit=10, window=60.0)
+    app[BUDGETS] = CallBudgets({"interactive": settings.lookups_per_minute,
+                                "batch": settings.batch_lookups_per_minute})
     app[BATCH_SLOTS] = asyncio.Semaphore(CONCURRENCY)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
@@ -420,7 +435,7 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
                     current, app[KEYSTORE], app[POLITENESS])
                 service = service_for(current, sources=chosen, cache=app[CACHE], session=session,
                                       fetch_page=fetch_page or partial(fetch_url, session=fetch_session),
-                                      read_page=app[PAGES].read)
+                                      read_page=app[PAGES].read, budgets=app[BUDGETS])
                 return Engine(current, chosen, service, _stamp(current.config_file))
 
             app[ENGINES] = Engines(build, settings, reload_settings)

@@ -123,6 +123,9 @@ def base_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OAHELPER_") or k in keep}
     env["OAHELPER_HOME"] = str(home)
     env["PYTHONUNBUFFERED"] = "1"
+    # One browser opens dozens of new articles a minute here, faster than any reader:
+    # the per-client budget (tests/test_call_budget.py) is set out of its way.
+    env["OAHELPER_LOOKUPS_PER_MINUTE"] = "100000"
     return env
 
 

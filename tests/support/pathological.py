@@ -77,6 +77,9 @@ NAMED_SHAPES: tuple[Shape, ...] = (
     Shape("PubMed DOI links", BODY, '<a href="https://doi.org/10.1/x" data-ga-action="D',
           url="https://pubmed.ncbi.nlm.nih.gov/1/"),
     Shape("many rel= in a link", HEAD + "<link ", "rel=", ">"),
+    Shape("one long citation_reference", HEAD + '<meta name="citation_reference" content="citation_title=a',
+          "; citation_author=b ", '">'),
+    Shape("many citation_reference tags", HEAD, '<meta name="citation_reference" content="doi:10.1/x">'),
 )
 
 # --- A strategy for new shapes ------------------------------------------------------

@@ -11,7 +11,7 @@ from oahelper.scrape.identifiers import normalise_doi
 STATUSES = frozenset({"open", "closed", "unknown", "not_article"})
 OA_STATUSES = frozenset({"gold", "hybrid", "bronze", "green", "closed", None})
 COLORS = frozenset({"gold", "hybrid", "bronze", "green", "closed", "unknown"})
-SOURCE_STATES = frozenset({"ok", "not_found", "error", "disabled", "retired", "skipped"})
+SOURCE_STATES = frozenset({"ok", "not_found", "error", "disabled", "retired", "skipped", "rate_limited"})
 VERSIONS = frozenset({"publishedVersion", "acceptedVersion", "submittedVersion", None})
 ACTION_KINDS = frozenset({"email_author", "library"})
 PAYLOAD_KEYS = frozenset({"api", "status", "oa_status", "article", "best", "locations", "badge",

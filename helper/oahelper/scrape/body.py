@@ -73,42 +73,43 @@ class _ContentText:
         self.chars = 0
         self.stack: list[_Frame] = [_Frame("", skipped=False)]
 
-    def _skipping(self) -> bool:
-        top = self.stack[-1]
-        return top.skipped or top.dropping > 0
-
-    def start(self, tag: object, attrib: dict[str, str]) -> None:
-        parent = self.stack[-1]
-        if parent.skipped:  # the common case in hostile nesting: keep it cheap
-            self.stack.append(_SKIPPED)
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        # Called for every element of the body: kept short (libxml2 gives tag names
+        # in lower case).
+        stack = self.stack
+        parent = stack[-1]
+        if parent.skipped:  # the common case in hostile nesting
+            stack.append(_SKIPPED)
             return
-        tag = tag.lower() if isinstance(tag, str) else ""
         level = _HEADING_LEVELS.get(tag, 0)
         if parent.dropping and level and level <= parent.dropping:
             parent.dropping = 0  # the next section starts
         if parent.dropping or tag in _NOT_CONTENT_TAGS or (attrib and _is_reference_list(attrib)):
-            self.stack.append(_SKIPPED)
+            stack.append(_SKIPPED)
             return
-        self.stack.append(_Frame(tag, False, len(self.parts) if level else -1, self.chars,
-                                 len(self.links)))
-        href = attrib.get("href", "") if tag == "a" and attrib else ""
-        if "doi.org/" in href.lower():
-            self.links.append(href)
+        stack.append(_Frame(tag, False, len(self.parts), self.chars, len(self.links)) if level
+                     else _Frame(tag, False))
+        if tag == "a" and attrib:
+            href = attrib.get("href", "")
+            if "doi.org/" in href.lower():
+                self.links.append(href)
 
     def data(self, text: str) -> None:
-        if text and not self._skipping():
+        top = self.stack[-1]
+        if not (top.skipped or top.dropping):
             self.parts.append(text)
             self.chars += len(text)
 
-    def end(self, tag: object) -> None:
-        if len(self.stack) == 1:
+    def end(self, tag: str) -> None:
+        stack = self.stack
+        if len(stack) == 1:
             return
-        frame = self.stack.pop()
-        if frame.heading_start >= 0 and not frame.skipped and self._is_reference_heading(frame):
+        frame = stack.pop()
+        if frame.heading_start >= 0 and self._is_reference_heading(frame):
             del self.parts[frame.heading_start:]
             del self.links[frame.links_start:]
             self.chars = frame.chars_start
-            self.stack[-1].dropping = _HEADING_LEVELS[frame.tag]
+            stack[-1].dropping = _HEADING_LEVELS[frame.tag]
 
     def _is_reference_heading(self, frame: _Frame) -> bool:
         if self.chars - frame.chars_start > _HEADING_CHARS:

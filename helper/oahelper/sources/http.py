@@ -36,6 +36,7 @@ from oahelper.errors import (
 )
 from oahelper.models import SourceAnswer
 from oahelper.politeness import Gate
+from oahelper.sources.redirects import MAX_REDIRECTS, REDIRECT_STATUSES, check_redirect, trusted_for
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -115,15 +116,26 @@ async def _get_once(session: aiohttp.ClientSession, url: yarl.URL,
                     headers: Mapping[str, str], timeout: float) -> Reply:
     """One request; aiohttp and asyncio errors become SourceErrors here, once."""
     where = host_of(url)
+    trusted = trusted_for(session, url)
+    sent = dict(headers)
     try:
-        async with session.get(url, headers=headers, allow_redirects=True, max_redirects=3,
-                               timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
-            body = bytearray()
-            async for chunk in resp.content.iter_chunked(65536):
-                body += chunk
-                if len(body) > MAX_BODY:
-                    raise SourceBadResponse(f"{where} sent more than {MAX_BODY} bytes")
-            return Reply(resp.status, resp.headers, bytes(body))
+        async with asyncio.timeout(timeout):
+            for _ in range(MAX_REDIRECTS + 1):
+                # Redirects are followed here, each checked (sources/redirects.py).
+                async with session.get(url, headers=sent, allow_redirects=False) as resp:
+                    location = resp.headers.get("Location")
+                    if resp.status in REDIRECT_STATUSES and location:
+                        target = url.join(yarl.URL(location))
+                        sent = check_redirect(url, target, trusted, sent)
+                        url = target
+                        continue
+                    body = bytearray()
+                    async for chunk in resp.content.iter_chunked(65536):
+                        body += chunk
+                        if len(body) > MAX_BODY:
+                            raise SourceBadResponse(f"{where} sent more than {MAX_BODY} bytes")
+                    return Reply(resp.status, resp.headers, bytes(body))
+        raise SourceBadResponse(f"{where} redirected more than {MAX_REDIRECTS} times")
     except TimeoutError as exc:
         raise SourceTimeout(f"{where} did not answer within {timeout:.1f} s") from exc
     except aiohttp.ClientConnectorError as exc:
