@@ -65,19 +65,27 @@ class _ContentText:
     pass (no tree: a tree of hostile nesting is slow to build and to walk, and
     libxml2 cuts a tree off 256 levels deep). Left out: scripts, styles, navigation,
     footers, reference lists, and a "References" heading with what follows it up to
-    the next heading of its level or higher."""
+    the next heading of its level or higher. Elements nested deeper than MAX_DEPTH
+    count as part of the one at that depth, as in a browser (Chromium flattens the
+    DOM at 512 levels): the memory a page of a million nested tags takes stays small."""
+
+    MAX_DEPTH = 512
 
     def __init__(self) -> None:
         self.parts: list[str] = []  # the text, in page order
         self.links: list[str] = []  # doi.org links, in page order
         self.chars = 0
         self.stack: list[_Frame] = [_Frame("", skipped=False)]
+        self.deeper = 0  # elements open beyond MAX_DEPTH
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         # Called for every element of the body: kept short (libxml2 gives tag names
         # in lower case).
         stack = self.stack
         parent = stack[-1]
+        if len(stack) > self.MAX_DEPTH:
+            self.deeper += 1
+            return
         if parent.skipped:  # the common case in hostile nesting
             stack.append(_SKIPPED)
             return
@@ -101,6 +109,9 @@ class _ContentText:
             self.chars += len(text)
 
     def end(self, tag: str) -> None:
+        if self.deeper:
+            self.deeper -= 1
+            return
         stack = self.stack
         if len(stack) == 1:
             return
