@@ -11,9 +11,10 @@ daemon reads pages in a few worker processes (``page_worker.py``):
 - either way a new worker takes its place, and the page is unreadable:
   ``PageOverBudget`` says why, and the lookup goes on with what the URL says;
 - at most ``workers`` pages are read at once; a read waits for its turn at most
-  ``seconds``. Workers stay, and one spare is kept started (starting Python takes
-  longer than reading a page), so a tab's page is read at once while the pages of
-  other tabs keep workers busy.
+  ``seconds``. The daemon starts every worker up front (``warm_up``; starting Python
+  takes longer than reading a page) and one that is ended is replaced in the
+  background, so a tab's page is read at once while the pages of other tabs keep
+  workers busy.
 
 Pages travel over pipes and only JSON comes back (see page_worker.py).
 """
@@ -102,11 +103,17 @@ class PageReader:
         self._workers = workers
         self._starting: asyncio.Task[None] | None = None
 
-    async def warm_up(self) -> None:
-        """Start one worker now, so that the first page does not wait for it."""
-        self._top_up()
+    async def warm_up(self, count: int = 1) -> None:
+        """Start ``count`` workers now (at most ``workers``), so that pages do not wait
+        for Python to start: the daemon starts them all, and a tab's page is read at
+        once while other tabs' pages keep workers busy."""
         if self._starting is not None:
             await asyncio.shield(self._starting)
+        missing = min(count, self._workers) - len(self._idle) - len(self._busy)
+        if missing > 0:
+            started = await asyncio.gather(*(_Worker.start(self.memory_bytes) for _ in range(missing)),
+                                           return_exceptions=True)
+            self._idle.extend(w for w in started if isinstance(w, _Worker))
 
     def _top_up(self) -> None:
         """Start a spare worker in the background when none is idle and more pages

@@ -65,7 +65,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("page_memory_mb", int, 256, "MiB of memory reading one page may use; a page that needs more is unreadable (the lookup says so)."),
     Setting("lookups_per_minute", int, 30, "Lookups needing the sources that one client (a paired browser, a script token) may start per minute from /v1/lookup; past it answers come from the cache or say rate_limited (a page cannot spend your daily Unpaywall quota)."),
     Setting("batch_lookups_per_minute", int, 600, "The same for /v1/batch (reference lists), on its own budget."),
-    Setting("page_workers", int, 3, "Processes reading pages at once (each started when first needed, about 30 MB each)."),
+    Setting("page_workers", int, 3, "Processes reading pages at once, started with the daemon (about 30 MB each)."),
     Setting("snapshot_db", str, None, "The DuckDB file holding your copy of the Unpaywall data feed (oahelper snapshot import). Unset: snapshot.duckdb in the data folder."),
     Setting("snapshot_memory", str, None, "Most memory DuckDB may use for the snapshot, e.g. 1GB or 512MiB. Unset: a quarter of this machine's memory, at most 2 GiB."),
 )

@@ -427,7 +427,7 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
         app[POLITENESS] = Politeness()
         app[PAGES] = PageReader(workers=settings.page_workers, seconds=settings.page_seconds,
                                 memory_bytes=settings.page_memory_mb * 2**20)
-        await app[PAGES].warm_up()
+        await app[PAGES].warm_up(settings.page_workers)
         async with upstream_session(settings) as session, make_fetch_session() as fetch_session:
 
             def build(current: Settings) -> Engine:
