@@ -57,7 +57,7 @@ function note(text) {
 }
 
 function hideAll() {
-  for (const id of ["problem", "article", "best", "others", "actions-box", "source-box", "check-row", "command-row", "best-pdf-row", "references-row"]) {
+  for (const id of ["problem", "article", "best", "others", "actions-box", "source-box", "check-row", "command-row", "best-pdf-row", "references-row", "offline-note", "snapshot-note"]) {
     $(id).hidden = true;
   }
   for (const id of ["locations", "actions", "source-problems"]) $(id).replaceChildren();
@@ -95,6 +95,13 @@ function showResult(payload) {
     $("article").hidden = false;
     $("title").textContent = article.title || "Untitled article";
     $("citation").textContent = citationLine(article);
+  }
+  $("offline-note").hidden = !payload.offline;
+  const snapshot = payload.sources?.snapshot;
+  if (snapshot?.state === "ok" && snapshot.as_of) {
+    // How fresh the answer is: the local copy is as old as its newest record.
+    $("snapshot-note").textContent = `Answered from your Unpaywall snapshot of ${snapshot.as_of}.`;
+    $("snapshot-note").hidden = false;
   }
   const best = payload.best;
   if (best) {

@@ -295,6 +295,10 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         return command.run_import(settings, args.files, again=args.again, batch_lines=args.batch)
     if args.files:
         raise ConfigError(f"oahelper snapshot {args.action} takes no files")
+    if args.action == "export":
+        if not args.parquet:
+            raise ConfigError("say where: oahelper snapshot export --parquet DIR")
+        return command.run_export(settings, Path(args.parquet))
     return command.run_status(settings, as_json=args.json)
 
 
@@ -351,13 +355,15 @@ def build_parser() -> argparse.ArgumentParser:
                                     "Windows logon task), or undo it, or say how it stands")
     p.add_argument("action", choices=["install", "uninstall", "status"])
     p = add("snapshot", cmd_snapshot, "your own copy of the Unpaywall data feed (DuckDB)")
-    p.add_argument("action", choices=["import", "status"])
+    p.add_argument("action", choices=["import", "status", "export"])
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="import: snapshot or change files (.jsonl, .jsonl.gz; - for stdin)")
     p.add_argument("--again", action="store_true", help="import: read files already imported again")
     p.add_argument("--batch", type=int, metavar="LINES",
                    help="import: lines per committed batch (default 100000)")
     p.add_argument("--json", action="store_true", help="status: as JSON")
+    p.add_argument("--parquet", metavar="DIR",
+                   help="export: write the records as Parquet files under DIR (new or empty)")
     add("doctor", cmd_doctor, "check the set-up and say what to fix")
     return parser
 

@@ -58,6 +58,10 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
     say(f"oahelper settings: {settings.config_file} (data in {settings.data_dir})")
     if settings.unpaywall_email:
         say(f"info Unpaywall e-mail: {settings.unpaywall_email}")
+    if settings.offline:
+        say("info OFFLINE MODE (setting offline = true): nothing leaves this machine; only the "
+            "snapshot and the identifier rules (arXiv, PMC ids) answer. Online again: "
+            "oahelper config unset offline")
 
     no_keyring = (f"No OS keyring works ({keystore.backend_name()}): API keys cannot be stored. "
                   "On a desktop unlock your keyring; on a headless Linux machine install "
@@ -98,6 +102,9 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
     async with upstream_session(settings) as session:
         for source in sources:
             health = source.health()
+            if settings.offline and source.needs_network:
+                say(f"off  {source.name}: not asked (offline mode)")
+                continue
             if not health.enabled:
                 why = (f"switched off (turn it on: oahelper config set sources.{source.name} on)"
                        if not settings.source_on(source.name) else "not configured")

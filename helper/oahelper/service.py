@@ -70,7 +70,7 @@ class LookupService:
                  session: aiohttp.ClientSession, timeout: float,
                  openurl_base: str | None = None, fetch_page: PageFetcher | None = None,
                  read_page: PageReader | None = None, budgets: CallBudgets | None = None,
-                 daily_limits: Mapping[str, int] | None = None,
+                 daily_limits: Mapping[str, int] | None = None, offline: bool = False,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.sources = list(sources)
         self.cache = cache
@@ -81,6 +81,7 @@ class LookupService:
         self.read_page = read_page
         self.budgets = budgets
         self.daily_limits = dict(daily_limits or {})
+        self.offline = offline  # ask only the sources that need no network
         self.clock = clock
         self._inflight: dict[tuple[str, str], asyncio.Task[SourceAnswer]] = {}
 
@@ -134,6 +135,7 @@ class LookupService:
                                 match=found.match.to_json() if found.match else None)
         # The works the page cites, for "Check the N references" (never looked up here).
         payload["references"] = [ref.to_json() for ref in article.references]
+        payload["offline"] = self.offline
         return payload
 
     def resolver(self, deadline: float) -> Resolver:
@@ -251,9 +253,14 @@ class LookupService:
 
         return list(await asyncio.gather(*(one(s) for s in self.sources)))
 
+    def _may_ask(self, source: Source) -> bool:
+        """Switched on, and (offline) needing no network. A source that may not be
+        asked does not answer from the cache either."""
+        return source.health().enabled and not (self.offline and source.needs_network)
+
     async def _answer(self, source: Source, article: Article, deadline: float,
                       key: str | None) -> SourceAnswer:
-        if not source.health().enabled:  # turned off: not even its old answers count
+        if not self._may_ask(source):
             return SourceAnswer(source=source.name, state="disabled")
         if key is None:
             return SourceAnswer(source=source.name, state="skipped")
@@ -263,14 +270,15 @@ class LookupService:
     async def _cached_call(self, source: Source, key: str, deadline: float,
                            call: Callable[[float], Awaitable[SourceAnswer]]) -> SourceAnswer:
         """Cache → single flight → upstream (``call`` with the seconds left) → cache."""
-        if not source.health().enabled:
+        if not self._may_ask(source):
             return SourceAnswer(source=source.name, state="disabled")
         cached = self.cache.get(source.name, key)
         if cached is not None and cached.fresh:
             return dataclasses.replace(cached.answer, cached=True)
         flight_key = (source.name, key)
         task = self._inflight.get(flight_key)
-        ticket = _TICKET.get()
+        # A source that needs no network (the local snapshot) costs no upstream call.
+        ticket = _TICKET.get() if source.needs_network else None
         if task is None and ticket is not None and not ticket.spend():
             return _rate_limited(source.name, cached, ticket)
         if task is None:
@@ -349,8 +357,16 @@ def service_for(settings: Settings, *, sources: Sequence[Source], cache: Cache,
                 session: aiohttp.ClientSession, fetch_page: PageFetcher | None,
                 read_page: PageReader | None = None,
                 budgets: CallBudgets | None = None) -> LookupService:
-    """The LookupService the settings describe (the daemon and the CLI share it)."""
+    """The LookupService the settings describe (the daemon and the CLI share it).
+    Offline, no page is fetched either."""
     return LookupService(sources=sources, cache=cache, session=session,
                          timeout=settings.timeout, openurl_base=settings.openurl_base,
-                         fetch_page=fetch_page, read_page=read_page, budgets=budgets,
-                         daily_limits={"unpaywall": settings.unpaywall_daily_limit})
+                         fetch_page=refuse_offline if settings.offline else fetch_page,
+                         read_page=read_page, budgets=budgets,
+                         daily_limits={"unpaywall": settings.unpaywall_daily_limit},
+                         offline=settings.offline)
+
+
+async def refuse_offline(url: str) -> FetchedPage:
+    """The page fetcher of offline mode: nothing leaves the machine."""
+    raise FetchError("offline mode: the helper does not fetch pages", code="offline")

@@ -67,6 +67,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("batch_lookups_per_minute", int, 600, "The same for /v1/batch (reference lists), on its own budget."),
     Setting("page_workers", int, 3, "Processes reading pages at once, started with the daemon (about 30 MB each)."),
     Setting("snapshot_db", str, None, "The DuckDB file holding your copy of the Unpaywall data feed (oahelper snapshot import). Unset: snapshot.duckdb in the data folder."),
+    Setting("offline", bool, False, "true: nothing leaves this machine; only the snapshot and the identifier rules (arXiv, PMC ids) answer."),
     Setting("snapshot_memory", str, None, "Most memory DuckDB may use for the snapshot, e.g. 1GB or 512MiB. Unset: a quarter of this machine's memory, at most 2 GiB."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -99,6 +100,7 @@ class Settings:
     snapshot_memory: str | None = None
     lookups_per_minute: int = 30
     batch_lookups_per_minute: int = 600
+    offline: bool = False
     origins: Mapping[str, str] | None = None  # where each value came from
 
     @property

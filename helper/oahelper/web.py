@@ -348,6 +348,7 @@ def status_report(settings: Settings, keystore: KeyStore, sources: list[Source],
         "quota": {"unpaywall": {"calls_today": cache.calls_today("unpaywall"),
                                 "limit": settings.unpaywall_daily_limit}},
         "keyring": {"backend": keystore.backend_name(), "available": keystore.available()},
+        "offline": settings.offline,
     }
 
 

@@ -28,6 +28,9 @@ from oahelper.audit.writers import ReportWriter, check_output, writer_for
 from oahelper.errors import ConfigError
 from oahelper.service import LookupService
 from oahelper.settings import Settings
+from oahelper.snapshot.bulk import CHUNK as BULK_CHUNK
+from oahelper.snapshot.bulk import SnapshotPrepass
+from oahelper.sources.snapshot import Snapshot
 
 EngineFactory = Callable[[Settings], AbstractAsyncContextManager[LookupService]]
 
@@ -43,7 +46,10 @@ def _title(lists: Sequence[ReadingList]) -> str:
 
 
 def refuse_without_unpaywall(service: LookupService) -> None:
-    """Stop before a long run that could only answer "could not check"."""
+    """Stop before a long run that could only answer "could not check" (not when
+    offline, or when a snapshot can answer)."""
+    if service.offline or _snapshot(service) is not None:
+        return
     problems = [f"{s.name}: {m}" for s in service.sources if s.name == "unpaywall"
                 for m in s.health().problems]
     if problems:
@@ -51,18 +57,38 @@ def refuse_without_unpaywall(service: LookupService) -> None:
                           "nothing; see: oahelper doctor")
 
 
+def _snapshot(service: LookupService) -> Snapshot | None:
+    """The snapshot source, when one has been imported."""
+    return next((s for s in service.sources if isinstance(s, Snapshot) and s.health().enabled),
+                None)
+
+
+def snapshot_note(prepass: SnapshotPrepass) -> str:
+    """What the report says about the answers that came from the snapshot."""
+    rest = "looked up one by one" + (" (offline: in the snapshot)" if prepass.offline else "")
+    return (f"{prepass.answered} entries answered from the Unpaywall snapshot of "
+            f"{prepass.as_of or 'unknown date'} in bulk (sources: snapshot); the rest {rest}")
+
+
 async def _run(settings: Settings, engine: EngineFactory, lists: Sequence[ReadingList],
-               write: Callable[[Row], None], progress: AuditProgress) -> RunStats:
+               write: Callable[[Row], None], progress: AuditProgress,
+               notes: list[str] | None = None) -> RunStats:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, stop.set)
     try:
         async with engine(settings) as service:
             refuse_without_unpaywall(service)
-            runner = AuditRunner(service.lookup_article)
+            snapshot = _snapshot(service)
+            prepass = SnapshotPrepass(snapshot.reader, offline=service.offline) if snapshot else None
+            runner = (AuditRunner(service.lookup_article, prepass=prepass, chunk=BULK_CHUNK)
+                      if prepass else AuditRunner(service.lookup_article))
             with progress:
-                return await runner.run(_entries(lists), write, on_row=progress.answered,
-                                        stop=stop)
+                stats = await runner.run(_entries(lists), write, on_row=progress.answered,
+                                         stop=stop)
+            if prepass is not None and notes is not None:
+                notes.append(snapshot_note(prepass))
+            return stats
     finally:
         loop.remove_signal_handler(signal.SIGINT)
 
@@ -80,6 +106,7 @@ def run_audit(settings: Settings, inputs: Sequence[str], outs: Sequence[str],
     total = sum(r.count() for r in lists) if stderr.isatty() else None
     summary = AuditSummary(Tally(), inputs=[f"{Path(r.name).name} ({FORMAT_NAMES[r.format]})"
                                             for r in lists])
+    run_notes: list[str] = []
     with ExitStack() as closing:
         writers: list[ReportWriter] = []
         for out in outs:
@@ -93,12 +120,13 @@ def run_audit(settings: Settings, inputs: Sequence[str], outs: Sequence[str],
                 print(row_line(row), file=stdout, flush=True)
 
         def close() -> None:
-            summary.notes = [note for r in lists for note in r.notes]
+            summary.notes = [note for r in lists for note in r.notes] + run_notes
             for writer in writers:
                 writer.close(summary)
 
         closing.callback(close)
-        stats = asyncio.run(_run(settings, engine, lists, write, AuditProgress(stderr, total)))
+        stats = asyncio.run(_run(settings, engine, lists, write, AuditProgress(stderr, total),
+                                 notes=run_notes))
         summary.interrupted = stats.interrupted
     for note in summary.notes:
         print(f"oahelper: {note}", file=stderr)

@@ -6,7 +6,7 @@ write them in this order, the HTML report and ``/v1/batch`` show the same fields
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from oahelper.audit.entries import Entry
@@ -56,10 +56,14 @@ class Row:
         return self.status == "open"
 
     def to_json(self) -> dict[str, Any]:
-        return dict(zip(COLUMNS, astuple(self)))
+        return dict(zip(COLUMNS, self.values()))
 
     def to_csv(self) -> list[str]:
-        return [_csv_cell(v) for v in astuple(self)]
+        return [_csv_cell(v) for v in self.values()]
+
+    def values(self) -> tuple[Any, ...]:
+        """The cells in column order (plain values: no deep copy, as astuple would make)."""
+        return tuple(getattr(self, name) for name in COLUMNS)
 
 
 COLUMNS = tuple(f.name for f in fields(Row))
@@ -100,6 +104,18 @@ def row_without_lookup(entry: Entry, why_not: str | None = None) -> Row | None:
     return None
 
 
+def row_from_fields(entry: Entry, **values: Any) -> Row:
+    """The row of an entry answered without a payload (the snapshot's bulk join):
+    the entry's own fields, these values, and the entry's note before any problem."""
+    return _base(entry, **values | {"problem": _join(entry.note, values.get("problem"))})
+
+
+def source_names(sources: dict[str, Any], answered: list[str]) -> str:
+    """The report's ``sources`` cell: who answered, a local copy with its date."""
+    return ";".join(f"{name} ({sources[name]['as_of']})" if sources[name].get("as_of") else name
+                    for name in answered)
+
+
 def row_from_payload(entry: Entry, payload: dict[str, Any]) -> Row:
     """The row of a looked-up entry, from the lookup payload (docs/api.md)."""
     article = payload.get("article") or {}
@@ -135,4 +151,5 @@ def row_from_payload(entry: Entry, payload: dict[str, Any]) -> Row:
         host_type=best.get("host_type"), free_copies=len(locations),
         cc_by_or_cc0=(any((loc.get("license") or "").lower() in CC_BY_OR_CC0 for loc in locations)
                       if status in ("open", "closed") else None),
-        sources=";".join(answered), problem=_join(entry.note, problem))
+        sources=source_names(payload.get("sources") or {}, answered),
+        problem=_join(entry.note, problem))

@@ -51,7 +51,8 @@ class AuditProgress:
 
     def answered(self, row: Row) -> None:
         self.free += row.is_free
-        self._progress.update(self._task, advance=1, free=self.free)
+        if self.enabled:  # a million rows off a terminal: not a million redraw requests
+            self._progress.update(self._task, advance=1, free=self.free)
 
 
 def row_line(row: Row) -> str:

@@ -94,6 +94,9 @@ def normalise_doi(text: str) -> str | None:
     """The DOI in ``text`` (a bare DOI, ``doi:…``, a doi.org URL…), or None."""
     if not isinstance(text, str):
         return None
+    if _is_doi(text) and text[-1] not in _TRAILING_PUNCT and text[-1] not in _CLOSERS \
+            and "%" not in text:
+        return text  # already bare and clean: what the steps below would return
     current = _doi_step(text)
     # Repeat until nothing changes, so the result is a fixed point (idempotent).
     for _ in range(_MAX_DOI_ROUNDS):

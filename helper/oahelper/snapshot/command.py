@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import IO
 
 from rich.console import Console
@@ -161,3 +162,13 @@ def run_status(settings: Settings, *, as_json: bool = False, stdout: IO[str] = s
     else:
         print("\n".join(status_lines(status)), file=stdout)
     return 0 if status.present else 1
+
+
+def run_export(settings: Settings, folder: Path, *, stdout: IO[str] = sys.stdout) -> int:
+    from oahelper.snapshot.export import export_parquet
+
+    done = export_parquet(settings.snapshot_path, folder, memory_limit=settings.snapshot_memory)
+    print(f"wrote {done.records:,} records (snapshot as of {done.as_of or 'unknown'}) as "
+          f"{done.files} Parquet files, {human_bytes(done.bytes)}, under {done.folder}, "
+          "partitioned by doi_bucket = substr(md5(doi_key), 1, 2); see docs/scale.md", file=stdout)
+    return 0

@@ -9,6 +9,7 @@ when idle so that an import can start. DuckDB's errors are translated here, once
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import threading
 import time
@@ -20,7 +21,7 @@ from typing import Any
 import duckdb
 
 from oahelper.errors import SnapshotBusy, SnapshotError
-from oahelper.snapshot.schema import DDL, RECORD_NAMES, SCHEMA_VERSION
+from oahelper.snapshot.schema import DDL, JSON_FIELDS, LOOKUP_FIELDS, SCHEMA_VERSION
 from oahelper.snapshot.status import SnapshotStatus, disk_bytes, file_stamp
 
 # When nothing says otherwise, DuckDB may use a quarter of the machine's memory, at
@@ -70,11 +71,13 @@ def connect(path: Path, *, read_only: bool, memory_limit: str | None = None,
             config = {"memory_limit": memory_limit or default_memory_limit(),
                       "preserve_insertion_order": False}
             if read_only:
-                return duckdb.connect(str(path), read_only=True, config=config)
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with private_files():
-                con = duckdb.connect(str(path), config=config)
-            _prepare(con, path)
+                con = duckdb.connect(str(path), read_only=True, config=config)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                with private_files():
+                    con = duckdb.connect(str(path), config=config)
+                _prepare(con, path)
+            con.execute("SET enable_progress_bar = false")  # oahelper draws its own
             return con
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
@@ -118,10 +121,13 @@ def read_status(con: duckdb.DuckDBPyConnection, path: Path) -> SnapshotStatus:
                           disk_bytes=disk_bytes(path), staged=staged, files=files)
 
 
-def _plain(value: Any) -> Any:
-    """A DuckDB value as the JSON record had it (timestamps back to ISO text)."""
+def _plain(name: str, value: Any) -> Any:
+    """A DuckDB value as the JSON record had it (timestamps back to ISO text, the
+    location lists parsed from their JSON text)."""
     if isinstance(value, dt.datetime):
         return value.isoformat()
+    if name in JSON_FIELDS and isinstance(value, str):
+        return json.loads(value)
     return value
 
 
@@ -198,14 +204,21 @@ class SnapshotReader:
                 self._close()
                 raise SnapshotError(f"cannot read the snapshot {self.path}: {exc}") from exc
 
-    def record(self, doi: str) -> tuple[dict[str, Any] | None, str | None]:
-        """(the record of ``doi`` as Unpaywall wrote it, or None; the snapshot's date)."""
+    def record(self, doi: str, fields: tuple[str, ...] = LOOKUP_FIELDS
+               ) -> tuple[dict[str, Any] | None, str | None]:
+        """(``fields`` of the record of ``doi`` as Unpaywall wrote them, or None; the
+        snapshot's date). By default the fields a lookup reads, nothing more."""
         row = self._read(lambda con: con.execute(
-            f"SELECT {', '.join(_quoted(RECORD_NAMES))} FROM records WHERE key = lower($1)",
+            f"SELECT {', '.join(_quoted(fields))} FROM records WHERE key = lower($1)",
             [doi]).fetchone())
         if row is None:
             return None, self._as_of
-        return {name: _plain(value) for name, value in zip(RECORD_NAMES, row)}, self._as_of
+        return {name: _plain(name, value) for name, value in zip(fields, row)}, self._as_of
+
+    def query(self, sql: str, params: dict[str, Any]) -> tuple[list[tuple[Any, ...]], str | None]:
+        """Every row of one read-only query (the audit's join), and the snapshot's date."""
+        rows = self._read(lambda con: con.execute(sql, params).fetchall())
+        return rows, self._as_of
 
     def status(self) -> SnapshotStatus:
         if not self.exists():
