@@ -15,7 +15,7 @@ SOURCE_STATES = frozenset({"ok", "not_found", "error", "disabled", "retired", "s
 VERSIONS = frozenset({"publishedVersion", "acceptedVersion", "submittedVersion", None})
 ACTION_KINDS = frozenset({"email_author", "library"})
 PAYLOAD_KEYS = frozenset({"api", "status", "oa_status", "article", "best", "locations", "badge",
-                          "actions", "sources", "cached", "elapsed_ms", "references"})
+                          "actions", "sources", "cached", "offline", "elapsed_ms", "references"})
 REFERENCE_KEYS = frozenset({"doi", "pmid", "arxiv", "title", "authors", "year", "journal", "text"})
 LOCATION_KEYS = frozenset({"url", "pdf_url", "landing_url", "version", "license", "host_type",
                            "repository", "evidence", "oa_date", "source", "found_by"})
@@ -32,6 +32,7 @@ def payload_problems(payload: Any) -> list[str]:
         (p["status"] in STATUSES, f"status {p['status']!r}"),
         (p["oa_status"] in OA_STATUSES, f"oa_status {p['oa_status']!r}"),
         (isinstance(p["cached"], bool), "cached is not a bool"),
+        (isinstance(p["offline"], bool), "offline is not a bool"),
         (isinstance(p["elapsed_ms"], int) and p["elapsed_ms"] >= 0, "elapsed_ms"),
         (isinstance(p["article"], dict)
          and set(p["article"]) - {"match"} == set(ARTICLE_PAYLOAD_FIELDS), "article keys"),
