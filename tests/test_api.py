@@ -240,7 +240,7 @@ async def test_status_reports_sources_cache_and_quota(start_daemon) -> None:
     s = await (await d.client.get("/v1/status", headers=d.auth)).json()
     assert s["sources"]["unpaywall"]["enabled"] is True and s["sources"]["oab"]["enabled"] is False
     assert s["quota"]["unpaywall"]["calls_today"] == 1
-    assert s["cache"]["entries"] == 3  # Unpaywall's answer, Europe PMC's and Crossref's "not found"
+    assert s["cache"]["entries"] == 5  # Unpaywall's answer; the other DOI sources' "not found"
     assert s["sources"]["unpaywall"]["calls_today"] == s["sources"]["europepmc"]["calls_today"] == 1
     assert s["sources"]["free_by_id"]["needs_network"] is False
     assert s["problems"] == []

@@ -12,7 +12,7 @@ from oahelper.audit.batch import MAX_ITEMS
 from oahelper.auth import ClientStore
 from tests.support.api import assert_error
 from tests.support.daemon import Daemon, start_daemon, upstream_server  # noqa: F401 (fixtures)
-from tests.support.fake_upstream import CLOSED_DOI, GOLD_DOI, GREEN_DOI
+from tests.support.fake_upstream import CLOSED_DOI, GOLD_DOI, GREEN_DOI, THROTTLED_SOURCES
 from tests.support.shared import require_shared
 from tests.test_resolve_titles import AUGMENTING, AUGMENTING_DOI
 
@@ -30,7 +30,7 @@ async def lines(resp: aiohttp.ClientResponse) -> list[dict[str, Any]]:
 
 
 async def test_one_line_per_item_as_answers_arrive_then_done(start_daemon) -> None:
-    d = await start_daemon()
+    d = await start_daemon(disabled_sources=THROTTLED_SOURCES)
     d.upstream.plan(doi=GOLD_DOI, delay=0.4)  # the first item answers last
     items = [
         {"doi": GOLD_DOI, "title": "Gold", "key": "ref-1"},
@@ -70,14 +70,14 @@ async def test_a_reference_without_identifier_is_found_by_its_title(start_daemon
 
 
 async def test_a_reference_listed_twice_is_asked_once(start_daemon) -> None:
-    d = await start_daemon()
+    d = await start_daemon(disabled_sources=THROTTLED_SOURCES)
     got = await lines(await batch(d, {"items": [GREEN_DOI, {"doi": GREEN_DOI.upper()}, GREEN_DOI]}))
     assert got[-1]["free"] == 3
     assert d.upstream.calls_for(GREEN_DOI, "unpaywall") == 1
 
 
 async def test_batch_needs_a_token_and_gets_cors_only_for_an_extension(start_daemon) -> None:
-    d = await start_daemon()
+    d = await start_daemon(disabled_sources=THROTTLED_SOURCES)
     no_token = await d.client.post("/v1/batch", json={"items": [GREEN_DOI]})
     await assert_error(no_token, 401, "unauthorized")
     with pytest.raises(aiohttp.ServerDisconnectedError):  # a web page: dropped unanswered
@@ -86,7 +86,7 @@ async def test_batch_needs_a_token_and_gets_cors_only_for_an_extension(start_dae
 
 
 async def test_extension_origin_gets_cors_headers_on_the_stream(start_daemon) -> None:
-    d = await start_daemon()
+    d = await start_daemon(disabled_sources=THROTTLED_SOURCES)
     token = ClientStore(d.settings.clients_db).create_token("extension", origin=EXT)
     resp = await d.client.post("/v1/batch", json={"items": [GREEN_DOI]},
                                headers={"Authorization": f"Bearer {token}", "Origin": EXT})
@@ -107,7 +107,7 @@ async def test_extension_origin_gets_cors_headers_on_the_stream(start_daemon) ->
     ({"items": ["x" * 5000]}, "longer than"),
 ])
 async def test_bad_batches_are_400_before_any_lookup(start_daemon, body, message) -> None:
-    d = await start_daemon()
+    d = await start_daemon(disabled_sources=THROTTLED_SOURCES)
     error = await assert_error(await batch(d, body), 400, "bad_request")
     assert message in error["message"]
     assert d.upstream.requests == []
@@ -116,7 +116,7 @@ async def test_bad_batches_are_400_before_any_lookup(start_daemon, body, message
 async def test_the_lookup_payload_lists_the_page_references(start_daemon) -> None:
     from tests.support.shared import OWN_FIXTURES
 
-    d = await start_daemon()
+    d = await start_daemon(disabled_sources=THROTTLED_SOURCES)
     html = (OWN_FIXTURES / "pages" / "highwire.html").read_text(encoding="utf-8")
     payload = await d.lookup_json({"url": "https://journal.example/a", "html": html})
     assert payload["references"] == [

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from oahelper.audit.rows import COLUMNS
-from tests.support.fake_upstream import GOLD_DOI, GREEN_DOI, upstream_env
+from tests.support.fake_upstream import GOLD_DOI, GREEN_DOI, THROTTLED_SOURCES, upstream_env
 from tests.support.processes import PYTHON, REPO, fake_upstream, oahelper
 
 FILES = Path(__file__).parent / "fixtures" / "audit"
@@ -24,7 +24,8 @@ FILES = Path(__file__).parent / "fixtures" / "audit"
 @pytest.fixture
 def env(isolated_home: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OAHELPER_")}
-    return clean | {"OAHELPER_HOME": str(isolated_home), "OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu"}
+    return clean | {"OAHELPER_HOME": str(isolated_home), "OAHELPER_UNPAYWALL_EMAIL": "me@uni.edu",
+                    "OAHELPER_DISABLED_SOURCES": THROTTLED_SOURCES}
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -58,7 +59,7 @@ def test_audit_of_several_files_writes_csv_and_json_rows_in_input_order(env, tmp
     gold = rows[0]
     assert (gold["oa_status"], gold["license"], gold["cc_by_or_cc0"], gold["host_type"]) == \
         ("gold", "cc-by", "yes", "publisher")
-    assert gold["identified_by"] == "doi" and gold["line"] == "9" and gold["sources"] == "unpaywall;europepmc;crossref"
+    assert gold["identified_by"] == "doi" and gold["line"] == "9" and gold["sources"] == "unpaywall;europepmc;crossref;openalex"
     report = json.loads(out_json.read_text())
     assert [r["key"] for r in report["rows"]] == [r["key"] for r in rows]
     assert report["rows"][0]["cc_by_or_cc0"] is True and report["rows"][0]["line"] == 9

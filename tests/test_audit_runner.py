@@ -44,7 +44,7 @@ async def test_every_entry_gets_a_row_in_input_order_even_when_answers_come_out_
     assert green.cc_by_or_cc0 is False and green.free_copies >= 2
     assert (closed.status, closed.free_copies, closed.cc_by_or_cc0) == ("closed", 0, False)
     assert unknown.status == "closed" and "no source knows this DOI" in unknown.problem
-    assert gold.sources == "unpaywall;europepmc;crossref" and gold.title  # the title Unpaywall knows
+    assert gold.sources == "unpaywall;europepmc;crossref;openalex" and gold.title  # the title Unpaywall knows
 
 
 async def test_a_doi_listed_twice_is_asked_once(engine: Engine) -> None:

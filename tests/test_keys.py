@@ -23,7 +23,9 @@ def test_round_trip_through_the_backend(keystore: KeyStore) -> None:
     assert keystore.get("oab") is NO_KEY and not keystore.get("oab")
     keystore.set("oab", "  secret-1  ")
     assert keystore.get("oab") == "secret-1"
-    assert keystore.status() == {"oab": True}
+    assert keystore.status() == {"oab": True, "semanticscholar": False, "openalex": False}
+    keystore.set("openalex", "k")
+    assert keystore.status()["openalex"] is True and keystore.get("semanticscholar") is NO_KEY
     assert keystore.delete("oab") is True
     assert keystore.get("oab") is NO_KEY
     assert keystore.delete("oab") is False
@@ -31,7 +33,7 @@ def test_round_trip_through_the_backend(keystore: KeyStore) -> None:
 
 def test_unknown_key_names_and_empty_keys_are_refused(keystore: KeyStore) -> None:
     with pytest.raises(ConfigError, match="unknown key"):
-        keystore.set("openalex", "x")
+        keystore.set("scopus", "x")
     with pytest.raises(ConfigError, match="empty"):
         keystore.set("oab", "   ")
 

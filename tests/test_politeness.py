@@ -24,6 +24,7 @@ def test_the_published_limits_are_in_the_table() -> None:
             UPSTREAM_LIMITS["arxiv"].concurrency) == (1, 3.0, 1)
     assert (UPSTREAM_LIMITS["crossref"].rate, UPSTREAM_LIMITS["crossref"].concurrency) == (10, 3)
     assert UPSTREAM_LIMITS["semanticscholar"].rate == 1
+    assert UPSTREAM_LIMITS["unpaywall"].patience is None  # the main source is waited for
 
 
 def test_one_gate_per_upstream_for_the_process() -> None:
@@ -45,6 +46,23 @@ async def test_requests_are_spaced_and_a_slot_after_the_deadline_is_refused_at_o
         async with gate.slot(gate.now() + 0.05):
             pass
     assert time.monotonic() - before < 0.05 + 0.2  # refused, not awaited
+
+
+async def test_a_queue_longer_than_the_patience_is_not_joined() -> None:
+    gate = Gate("s2", Limit(1, 0.5, 1, patience=0.5))  # the next slot, not a queue
+    outcomes: list[str] = []
+
+    async def one() -> None:
+        try:
+            async with gate.slot(gate.now() + 10):
+                outcomes.append("asked")
+        except SourceThrottled:
+            outcomes.append("skipped")
+
+    started = time.monotonic()
+    await asyncio.gather(*(one() for _ in range(5)))
+    assert outcomes.count("asked") == 2 and outcomes.count("skipped") == 3
+    assert time.monotonic() - started < 2.0  # nobody queued behind two intervals
 
 
 async def test_concurrency_is_capped() -> None:

@@ -45,5 +45,6 @@ async def test_europe_pmc_switched_off_is_never_asked(start_daemon) -> None:
     d = await start_daemon(disabled_sources="europepmc")
     p = await d.lookup_json({"doi": f"PMID {OA_PMID}"})
     assert p["sources"]["europepmc"]["state"] == "disabled"
-    assert p["status"] == "unknown"
+    assert p["article"]["doi"] is None  # nobody else turned the PMID into a DOI
+    assert p["sources"]["semanticscholar"]["state"] == "not_found"  # it was asked by PMID
     assert not [r for r in d.upstream.requests if r["service"] == "europepmc"]

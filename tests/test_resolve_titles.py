@@ -69,8 +69,34 @@ def test_cli_lookup_of_a_title_says_how_it_was_found(tmp_path) -> None:
         proc = oahelper(["lookup", AUGMENTING], env | upstream_env(base))
         wrong = oahelper(["lookup", "PaperQA: Retrieval-Augmented Generative Agent for Scientific "
                                     "Research", "--json"], env | upstream_env(base) | {
-                                        "OAHELPER_DISABLED_SOURCES": "arxiv"})
+                                        "OAHELPER_DISABLED_SOURCES": "semanticscholar,arxiv"})
     assert "Found by title" in proc.stdout and f"doi:{AUGMENTING_DOI}" in proc.stdout
     payload = json.loads(wrong.stdout)
     assert payload["status"] == "unknown" and payload["article"]["doi"] is None
     assert wrong.returncode == 1
+
+
+async def test_an_arxiv_only_paper_found_by_title_ends_open_with_the_arxiv_pdf(start_daemon) -> None:
+    require_shared("semanticscholar")
+    d = await start_daemon()
+    p = await d.lookup_json({"query": "PaperQA: Retrieval-Augmented Generative Agent for Scientific Research"})
+    assert payload_problems(p) == []
+    assert p["status"] == "open" and p["article"]["arxiv"] == "2312.07559"
+    assert p["article"]["match"]["by"] == "semanticscholar"  # Crossref's guess was refused
+    assert p["best"]["url"] == "https://arxiv.org/pdf/2312.07559"
+    assert "semanticscholar" in p["best"]["found_by"] and "free_by_id" in p["best"]["found_by"]
+
+
+async def test_every_source_that_reports_a_copy_is_named(start_daemon) -> None:
+    require_shared("openalex")
+    d = await start_daemon()
+    p = await d.lookup_json({"query": AUGMENTING})
+    nature = next(loc for loc in p["locations"] if "nature.com" in loc["url"])
+    assert {"crossref", "semanticscholar", "openalex"} <= set(nature["found_by"])
+    arxiv = next(loc for loc in p["locations"] if "arxiv.org" in loc["url"])
+    assert {"semanticscholar", "free_by_id"} <= set(arxiv["found_by"])
+    # one search round, then one identifier round: no source asked twice
+    per_source: dict[str, int] = {}
+    for r in d.upstream.requests:
+        per_source[r["service"]] = per_source.get(r["service"], 0) + 1
+    assert all(n == 1 for n in per_source.values()), per_source

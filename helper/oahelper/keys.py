@@ -20,7 +20,11 @@ from oahelper.errors import ConfigError, KeyringUnavailable
 
 SERVICE = "oahelper"
 # The keys oahelper knows, and what each is for.
-KEY_NAMES: Final = {"oab": "API key of the Open Access Button-compatible service (oab_url)"}
+KEY_NAMES: Final = {
+    "oab": "API key of the Open Access Button-compatible service (oab_url)",
+    "semanticscholar": "Semantic Scholar API key (optional; sent as x-api-key)",
+    "openalex": "OpenAlex API key (keyless calls get only a small daily allowance)",
+}
 
 REMEDY = (
     "oahelper keeps API keys only in the OS keyring and found none working. "

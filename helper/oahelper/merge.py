@@ -155,7 +155,8 @@ def decide_status(article: Article, answers: Sequence[SourceAnswer],
     # could not be identified (a title nothing matched) is unknown. A source that knows
     # the article and has no free copy settles it; "not found" alone settles it only
     # when no source failed (Europe PMC or arXiv not knowing a DOI says little while
-    # Unpaywall could not be asked).
+    # Unpaywall could not be asked). A source our own politeness limit skipped did not
+    # fail: it was not asked.
     if article.identifiers and (any(a.state == "ok" for a in answers) or (
             any(a.answered for a in answers) and not any(_failed(a) for a in answers))):
         return "closed"
@@ -163,8 +164,8 @@ def decide_status(article: Article, answers: Sequence[SourceAnswer],
 
 
 def _failed(answer: SourceAnswer) -> bool:
-    """The source could not answer now (an error, or skipped by a politeness limit)."""
-    return answer.state == "error" or (answer.state == "skipped" and bool(answer.error))
+    """The source was asked and could not answer."""
+    return answer.state == "error"
 
 
 # Who may say ``oa_status`` (Unpaywall's own field), most current first: the live API,

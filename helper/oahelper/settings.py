@@ -29,7 +29,8 @@ DEFAULT_PORT = 28757
 # The daemon serves the local machine only; DESIGN section 6.
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
 # The sources ``disabled_sources`` (and ``config set sources.NAME off``) can name.
-SOURCE_NAMES = ("unpaywall", "snapshot", "europepmc", "crossref", "arxiv", "oab", "free_by_id")
+SOURCE_NAMES = ("unpaywall", "snapshot", "europepmc", "crossref", "semanticscholar", "openalex",
+                "arxiv", "oab", "free_by_id")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("oab_url", str, None, "Base URL of an Open Access Button-compatible service with /availability. Unset: the source is off. Its API key goes in the OS keyring: oahelper keys set oab."),
     Setting("europepmc_url", str, "https://www.ebi.ac.uk/europepmc/webservices/rest", "Base URL of the Europe PMC REST API (PMID/PMCID/DOI conversion, free full text)."),
     Setting("crossref_url", str, "https://api.crossref.org", "Base URL of the Crossref REST API (title → DOI, DOI → metadata and open licences)."),
+    Setting("semanticscholar_url", str, "https://api.semanticscholar.org", "Base URL of the Semantic Scholar API (title match, open-access PDFs, identifiers); optional key: oahelper keys set semanticscholar."),
+    Setting("openalex_url", str, "https://api.openalex.org", "Base URL of the OpenAlex API (every location of a work; title search); key: oahelper keys set openalex."),
     Setting("arxiv_url", str, "https://export.arxiv.org/api", "Base URL of the arXiv API (arXiv id → preprint and publisher DOI; title search)."),
     Setting("disabled_sources", str, None, "Sources to leave out, comma-separated (e.g. 'europepmc,oab'); also: oahelper config set sources.NAME off|on."),
     Setting("openurl_base", str, None, "Your library's OpenURL link resolver (e.g. https://resolver.example.edu/openurl); closed articles then get a library link."),
@@ -86,6 +89,8 @@ class Settings:
     oab_url: str | None = None
     europepmc_url: str = "https://www.ebi.ac.uk/europepmc/webservices/rest"
     crossref_url: str = "https://api.crossref.org"
+    semanticscholar_url: str = "https://api.semanticscholar.org"
+    openalex_url: str = "https://api.openalex.org"
     arxiv_url: str = "https://export.arxiv.org/api"
     disabled_sources: str | None = None
     openurl_base: str | None = None
@@ -217,7 +222,8 @@ def _check_level(level: str) -> None:
 _CHECKS = {
     "port": _check_port, "host": _check_host, "unpaywall_url": _check_url,
     "oab_url": _check_url, "openurl_base": _check_url, "europepmc_url": _check_url,
-    "crossref_url": _check_url, "arxiv_url": _check_url,
+    "crossref_url": _check_url, "arxiv_url": _check_url, "semanticscholar_url": _check_url,
+    "openalex_url": _check_url,
     "disabled_sources": _check_sources, "timeout": _check_positive,
     "max_body": _check_positive, "unpaywall_daily_limit": _check_positive,
     "log_level": _check_level, "page_seconds": _check_positive, "page_memory_mb": _check_positive,

@@ -12,7 +12,7 @@ import pytest
 from oahelper.cache import Cache
 from oahelper.service import LookupService, service_for
 from oahelper.sources.registry import build_sources
-from tests.support.fake_upstream import FakeUpstream, start_in, upstream_settings
+from tests.support.fake_upstream import THROTTLED_SOURCES, FakeUpstream, start_in, upstream_settings
 
 EMAIL = "researcher@uni.edu"
 
@@ -30,7 +30,8 @@ class Engine:
 async def engine(aiohttp_server: Any, make_settings: Any, keystore: Any) -> AsyncIterator[Engine]:
     """A LookupService as the daemon builds it, asking the fake Unpaywall."""
     fake, base = await start_in(aiohttp_server)
-    settings = make_settings(**upstream_settings(base), unpaywall_email=EMAIL, timeout=3.0)
+    settings = make_settings(**upstream_settings(base), unpaywall_email=EMAIL, timeout=3.0,
+                             disabled_sources=THROTTLED_SOURCES)
     cache = Cache(settings.cache_db)
     async with aiohttp.ClientSession() as session:
         service = service_for(settings, sources=build_sources(settings, keystore), cache=cache,

@@ -20,7 +20,8 @@ What it serves:
   real service sends since its shutdown on 2025-11-18 (404 ``404``, 410 sentence).
 - The other upstreams under their own prefix (``UPSTREAM_PATHS``), each from its module
   in ``tests/support/fakes/`` with its recordings in ``../shared/fixtures/<source>``:
-  ``/europepmc/search``, ``/crossref/works``, ``/arxiv/query``. ``upstream_settings(base)`` and ``upstream_env(base)`` point
+  ``/europepmc/search``, ``/crossref/works``, ``/arxiv/query``,
+  ``/semanticscholar/graph/v1/paper/…``, ``/openalex/works``. ``upstream_settings(base)`` and ``upstream_env(base)`` point
   every source's base URL setting at one running fake.
 
 Tests tell it to misbehave with ``FakeUpstream.plan`` and read what it was asked in
@@ -59,12 +60,19 @@ UNKNOWN_DOI = "10.5555/oahelper.unknown"   # nothing recorded: the bare 404 of 2
 # A recorded DOI whose brackets must reach Unpaywall percent-encoded (shared only).
 BRACKET_DOI = "10.1641/0006-3568(2005)055[0851:POTAPF]2.0.CO;2"
 
-FAILURES = frozenset({"500", "503", "429", "400", "garbage", "bare404", "410text", "hang", "xml"})
+FAILURES = frozenset({"500", "503", "429", "400", "garbage", "bare404", "410text", "hang", "xml",
+                      "403"})
 # Where each upstream lives on the fake (its base URL is the fake's URL + this path).
 UPSTREAM_PATHS = {"unpaywall": "", "europepmc": "/europepmc", "crossref": "/crossref",
-                  "arxiv": "/arxiv"}
+                  "arxiv": "/arxiv", "semanticscholar": "/semanticscholar", "openalex": "/openalex"}
 # Query parameters that are secrets: the log says whether they were sent, never their value.
 SECRET_PARAMS = frozenset({"api_key"})
+
+
+# The sources whose politeness limits (one request a second, one every 3 s) make how
+# many calls a run makes, and in which order answers come, depend on timing. Tests about
+# ordering or call counts of something else (the audit, batches) leave them out.
+THROTTLED_SOURCES = "semanticscholar,arxiv"
 
 
 def upstream_settings(base: str) -> dict[str, str]:
@@ -271,6 +279,10 @@ def _failure(plan: Plan) -> web.Response:
             return web.Response(status=404, text=BARE_404, content_type="text/html")
         case "410text":
             return web.Response(status=410, text=RETIRED_410, content_type="application/json")
+        case "403":  # a refused key (or no key); OpenAlex's documented envelope, not recorded
+            return web.Response(status=403, text=json.dumps(
+                {"error": "Forbidden", "message": "An API key is required for this request."}),
+                content_type="application/json")
         case "xml":  # an XML page where JSON was asked for (Europe PMC without format=json)
             return web.Response(status=200, text=XML_PAGE, content_type="application/xml")
     raise AssertionError(plan.kind)

@@ -28,9 +28,13 @@ EUROPEPMC_FIXED = {"format": "json", "resultType": "core", "pageSize": "5"}
 ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$")
 ARXIV_SEARCH = re.compile(r'^ti:"(?P<title>[^"]+)"(?: AND au:(?P<author>\S+))?$')
 # What a title search may carry besides the title, first author and year (fixed values).
-SEARCH_FIXED_KEYS = {"crossref": {"rows", "select", "mailto"}, "arxiv": {"max_results"}}
+SEARCH_FIXED_KEYS = {"crossref": {"rows", "select", "mailto"}, "arxiv": {"max_results"},
+                     "semanticscholar": {"fields"}, "openalex": {"per-page", "mailto", "api_key"}}
 # Where each search source puts the words of a title search.
-SEARCH_WORDS = {"crossref": ("query.bibliographic", "query.author"), "arxiv": ("search_query",)}
+SEARCH_WORDS = {"crossref": ("query.bibliographic", "query.author"), "arxiv": ("search_query",),
+                "semanticscholar": ("query",), "openalex": ("filter",)}
+S2_PAPER = re.compile(r"^/semanticscholar/graph/v1/paper/(?P<kind>DOI|ARXIV|PMID|PMCID):(?P<value>.+)$")
+OPENALEX_WORK = re.compile(r"^/openalex/works/https:/+doi\.org/(?P<doi>10\..+)$")
 
 
 def europepmc_identifier(query: dict[str, str]) -> tuple[str, str] | None:
@@ -50,6 +54,10 @@ def search_words(request: dict[str, Any]) -> list[str] | None:
         return [query[k] for k in SEARCH_WORDS["crossref"] if k in query]
     if service == "arxiv" and "search_query" in query:
         return [query["search_query"]]
+    if service == "semanticscholar" and request["path"].endswith("/search/match"):
+        return [query.get("query", "")]
+    if service == "openalex" and request["path"] == "/openalex/works":
+        return [query.get("filter", "").removeprefix("title.search:")]
     return None
 
 
@@ -63,6 +71,12 @@ def identifiers_in(request: dict[str, Any]) -> list[tuple[str, str]]:
         return [found] if found else []
     if service == "arxiv":
         return [("arxiv", query["id_list"])] if "id_list" in query else []
+    if service == "semanticscholar":
+        match = S2_PAPER.match(request["path"])
+        kinds = {"DOI": "doi", "ARXIV": "arxiv", "PMID": "pmid", "PMCID": "pmcid"}
+        return [(kinds[match["kind"]], match["value"])] if match else []
+    if service == "openalex":
+        return [("doi", request["doi"])] if request["doi"] else []
     return [(name, value) for name, value in query.items()]
 
 
@@ -108,6 +122,21 @@ def what_is_wrong(request: dict[str, Any], email: str) -> str | None:
             if set(query) != {"id_list", "max_results"} or not ARXIV_ID.match(query["id_list"]):
                 return "its query is not one arXiv id"
             return None
+        return _search_is_wrong(request, email)
+    if service == "semanticscholar":
+        if S2_PAPER.match(path):
+            return None if set(query) == {"fields"} else "its query is not the fields asked for"
+        if path != "/semanticscholar/graph/v1/paper/search/match":
+            return "its path is not a paper or a title match"
+        return _search_is_wrong(request, email)
+    if service == "openalex":
+        if path.startswith("/openalex/works/"):
+            if not OPENALEX_WORK.match(path) or set(query) - {"mailto", "api_key"} or (
+                    query.get("mailto", email) != email):
+                return "it is not /works/<doi.org URL> with the e-mail (and key) alone"
+            return None
+        if not query.get("filter", "").startswith("title.search:"):
+            return "its OpenAlex search is not a title search"
         return _search_is_wrong(request, email)
     return f"it went to an unexpected place ({service})"
 

@@ -13,6 +13,8 @@ from oahelper.sources.europepmc import EuropePMC
 from oahelper.sources.free_by_id import FreeById
 from oahelper.sources.oab import OpenAccessButton
 from oahelper.sources.snapshot import Snapshot
+from oahelper.sources.openalex import OpenAlex
+from oahelper.sources.semanticscholar import SemanticScholar
 from oahelper.sources.unpaywall import Unpaywall
 
 
@@ -34,6 +36,10 @@ def build_sources(settings: Settings, keystore: KeyStore,
         EuropePMC(settings.europepmc_url, enabled=on("europepmc"), gate=polite.gate("europepmc")),
         Crossref(settings.crossref_url, polite_email, enabled=on("crossref"),
                  gate=polite.gate("crossref")),
+        SemanticScholar(settings.semanticscholar_url, keystore.get("semanticscholar") or None,
+                        enabled=on("semanticscholar"), gate=polite.gate("semanticscholar")),
+        OpenAlex(settings.openalex_url, keystore.get("openalex") or None, polite_email,
+                 enabled=on("openalex"), gate=polite.gate("openalex")),
         ArXiv(settings.arxiv_url, enabled=on("arxiv"), gate=polite.gate("arxiv")),
         OpenAccessButton(settings.oab_url if on("oab") else None, oab_key or None,
                          gate=polite.gate("oab")),

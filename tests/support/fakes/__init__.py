@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tests.support.fakes import arxiv, crossref, europepmc
+from tests.support.fakes import arxiv, crossref, europepmc, openalex, semanticscholar
 
-FAKES: dict[str, ModuleType] = {"europepmc": europepmc, "crossref": crossref, "arxiv": arxiv}
+FAKES: dict[str, ModuleType] = {"europepmc": europepmc, "crossref": crossref, "arxiv": arxiv,
+                                "semanticscholar": semanticscholar, "openalex": openalex}

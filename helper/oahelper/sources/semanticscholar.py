@@ -1,0 +1,205 @@
+"""Semantic Scholar: a title → the paper (``/paper/search/match``); a DOI, arXiv id or
+PMID → its open-access PDF and its other identifiers.
+
+``GET {base}/graph/v1/paper/DOI:{doi}?fields=…`` (or ``ARXIV:``, ``PMID:``, ``PMCID:``)
+and ``GET {base}/graph/v1/paper/search/match?query=…&fields=…``. ``openAccessPdf.url``
+may be the empty string (recorded): that is no copy. An arXiv or PubMed Central id in
+``externalIds`` proves a free copy by itself (as ``free_by_id`` says), so those are
+reported too. A paper it does not know is a JSON 404, and no title match is a 404
+``{"error":"Title match not found"}``. An API key (optional) goes in ``x-api-key``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import yarl
+
+from oahelper.errors import SourceBadResponse, SourceConfigProblem
+from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
+from oahelper.politeness import Gate
+from oahelper.resolve.match import fold
+from oahelper.scrape.identifiers import (
+    doi_key,
+    normalise_arxiv,
+    normalise_doi,
+    normalise_pmcid,
+    normalise_pmid,
+)
+from oahelper.scrape.text import plain
+from oahelper.sources import free_by_id
+from oahelper.sources.base import SourceHealth
+from oahelper.sources.http import Clock, HttpSource, Reply
+
+NAME = "semanticscholar"
+DEFAULT_BASE_URL = "https://api.semanticscholar.org"
+FIELDS = "externalIds,title,year,authors,venue,journal,isOpenAccess,openAccessPdf,publicationDate"
+SET_KEY = "oahelper keys set semanticscholar"
+# openAccessPdf.status → where the copy is.
+AT_PUBLISHER = frozenset({"GOLD", "HYBRID", "BRONZE"})
+# Which identifier asks for the paper, in order, and S2's prefix for it.
+ASKED_BY = (("doi", "DOI"), ("arxiv", "ARXIV"), ("pmid", "PMID"))
+
+
+def _text(value: Any) -> str | None:
+    return plain(value) or None if isinstance(value, str) else None
+
+
+def _licence(value: Any) -> str | None:
+    """"CCBY" → "cc-by", "CCBYNCND" → "cc-by-nc-nd" (Unpaywall's form)."""
+    text = value.strip().upper() if isinstance(value, str) else ""
+    if not text.startswith("CC"):
+        return text.lower() or None
+    parts = [text[i:i + 2] for i in range(2, len(text), 2)]
+    return "-".join(["cc", *[p.lower() for p in parts]]) if parts else "cc"
+
+
+def metadata_of(paper: Mapping[str, Any]) -> dict[str, Any]:
+    """The Article fields a paper record gives, identifiers included."""
+    ids = paper.get("externalIds") if isinstance(paper.get("externalIds"), Mapping) else {}
+    pmc = ids.get("PubMedCentral")
+    journal = (paper.get("journal") or {}).get("name") if isinstance(paper.get("journal"), Mapping) else None
+    authors = tuple(name for a in paper.get("authors") or () if isinstance(a, Mapping)
+                    if (name := _text(a.get("name"))))
+    fields: dict[str, Any] = {
+        "doi": normalise_doi(str(ids.get("DOI") or "")),
+        "arxiv": normalise_arxiv(str(ids.get("ArXiv") or "")),
+        "pmid": normalise_pmid(str(ids.get("PubMed") or "")),
+        "pmcid": normalise_pmcid(str(pmc)) if pmc else None,
+        "title": _text(paper.get("title")),
+        "year": paper.get("year") if isinstance(paper.get("year"), int) else None,
+        # "ArXiv" as a journal name is the preprint server, not a journal.
+        "journal": _text(journal) if journal and journal.lower() != "arxiv" else None,
+        "authors": authors,
+    }
+    return {k: v for k, v in fields.items() if v}
+
+
+def free_locations(paper: Mapping[str, Any]) -> tuple[Location, ...]:
+    """The open-access PDF (when its URL is not empty), and the arXiv and PubMed
+    Central copies the paper's own identifiers prove."""
+    out: list[Location] = []
+    pdf = paper.get("openAccessPdf") if isinstance(paper.get("openAccessPdf"), Mapping) else {}
+    url = pdf.get("url") if isinstance(pdf.get("url"), str) else ""
+    if url.strip().startswith("http"):
+        status = str(pdf.get("status") or "").upper()
+        publisher = status in AT_PUBLISHER
+        out.append(Location(url=url.strip(), source=NAME, pdf_url=url.strip(),
+                            version="publishedVersion" if publisher else None,
+                            license=_licence(pdf.get("license")),
+                            host_type="publisher" if publisher else ("repository" if status == "GREEN" else None),
+                            evidence=f"Semantic Scholar: open access ({status.lower() or 'status not stated'})"))
+    meta = metadata_of(paper)
+    proved = free_by_id.free_locations(Article(arxiv=meta.get("arxiv"), pmcid=meta.get("pmcid")))
+    out.extend(dataclasses.replace(loc, source=NAME) for loc in proved)
+    return tuple(out)
+
+
+def record_answer(paper: Mapping[str, Any]) -> SourceAnswer:
+    return SourceAnswer(source=NAME, state="ok", locations=free_locations(paper),
+                        metadata=metadata_of(paper))
+
+
+def asked_id(article: Article) -> tuple[str, str] | None:
+    """(S2's prefix, value) of the identifier the paper is asked by, or None."""
+    for field, prefix in ASKED_BY:
+        value = free_by_id.arxiv_id(article) if field == "arxiv" else getattr(article, field)
+        if value:
+            return prefix, value
+    if article.pmcid:
+        return "PMCID", article.pmcid.upper().removeprefix("PMC")
+    return None
+
+
+class SemanticScholar(HttpSource):
+    """The Semantic Scholar Graph API adapter (Source and SearchSource protocols)."""
+
+    name = NAME
+    label = "Semantic Scholar"
+
+    def __init__(self, base_url: str | None = None, api_key: str | None = None, *,
+                 enabled: bool = True, gate: Gate | None = None,
+                 clock: Clock = time.monotonic) -> None:
+        super().__init__(base_url or DEFAULT_BASE_URL, gate=gate, enabled=enabled, clock=clock)
+        self._api_key = api_key or None
+        self._refused: str | None = None
+
+    def cache_key(self, article: Article) -> str | None:
+        asked = asked_id(article)
+        if asked is None:
+            return None
+        prefix, value = asked
+        return f"doi:{doi_key(value)}" if prefix == "DOI" else f"{prefix.lower()}:{value.casefold()}"
+
+    def search_key(self, query: WorkQuery) -> str | None:
+        return f"search:{fold(query.title)}"
+
+    def health(self) -> SourceHealth:
+        return SourceHealth(enabled=self.enabled, configured=self._refused is None,
+                            last_error=self._last_error, problems=[self._refused] if self._refused else [],
+                            key="set" if self._api_key else "not set")
+
+    def _headers(self) -> dict[str, str]:
+        return {"x-api-key": self._api_key} if self._api_key else {}
+
+    def paper_url(self, prefix: str, value: str) -> yarl.URL:
+        ident = quote(f"{prefix}:{value}", safe="/():;")
+        return yarl.URL(f"{self.base_url}/graph/v1/paper/{ident}?fields={quote(FIELDS, safe=',')}",
+                        encoded=True)
+
+    def match_url(self, query: WorkQuery) -> yarl.URL:
+        return yarl.URL(f"{self.base_url}/graph/v1/paper/search/match").with_query(
+            query=query.title, fields=FIELDS)
+
+    def _check(self, reply: Reply) -> None:
+        if reply.status in (401, 403):
+            self._refused = (f"Semantic Scholar refused the {'API key' if self._api_key else 'request'} "
+                             f"(HTTP {reply.status}); set a valid key with `{SET_KEY}`")
+            raise SourceConfigProblem(self._refused)
+        if reply.status != 200:
+            raise self.unexpected(reply)
+        self._refused = None
+
+    async def lookup(self, article: Article, session: aiohttp.ClientSession,
+                     timeout: float) -> SourceAnswer:
+        if not self.enabled:
+            return SourceAnswer(source=NAME, state="disabled")
+        asked = asked_id(article)
+        if asked is None:
+            return SourceAnswer(source=NAME, state="skipped")
+
+        def read(reply: Reply) -> SourceAnswer:
+            if reply.status == 404:  # {"error": "Paper with id … not found"}
+                return SourceAnswer(source=NAME, state="not_found")
+            self._check(reply)
+            paper = self.json_body(reply)
+            if not isinstance(paper, Mapping):
+                raise SourceBadResponse("Semantic Scholar sent JSON that is not a paper")
+            return record_answer(paper)
+
+        return await self.ask(session, self.paper_url(*asked), timeout, read, headers=self._headers())
+
+    async def search(self, query: WorkQuery, session: aiohttp.ClientSession,
+                     timeout: float) -> SourceAnswer:
+        if not self.enabled:
+            return SourceAnswer(source=NAME, state="disabled")
+
+        def read(reply: Reply) -> SourceAnswer:
+            if reply.status == 404:  # {"error": "Title match not found"}
+                return SourceAnswer(source=NAME, state="not_found")
+            self._check(reply)
+            body = self.json_body(reply)
+            papers = body.get("data") if isinstance(body, Mapping) else None
+            if not isinstance(papers, list):
+                raise SourceBadResponse("Semantic Scholar sent JSON without 'data'")
+            found = tuple(Candidate(source=NAME, work=Article(**(answer := record_answer(p)).metadata),
+                                    rank=rank, answer=answer)
+                          for rank, p in enumerate(papers) if isinstance(p, Mapping))
+            return SourceAnswer(source=NAME, state="ok" if found else "not_found", candidates=found)
+
+        return await self.ask(session, self.match_url(query), timeout, read, headers=self._headers())
