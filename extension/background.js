@@ -236,6 +236,17 @@ const handlers = {
     await checkTab(msg.tabId);
     return tabReport(msg.tabId);
   }],
+  // Popup: what the user typed in "Title, DOI or reference".
+  "lookup-query": [FROM_EXTENSION, async (msg) => {
+    const query = typeof msg.query === "string" ? msg.query.trim().slice(0, 2000) : "";
+    if (!query) return { state: { kind: "error", error: { kind: "failed", message: "Type a title, DOI or reference first.", detail: {} } } };
+    try {
+      const payload = await callHelper("/v1/lookup", { method: "POST", body: { query }, timeoutMs: LOOKUP_MS });
+      return { state: { kind: "result", payload } };
+    } catch (err) {
+      return { state: { kind: "error", error: plainError(err) } };
+    }
+  }],
   // Options page.
   pair: [FROM_EXTENSION, (msg) => pair(msg.code)],
   unpair: [FROM_EXTENSION, async () => {

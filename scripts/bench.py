@@ -8,6 +8,8 @@
    of one DOI (exactly one upstream call);
 4. the daemon's resident memory after 10,000 lookups;
 5. load: 2,000 lookups from 50 concurrent clients (scripts/bench_load.py);
+7. title lookups (scripts/bench_title.py): cold with every fake upstream at 200 ms, warm,
+   and the upstream calls one title lookup makes;
 6. reading lists (scripts/bench_audit.py): `oahelper audit` of 10,000 DOIs against an
    upstream answering in 50 ms, run twice; a 300-reference /v1/batch, all cached;
 7. the page reader's cost: reading plos_1 in a worker process (the daemon's way, under
@@ -229,6 +231,9 @@ def main() -> int:
 
     print("load: " + describe(run_load()))
     bench_audit_cli()
+    from bench_title import bench_titles  # title lookups: fresh daemons of their own
+
+    bench_titles()
     return 0
 
 

@@ -224,7 +224,7 @@ def test_broken_html_still_gives_what_it_can() -> None:
     article = scrape(None, page("broken.html"))
     assert article.doi == "10.7070/Broken.Case.(1)"
     assert article.authors[0] == "O'Neil, Siobhán"
-    assert article.title == "Unclosed <b>things</b> & odd quoting"
+    assert article.title == "Unclosed things & odd quoting"  # inline markup removed: plain text
     assert article.journal == "Journal Found In Body"
 
 
@@ -261,3 +261,24 @@ def test_one_body_doi_is_ignored_when_a_tag_names_the_doi() -> None:
             '<body><p>Related: doi:10.3434/body.only</p></body></html>')
     article = scrape(None, html)
     assert (article.doi, article.doi_tier) == ("10.1212/tagged.1", "dc_identifier")
+
+
+@pytest.mark.parametrize("meta, expected", [
+    ('<meta name="citation_title" content="Roots of &lt;i&gt;Zea mays&lt;/i&gt; in drought">',
+     "Roots of Zea mays in drought"),
+    ('<meta name="citation_title" content="CO<sub>2</sub> uptake by <i>E. coli</i>">',
+     "CO2 uptake by E. coli"),
+    ('<meta name="citation_title" content="&amp;lt;em&amp;gt;Arabidopsis&amp;lt;/em&amp;gt; clocks">',
+     "Arabidopsis clocks"),
+    ('<meta name="citation_title" content="When p&lt;0.05 and a&lt;b and c&gt;d">',
+     "When p<0.05 and a<b and c>d"),
+])
+def test_titles_come_out_as_plain_text(meta: str, expected: str) -> None:
+    html = (f'<html><head>{meta}<meta name="citation_doi" content="10.5555/x.1">'
+            '<meta name="citation_journal_title" content="Journal of &lt;i&gt;Plant&lt;/i&gt; Things">'
+            '<meta name="citation_author" content="M&lt;sup&gt;c&lt;/sup&gt;Donald, Ann">'
+            "</head><body></body></html>")
+    article = scrape("https://pub.example/a", html)
+    assert article.title == expected
+    assert article.journal == "Journal of Plant Things"
+    assert article.authors == ("McDonald, Ann",)

@@ -97,7 +97,10 @@ export function describeResult(payload) {
       tooltip: "Not an article",
     };
   }
-  const why = sourceProblems(payload).map((p) => p.message).join(" ");
+  // The sources' own problems, else the helper's reason (e.g. "no article matches this title").
+  const reason = (payload.badge?.tooltip ?? "").split(": ").slice(1).join(": ");
+  const why = sourceProblems(payload).map((p) => p.message).join(" ")
+    || (reason ? `${reason[0].toUpperCase()}${reason.slice(1)}.` : "");
   return {
     color: "unknown",
     label: "Could not check",

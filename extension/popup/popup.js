@@ -87,6 +87,22 @@ function showProblem(error, port) {
   $("open-options").hidden = help.action !== "options";
 }
 
+// "Found by title (crossref, 98 % alike)": how a search identified the article.
+const SOURCE_NAMES = {
+  unpaywall: "Unpaywall", europepmc: "Europe PMC", crossref: "Crossref", semanticscholar: "Semantic Scholar",
+  openalex: "OpenAlex", arxiv: "arXiv", oab: "Open Access Button", free_by_id: "its identifier", snapshot: "snapshot",
+};
+
+function sourceNames(names) {
+  return (names ?? []).map((name) => SOURCE_NAMES[name] ?? name).join(", ");
+}
+
+function matchLine(match) {
+  if (!match) return "";
+  const how = match.query === "reference" ? "reference" : "title";
+  return `Found by ${how} in ${sourceNames([match.by])} (${Math.round((match.score ?? 0) * 100)} % alike).`;
+}
+
 function showResult(payload) {
   const d = describeResult(payload);
   setStatus(d.headline, payload.status, d.color);
@@ -95,6 +111,8 @@ function showResult(payload) {
     $("article").hidden = false;
     $("title").textContent = article.title || "Untitled article";
     $("citation").textContent = citationLine(article);
+    $("match").textContent = matchLine(article.match);
+    $("match").hidden = !article.match;
   }
   $("offline-note").hidden = !payload.offline;
   const snapshot = payload.sources?.snapshot;
@@ -112,6 +130,7 @@ function showResult(payload) {
     $("best-version").textContent = versionWords(best.version);
     $("best-license").textContent = licenceWords(best.license);
     $("best-host").textContent = hostWords(best);
+    $("best-found-by").textContent = sourceNames(best.found_by ?? [best.source]);
     const kind = oaWords(payload.oa_status);
     $("oa-kind").textContent = kind ? `This article is ${kind}.` : "";
     if (best.pdf_url) {
@@ -123,7 +142,7 @@ function showResult(payload) {
   for (const loc of others) {
     const li = item(
       link(loc.url, `${versionWords(loc.version)} at ${hostOf(loc.url)}`),
-      note(`${hostWords(loc)} · licence: ${licenceWords(loc.license)}`),
+      note(`${hostWords(loc)} · licence: ${licenceWords(loc.license)} · found by ${sourceNames(loc.found_by ?? [loc.source])}`),
     );
     if (loc.pdf_url && loc.pdf_url !== loc.url) li.append(" ", link(loc.pdf_url, "PDF"));
     $("locations").append(li);
@@ -201,6 +220,19 @@ chrome.storage.onChanged.addListener(async (changes, area) => {
     report = await ask({ type: "tab-report", tabId });
     render();
   }
+});
+
+// The box: look up what the user typed, whatever tab is open.
+$("query-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const query = $("query").value.trim();
+  if (!query) return;
+  hideAll();
+  setStatus("Looking it up…", "checking");
+  const { state } = await ask({ type: "lookup-query", query });
+  hideAll();
+  if (state.kind === "result") showResult(state.payload);
+  else showProblem(state.error, report?.port);
 });
 
 $("retry").addEventListener("click", check);

@@ -15,6 +15,7 @@ from oahelper.scrape.doi_tiers import TAGGED_TIERS, find_doi
 from oahelper.scrape.references import MAX_REFERENCES, tagged_references
 from oahelper.scrape.identifiers import arxiv_doi
 from oahelper.scrape.sites import arxiv_id, site_authors
+from oahelper.scrape.text import plain
 from oahelper.scrape.urls import doi_from_url, ids_from_url
 from oahelper.scrape.vocab import REFERENCE_META_NAME, meta_is_read
 
@@ -58,6 +59,7 @@ def _from_page(page: Page) -> Article:
     # "Article title | Journal"; trust that only when their own tags named the DOI.
     if journal is None and title and not highwire and tier in TAGGED_TIERS:
         journal = fields.container_from_title_tag(page, title)
+    authors = fields.authors(page) or tuple(site_authors(page)) or masthead.read(page).authors
     return Article(
         url=page.url or page.canonical,
         doi=doi,
@@ -65,10 +67,12 @@ def _from_page(page: Page) -> Article:
         pmcid=fields.pmcid(page),
         arxiv=arxiv_id(page),
         isbn=fields.isbns(page),
-        title=title,
+        # Plain text: publishers put inline markup in meta values (<i>Zea mays</i>,
+        # CO<sub>2</sub>, even escaped as &lt;em&gt;); the matcher and the badge want words.
+        title=plain(title) or None,
         # The visible masthead fills what no tag gave (pages with no tags at all).
-        authors=fields.authors(page) or tuple(site_authors(page)) or masthead.read(page).authors,
-        journal=journal or masthead.read(page).container,
+        authors=tuple(name for a in authors if (name := plain(a))),
+        journal=plain(journal or masthead.read(page).container) or None,
         year=fields.year(page, scholarly=citation_meta) or masthead.read(page).year,
         publisher=fields.publisher(page),
         pdf_url=fields.pdf_url(page),
