@@ -125,3 +125,14 @@ def test_titles_and_references_are_told_apart(text: str, kind: str, wanted_title
 def test_too_short_to_search() -> None:
     _, query, problem = work_query("x")
     assert query is None and "too short" in problem
+
+
+def test_a_hit_whose_title_is_a_whole_document_is_cut_and_refused() -> None:
+    body = json.loads((require_shared("unpaywall-search") / "search_augmenting-llms-chemistry-tools.json")
+                      .read_bytes())
+    junk = body["results"][1]["response"]["title"]
+    assert len(junk) > 100_000  # the recorded junk hit
+    q = title("Augmenting large language models with chemistry tools")
+    assert same_work(q, Article(title=junk)) is None
+    right = body["results"][0]["response"]["title"]
+    assert same_work(q, Article(title=right)) == 1.0

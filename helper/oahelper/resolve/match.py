@@ -89,9 +89,15 @@ def _ratio(a: str, b: str) -> float:
     return fuzz.ratio(a, b) / 100.0 if a and b else 0.0
 
 
+# Longest title read: real titles are under 500 characters; a search hit whose "title"
+# is a whole document (Unpaywall's search returned a 120 KB one) is cut, not compared
+# character by character.
+MAX_TITLE = 1000
+
+
 def title_score(query: WorkQuery, title: str | None) -> float:
     """How well a hit's title matches what was asked (0–1)."""
-    theirs = fold(title)
+    theirs = fold((title or "")[:MAX_TITLE])
     if not theirs:
         return 0.0
     if query.kind == "reference":
