@@ -49,3 +49,19 @@ def test_the_file_loads_nothing_from_anywhere(tmp_path: Path) -> None:
     assert "@import" not in page and "url(http" not in page
     # Nothing answered, so no chart: each says so instead.
     assert page.count("Nothing to show") == 5
+
+
+def test_the_headline_says_what_its_share_is_of(tmp_path: Path) -> None:
+    """Three free of four answered is 75%, next to '3 of 5 references': the page says
+    the 75% is of those with an answer, so the two figures do not read as a contradiction."""
+    free = [row_from_payload(make_entry("refs.bib", f"k{n}", n, doi=f"10.5555/{n}"), OPEN_PAYLOAD)
+            for n in range(3)]
+    closed = row_from_payload(make_entry("refs.bib", "c", 4, doi="10.5555/c"),
+                              {"status": "closed", "sources": {"unpaywall": {"state": "ok"}}})
+    blank = make_entry("refs.bib", "blank", 5)
+    page = write_report(tmp_path, [*free, closed, row_without_lookup(blank, "nothing to look up by")])
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "75%of the 4 references with an answer have a free copy" in text
+    assert "(3 of 5 references in the list; 1 without an answer)" in text
+    everything = write_report(tmp_path, [*free, closed])
+    assert "75%free: 3 of 4 references have a free copy" in re.sub(r"<[^>]+>", "", everything)

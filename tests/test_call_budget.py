@@ -11,8 +11,9 @@ import pytest
 
 from oahelper.auth import ClientStore
 from oahelper.call_budget import Caller, CallBudgets
-from tests.support.daemon import Daemon, start_daemon, upstream_server  # noqa: F401 (fixtures)
-from tests.support.fake_upstream import GREEN_DOI
+from oahelper.web import init
+from tests.support.daemon import EMAIL, Daemon, start_daemon, upstream_server  # noqa: F401 (fixtures)
+from tests.support.fake_upstream import GREEN_DOI, upstream_settings
 
 
 class Clock:
@@ -89,3 +90,24 @@ async def test_the_batch_lane_has_its_own_budget(start_daemon) -> None:
     rows = [json.loads(line)["row"] async for line in resp.content if b'"row"' in line]
     assert len(asked(d)) == 1 + 2
     assert sorted(row["status"] for row in rows).count("unknown") == 2
+
+
+async def test_a_changed_budget_takes_effect_without_a_restart(
+        aiohttp_client, upstream_server, make_settings, keystore, isolated_home) -> None:
+    base = str(upstream_server.make_url("")).rstrip("/")
+    flags = upstream_settings(base) | {"unpaywall_email": EMAIL, "timeout": 2.0}
+    settings = make_settings(**flags)
+    settings.config_file.parent.mkdir(parents=True, exist_ok=True)
+    settings.config_file.write_text("lookups_per_minute = 1\n")
+    client = await aiohttp_client(init(make_settings(**flags), keystore=keystore,
+                                       reload_settings=lambda: make_settings(**flags)))
+    auth = {"Authorization": f"Bearer {ClientStore(settings.clients_db).create_token('t')}"}
+
+    async def state(doi: str) -> str:
+        resp = await client.post("/v1/lookup", json={"doi": doi}, headers=auth)
+        return (await resp.json())["sources"]["unpaywall"]["state"]
+
+    assert [await state(f"10.5555/r.{n}") for n in range(2)] == ["not_found", "rate_limited"]
+    settings.config_file.write_text("lookups_per_minute = 3\n")  # oahelper config set
+    assert [await state(f"10.5555/r.{n}") for n in range(2, 5)] == [
+        "not_found", "not_found", "rate_limited"]

@@ -76,3 +76,12 @@ def test_cli_lookup_and_doctor_offline_send_nothing(records, tmp_path: Path) -> 
     assert "off  oab: not asked (offline mode)" in doctor.stdout
     assert "offline mode" in page.stdout
     assert not log.exists() or log.read_text() == ""
+
+
+async def test_lookups_from_the_snapshot_spend_no_budget(start_daemon, records) -> None:
+    """The per-client budget guards upstream quotas; the local copy has none to spend."""
+    d = await start_daemon(offline="true", lookups_per_minute=1)
+    answered = [await d.lookup_json({"doi": r["doi"]}) for r in records[:5]]
+    states = [p["sources"]["snapshot"]["state"] for p in answered]
+    assert states == ["ok"] * 5
+    assert all(p["status"] in ("open", "closed") for p in answered)

@@ -13,7 +13,8 @@ midnight. So each client (a paired extension, a script's token) has a budget in 
   ``batch_lookups_per_minute``), so that checking 300 references neither spends the
   interactive budget nor is spent by the pages the user opens meanwhile.
 
-A lookup whose every answer is cached costs nothing. One that needs an upstream takes
+A lookup whose every answer is cached, or comes from this machine (the snapshot),
+costs nothing. One that needs an upstream takes
 one unit, once, however many sources it then asks (``Ticket``). Past the budget the
 lookup is answered from the cache, fresh or stale, and each source it would have
 asked says ``rate_limited``. The command line (``oahelper lookup``, ``audit``) is the
@@ -68,12 +69,16 @@ class CallBudgets:
 
     def __init__(self, per_minute: Mapping[str, int],
                  clock: Callable[[], float] = time.monotonic) -> None:
+        self.set_limits(per_minute)
+        self.clock = clock
+        self._spent: dict[Caller, deque[float]] = {}
+
+    def set_limits(self, per_minute: Mapping[str, int]) -> None:
+        """New limits (a settings reload); what each client spent this minute still counts."""
         unknown = set(per_minute) - set(LANES)
         if unknown:
             raise ValueError(f"unknown lanes: {sorted(unknown)}")
         self.per_minute = dict(per_minute)
-        self.clock = clock
-        self._spent: dict[Caller, deque[float]] = {}
 
     def ticket(self, caller: Caller) -> Ticket:
         limit = self.per_minute[caller.lane]

@@ -432,6 +432,8 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
         async with upstream_session(settings) as session, make_fetch_session() as fetch_session:
 
             def build(current: Settings) -> Engine:
+                app[BUDGETS].set_limits({"interactive": current.lookups_per_minute,
+                                         "batch": current.batch_lookups_per_minute})
                 chosen = sources if sources is not None else build_sources(
                     current, app[KEYSTORE], app[POLITENESS])
                 service = service_for(current, sources=chosen, cache=app[CACHE], session=session,

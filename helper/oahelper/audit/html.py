@@ -100,10 +100,15 @@ def _figure(summary: AuditSummary) -> str:
     items = "".join(f'<li class="card c-{key}"><span class="n" id="n-{key}">{n}</span> {label}</li>'
                     for key, label, n in cards)
     big = f"{share:.0%}" if share is not None else "–"
+    counts = (f'<strong id="n-total-free">{tally.free}</strong> of '
+              f'<strong id="n-total">{tally.total}</strong> references')
+    if tally.checked == tally.total:
+        said = f"free: {counts} have a free copy"
+    else:  # the share is of the answered ones: say so, or 92% next to 12 of 15 reads wrong
+        said = (f"of the {tally.checked} references with an answer have a free copy "
+                f"({counts} in the list; {tally.total - tally.checked} without an answer)")
     return (f'<section class="totals" aria-label="Totals"><p class="share"><span id="share">{big}</span>'
-            f'<span class="of">free: <strong id="n-total-free">{tally.free}</strong> of '
-            f'<strong id="n-total">{tally.total}</strong> references have a free copy'
-            + (f" ({tally.checked} with an answer)" if tally.checked != tally.total else "")
+            f'<span class="of">{said}'
             + f'</span></p><ul class="cards">{items}</ul></section>')
 
 
