@@ -100,3 +100,15 @@ async def test_every_source_that_reports_a_copy_is_named(start_daemon) -> None:
     for r in d.upstream.requests:
         per_source[r["service"]] = per_source.get(r["service"], 0) + 1
     assert all(n == 1 for n in per_source.values()), per_source
+
+
+async def test_a_preprint_found_by_title_is_not_asked_of_arxiv_twice(start_daemon) -> None:
+    """arXiv was searched in this lookup; asking it again by id would only learn a DOI
+    that this lookup would not look up, after waiting out arXiv's 3 s between requests."""
+    require_shared("semanticscholar")
+    d = await start_daemon(timeout=8.0)  # the default: room to wait for arXiv's next slot
+    p = await d.lookup_json({"query": "PaperQA: Retrieval-Augmented Generative Agent for Scientific Research"})
+    assert p["status"] == "open" and p["best"]["url"] == "https://arxiv.org/pdf/2312.07559"
+    arxiv = [r["query"] for r in d.upstream.requests if r["service"] == "arxiv"]
+    assert [("search_query" in q, "id_list" in q) for q in arxiv] == [(True, False)], arxiv
+    assert p["sources"]["arxiv"]["state"] == "not_found"  # what its title search said

@@ -238,14 +238,16 @@ class LookupService:
         """Every source's answer, asked concurrently under one deadline. ``known``
         answers (from the resolver, about this very article) are used as they are: a
         source that found the article is not asked again under the identifier it gave;
-        one that did not is asked again only with a new identifier."""
+        one that did not is asked again only with a new identifier, unless its answer
+        came without a key (the resolver's final word for this lookup)."""
         deadline = deadline if deadline is not None else self.clock() + self.timeout
         known = known or {}
 
         async def one(source: Source) -> SourceAnswer:
             key = source.cache_key(article) if source.health().enabled else None
             had = known.get(source.name)
-            if had is not None and (key is None or key == had[0] or had[1].state == "ok"):
+            if had is not None and (had[0] is None or key is None or key == had[0]
+                                    or had[1].state == "ok"):
                 if had[0] is not None and not had[1].cached:
                     self.cache.put(had[1], had[0])
                 return had[1]

@@ -28,14 +28,20 @@ AskLookup = Callable[[Source, Article], Awaitable[tuple[str | None, SourceAnswer
 AskSearch = Callable[[SearchSource, WorkQuery], Awaitable[SourceAnswer]]
 # Sources that turn one identifier into the others, and which identifier each needs.
 CONVERTERS = {"europepmc": ("pmid", "pmcid"), "arxiv": ("arxiv",)}
+# Search sources whose lookup by identifier only converts identifiers (the copy itself
+# is proved by the id: free_by_id). Once searched in a lookup, they are not asked again
+# by the identifier round: what they would add (arXiv: the publisher DOI) would not be
+# looked up, and arXiv allows one request every 3 s.
+CONVERT_ONLY = frozenset({"arxiv"})
 IDENTIFIERS = ("doi", "pmid", "pmcid", "arxiv")
 
 
 @dataclass(frozen=True)
 class Identified:
     """The article as identified, how (``match``, None when the user or the page gave
-    the identifier), the answers already had (by source: key and answer), what the
-    search sources said (shown when nothing matched) and why nothing matched."""
+    the identifier), the answers already had (by source: key and answer; a key of None:
+    this lookup's final word, not to be cached under any identifier), what the search
+    sources said (shown when nothing matched) and why nothing matched."""
 
     article: Article
     match: Match | None = None
@@ -128,6 +134,10 @@ class Resolver:
                 # The hit's own record: what the source would say about it by identifier.
                 said = dataclasses.replace(candidate.answer, cached=cached.get(candidate.source, False))
                 known[candidate.source] = (source.cache_key(found), said)
+        for answer in answers:
+            if answer.source in CONVERT_ONLY and answer.source not in known:
+                # Its search did not return this work: that search is its word here.
+                known[answer.source] = (None, dataclasses.replace(answer, candidates=()))
         return Identified(found, match=chosen.match, known=known, searched=tuple(answers))
 
 
