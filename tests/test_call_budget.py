@@ -92,6 +92,21 @@ async def test_the_batch_lane_has_its_own_budget(start_daemon) -> None:
     assert sorted(row["status"] for row in rows).count("unknown") == 2
 
 
+async def test_a_batch_of_titles_spends_the_batch_lane_not_the_pages_one(start_daemon) -> None:
+    d: Daemon = await start_daemon(lookups_per_minute=1, batch_lookups_per_minute=2)
+    titles = [f"A reference without identifier number {n}" for n in range(3)]
+    resp = await d.client.post("/v1/batch", json={"items": [{"title": t} for t in titles]}, headers=d.auth)
+    rows = [json.loads(line)["row"] async for line in resp.content if b'"row"' in line]
+    # Title searches are upstream calls too: two references searched, the third not.
+    searched = {t for t in titles for r in d.upstream.requests if r["doi"] is None and t in json.dumps(r["query"])}
+    assert len(rows) == 3 and len(searched) == 2
+    refused = next(row for row in rows if row["title"] not in searched)
+    assert refused["status"] == "unknown" and "batch lookups" in refused["problem"], refused
+    # The pages the user opens meanwhile still have their whole budget.
+    assert (await d.lookup_json({"doi": "10.5555/page.1"}))["sources"]["unpaywall"]["state"] == "not_found"
+    assert "10.5555/page.1" in asked(d)
+
+
 async def test_a_changed_budget_takes_effect_without_a_restart(
         aiohttp_client, upstream_server, make_settings, keystore, isolated_home) -> None:
     base = str(upstream_server.make_url("")).rstrip("/")

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,8 +80,9 @@ class Firefox(ExtensionState):
             self.bidi.command("session.new", {"capabilities": {}})
             self.errors: list[str] = []
             self.urls: dict[str, str] = {}  # browsing context -> the URL we sent it to
+            self.downloads: list[dict[str, Any]] = []  # browsingContext.downloadEnd, in order
             self.bidi.on_event(self._on_event)
-            self.bidi.command("session.subscribe", {"events": ["log.entryAdded"]})
+            self.bidi.command("session.subscribe", {"events": ["log.entryAdded", "browsingContext.downloadEnd"]})
             if extension is not None:
                 self.install(extension)
             self._control: Tab | None = None
@@ -103,6 +105,8 @@ class Firefox(ExtensionState):
         if method == "log.entryAdded" and params.get("level") == "error":
             context = params.get("source", {}).get("context")
             self.errors.append(f"{self.urls.get(context, context)}: {params.get('text')}")
+        elif method == "browsingContext.downloadEnd":
+            self.downloads.append(params)
 
     def install(self, path: Path) -> str:
         """Install an extension folder or package (.zip/.xpi) as a temporary add-on."""
@@ -136,6 +140,31 @@ class Firefox(ExtensionState):
 
     def contexts(self) -> list[str]:
         return [c["context"] for c in self.bidi.command("browsingContext.getTree", {"maxDepth": 0})["contexts"]]
+
+    def opened_by(self, action: Callable[[], None], url_prefix: str) -> Tab:
+        """Do action (a click that opens a tab, as chrome.tabs.create does); the new tab,
+        once it shows a page whose address starts with url_prefix."""
+        before = set(self.contexts())
+        action()
+        context = wait_until(lambda: next(iter(set(self.contexts()) - before), None), what="a new tab")
+        tab = Tab(self, context)
+        url = tab.wait_for("(p) => location.href.startsWith(p) && document.readyState !== 'loading' && location.href",
+                           url_prefix, what=f"the new tab to show {url_prefix}…")
+        self.urls[context] = url
+        return tab
+
+    def download(self, action: Callable[[], None], folder: Path) -> Path:
+        """Do action (a click on a download link); the file Firefox saved, in folder."""
+        self.bidi.command("browser.setDownloadBehavior", {
+            "downloadBehavior": {"type": "allowed", "destinationFolder": str(folder)}})
+        try:
+            seen = len(self.downloads)
+            action()
+            done = wait_until(lambda: self.downloads[seen:] and self.downloads[seen], what="the download to end")
+            assert done["status"] == "complete", done
+            return Path(done["filepath"])
+        finally:
+            self.bidi.command("browser.setDownloadBehavior", {"downloadBehavior": None})
 
     # -- the extension, seen from one of its own pages -----------------------------
 

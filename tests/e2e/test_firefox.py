@@ -1,7 +1,8 @@
 """The extension in Debian's Firefox ESR, over the Chromium suite's scenarios: pairing
 through the options page, the on-page badge for a free and a closed article, the
 toolbar badge and the popup, nothing sent from a page that is not an article, the
-helper stopped and started again, and what left the machine.
+helper stopped and started again, what left the machine, and the references of the
+article checked from the popup (the list filled in, filtered, downloaded as CSV).
 
 Same helper, fake upstream and page server as the Chromium tests (tests/e2e/conftest.py);
 Firefox is driven over WebDriver BiDi (tests/e2e/firefox.py).
@@ -9,8 +10,11 @@ Firefox is driven over WebDriver BiDi (tests/e2e/firefox.py).
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -247,3 +251,45 @@ def test_a_page_that_keeps_changing_its_doi_is_checked_a_few_times_a_minute_in_f
     page.click("#to-gold")
     assert wait_badge(page, "open")["color"] == "gold"
     assert stack.helper.lookups_seen() - lookups == checked + 1
+
+
+def test_check_the_references_of_the_article_in_firefox(firefox: Firefox, stack, tmp_path: Path) -> None:
+    from tests.e2e.test_references import GOLD, GREEN
+
+    page = firefox.open(stack.pages.url("/own/article-references.html"))
+    tab = firefox.tab_id(page.url)
+    assert firefox.wait_for_state(tab, ("result",))["payload"]["status"] == "closed"
+    before = len(stack.upstream.requests())
+
+    popup = firefox.popup(tab)
+    popup.wait_text("#check-references", "Check the 5 references")
+    refs = firefox.opened_by(lambda: popup.click("#check-references"),
+                             f"{FIREFOX_ORIGIN}/references/references.html?tab={tab}")
+    refs.wait_for("() => document.querySelector('#summary').dataset.state === 'done'",
+                  what="every reference to be answered")
+    assert refs.text("#summary") == "3 of 5 references have a free copy"
+    assert refs.call("() => [...document.querySelectorAll('#references li')].map(li => li.dataset.status)") == [
+        "open", "open", "open", "closed", "no_identifier"]
+    items = "#references li"
+    assert "A green article; with a semicolon in its title" in refs.text(f"{items}:nth-child(2)")
+    assert refs.text("#article-link") == "Why soils differ"
+    gold_best = unpaywall_answer(GOLD)["best_oa_location"]
+    assert refs.attribute(f"{items}:nth-child(1) a.free-link", "href") in (gold_best["url_for_pdf"], gold_best["url"])
+    assert refs.attribute(f"{items}:nth-child(1) a.free-link", "target") == "_blank"
+    assert refs.attribute(f"{items}:nth-child(3) a.free-link", "href") == "https://arxiv.org/pdf/1706.03762"
+    assert "no source knows this DOI" in refs.text(f"{items}:nth-child(4)")
+
+    # Only the DOIs went upstream: no titles, no reference text, no page address.
+    sent = [r["doi"] for r in stack.upstream.requests()[before:] if r["service"] == "unpaywall"]
+    assert set(sent) <= {GOLD, GREEN, "10.48550/arXiv.1706.03762", "10.5555/oahelper.unknown"}
+
+    # Only the free ones (a real click on the box), then the CSV of all five as Firefox saves it.
+    refs.click("#free-only")
+    refs.wait_for("() => document.querySelectorAll('#references li:not([hidden])').length === 3",
+                  what="only the three free references to show")
+    saved = firefox.download(lambda: refs.click("#download-csv"), tmp_path)
+    assert saved.name == "references.csv"
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert [r["status"] for r in rows] == ["open", "open", "open", "closed", "no_identifier"]
+    assert rows[0]["doi"] == GOLD and rows[0]["cc_by_or_cc0"] == "yes"
+    assert rows[1]["title"] == "A green article; with a semicolon in its title"

@@ -126,7 +126,9 @@ def row_from_payload(entry: Entry, payload: dict[str, Any]) -> Row:
     states = {name: info.get("state") for name, info in (payload.get("sources") or {}).items()}
     answered = [name for name, state in states.items() if state in ANSWERED]
     identified = any(article.get(k) for k in ("doi", "pmid", "pmcid", "arxiv"))
-    failed = any(info.get("state") == "error" for info in (payload.get("sources") or {}).values())
+    # A source that failed or was refused by the caller's budget: nothing says no match.
+    failed = any(info.get("state") in ("error", "rate_limited")
+                 for info in (payload.get("sources") or {}).values())
     problem = None
     if status == "unknown":
         problem = (payload.get("badge") or {}).get("tooltip")

@@ -142,8 +142,16 @@ class Resolver:
 
 
 def _no_match(query: WorkQuery, answers: Sequence[SourceAnswer]) -> str:
-    failed = [f"{a.source}: {a.error}" for a in answers if a.state in ("error", "skipped") and a.error]
+    by_error: dict[str, list[str]] = {}  # one sentence for the sources that say the same
+    for a in answers:
+        if a.state in ("error", "skipped", "rate_limited") and a.error:
+            by_error.setdefault(a.error, []).append(a.source)
+    failed = [f"{', '.join(sources)}: {error}" for error, sources in by_error.items()]
     what = "title" if query.kind == "title" else "reference"
+    if failed and not any(a.state in ("ok", "not_found") for a in answers):
+        # Not one source searched (failed, or refused by the caller's budget): saying
+        # nothing matches would send the user looking for a typo that is not there.
+        return f"this {what} could not be searched: " + "; ".join(failed)
     said = f"no article matches this {what}"
     if failed:
         said += " (and some sources could not be searched: " + "; ".join(failed) + ")"
