@@ -25,6 +25,7 @@ from tests.support.api import assert_error
 from tests.support.daemon import EMAIL, start_daemon, upstream_server  # noqa: F401 (fixtures)
 from tests.support.fake_upstream import CLOSED_DOI, GREEN_DOI, UNKNOWN_DOI, upstream_env
 from tests.support.processes import fake_upstream, free_port, oahelper, running
+from tests.support.shared import require_shared
 
 EXT = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
 JSON = {"Content-Type": "application/json"}
@@ -222,6 +223,29 @@ async def test_a_page_without_identifier_sends_only_its_title_first_author_and_y
         assert set(leftover.replace('ti:""', "").replace("AND au:", "").split()) <= {"AND"}, request
     log = json.dumps(sent)
     assert "publisher.example.org" not in log and "Second" not in log and "Abstract" not in log
+
+
+async def test_a_typed_title_sends_its_words_then_only_the_identifiers_found(start_daemon) -> None:
+    """The fake upstreams' request log for a title that is found: the search round carries
+    the typed words alone, the identifier round the identifiers of the accepted hit alone."""
+    require_shared("crossref")
+    d = await start_daemon(timeout=8.0)
+    title = "Augmenting large language models with chemistry tools"
+    payload = await d.lookup_json({"query": title})
+    found = {(k, payload["article"][k]) for k in ("doi", "pmid", "pmcid", "arxiv") if payload["article"][k]}
+    sent = d.upstream.requests
+    print(json.dumps(sent, indent=1))  # the log this test is about, for a reader of -s output
+    searches = [r for r in sent if privacy.search_words(r) is not None]
+    lookups = [r for r in sent if privacy.search_words(r) is None]
+    assert {r["service"] for r in searches} == {"crossref", "arxiv", "semanticscholar", "openalex"}
+    assert {r["service"] for r in lookups} >= {"unpaywall", "europepmc"}
+    for request in sent:
+        assert privacy.what_is_wrong(request, EMAIL) is None, request
+    for request in searches:
+        words = " ".join(privacy.search_words(request) or []).replace('ti:"', "").replace('"', "")
+        assert words == title, request
+    named = {(kind, value.casefold()) for r in lookups for kind, value in privacy.identifiers_in(r)}
+    assert named and named <= {(kind, str(value).casefold()) for kind, value in found}, named
 
 
 def _identifiers_in(request: dict) -> list[tuple[str, str]]:

@@ -9,14 +9,20 @@ import aiohttp
 import pytest
 
 from oahelper.errors import SourceThrottled
-from oahelper.models import Article
+from oahelper.models import Article, WorkQuery
 from oahelper.politeness import UPSTREAM_LIMITS, Gate, Limit, Politeness, parse_interval
+from oahelper.sources.arxiv import ArXiv
+from oahelper.sources.crossref import Crossref
 from oahelper.sources.europepmc import EuropePMC
+from oahelper.sources.openalex import OpenAlex
+from oahelper.sources.semanticscholar import SemanticScholar
+from tests.support.daemon import start_daemon, upstream_server  # noqa: F401 (fixtures)
 from tests.support.fake_upstream import (
     FakeUpstream,
     session,  # noqa: F401 (fixture)
     upstream,  # noqa: F401 (fixture)
 )
+from tests.support.shared import require_shared
 
 
 def test_the_published_limits_are_in_the_table() -> None:
@@ -119,3 +125,67 @@ async def test_a_429_with_retry_after_reaches_the_gate(upstream, session) -> Non
     fake.clear()
     later = await EuropePMC(f"{base}/europepmc", gate=gate).lookup(Article(pmid="2"), session, 2.0)
     assert later.state == "skipped" and fake.requests == []
+
+
+AUGMENTING = "Augmenting large language models with chemistry tools"
+TITLE = WorkQuery(kind="title", title=AUGMENTING)
+# Every source that asks the network, built on the fake at ``base`` with ``gate``, and
+# asked the way a lookup (or a title search) asks it: (source, how to ask it).
+ASKED = {
+    "europepmc lookup": (lambda base, gate: EuropePMC(f"{base}/europepmc", gate=gate),
+                         lambda src, session: src.lookup(Article(pmid="40437959"), session, 5.0)),
+    "crossref lookup": (lambda base, gate: Crossref(f"{base}/crossref", "me@uni.edu", gate=gate),
+                        lambda src, session: src.lookup(Article(doi="10.1038/srep16696"), session, 5.0)),
+    "crossref search": (lambda base, gate: Crossref(f"{base}/crossref", "me@uni.edu", gate=gate),
+                        lambda src, session: src.search(TITLE, session, 5.0)),
+    "semanticscholar lookup": (
+        lambda base, gate: SemanticScholar(f"{base}/semanticscholar", gate=gate),
+        lambda src, session: src.lookup(Article(doi="10.1073/pnas.1414271111"), session, 5.0)),
+    "semanticscholar search": (
+        lambda base, gate: SemanticScholar(f"{base}/semanticscholar", gate=gate),
+        lambda src, session: src.search(TITLE, session, 5.0)),
+    "openalex lookup": (
+        lambda base, gate: OpenAlex(f"{base}/openalex", gate=gate),
+        lambda src, session: src.lookup(Article(doi="10.1371/journal.pone.0000030"), session, 5.0)),
+    "openalex search": (lambda base, gate: OpenAlex(f"{base}/openalex", gate=gate),
+                        lambda src, session: src.search(TITLE, session, 5.0)),
+}
+
+
+@pytest.mark.parametrize("asked", sorted(ASKED))
+async def test_every_source_waits_as_a_429_asks_then_answers(upstream, session, asked: str) -> None:
+    """A 429 with Retry-After from any upstream: the request is tried again no sooner than
+    it asks, and the recorded answer comes."""
+    service = asked.split()[0]
+    require_shared(service)
+    fake, base = upstream
+    fake.plan("429", retry_after="1.2", times=1, service=service)  # more than any backoff
+    build, ask = ASKED[asked]
+    answer = await ask(build(base, Politeness().gate(service)), session)
+    assert answer.state == "ok" and answer.calls == 2, answer
+    first, second = (r["t"] for r in fake.requests if r["service"] == service)
+    assert second - first >= 1.2
+
+
+async def test_arxiv_is_not_retried_but_its_retry_after_holds_every_lookup(upstream, session) -> None:
+    fake, base = upstream
+    gate = Politeness().gate("arxiv")
+    fake.plan("429", retry_after="120", times=1, service="arxiv")
+    first = await ArXiv(f"{base}/arxiv", gate=gate).lookup(Article(arxiv="1605.08386"), session, 5.0)
+    assert first.state == "error" and first.error_code == "source_rate_limited" and first.calls == 1
+    later = await ArXiv(f"{base}/arxiv", gate=gate).search(TITLE, session, 5.0)
+    assert later.state == "skipped" and "asked to wait 120 s" in later.error
+    assert len(fake.requests) == 1
+
+
+async def test_a_lookup_goes_on_without_a_busy_source_and_says_why(start_daemon) -> None:
+    """Through the daemon: arXiv asked a moment ago cannot be asked again before this
+    lookup's deadline, so it is skipped with the reason; the answer comes from the rest."""
+    require_shared("arxiv")
+    d = await start_daemon(timeout=1.5)
+    await d.lookup_json({"doi": "arXiv:1605.08386"})
+    p = await d.lookup_json({"doi": "arXiv:1707.08567"})
+    arxiv = p["sources"]["arxiv"]
+    assert arxiv["state"] == "skipped" and "one request every 3 s" in arxiv["error"], arxiv
+    assert p["status"] == "open" and p["best"]["url"] == "https://arxiv.org/pdf/1707.08567"
+    assert len([r for r in d.upstream.requests if r["service"] == "arxiv"]) == 1
