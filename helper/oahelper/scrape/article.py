@@ -22,6 +22,9 @@ from oahelper.scrape.vocab import REFERENCE_META_NAME, meta_is_read
 # Larger than any real landing page (the biggest in our corpus is 1.2 MB); a
 # bigger input is a mistake or an attack, not an article.
 MAX_HTML_CHARS = 32 * 1024 * 1024
+# More tags of one name than any real page has (a bioRxiv page has 262 author
+# affiliations; a physics paper can have a few thousand authors: the first ones do).
+MAX_TAGS_PER_NAME = 1000
 # Tiers where Dublin Core named the DOI: such a page describes a scholarly work.
 _DC_TIERS = frozenset({"dc_doi", "dc_identifier"})
 
@@ -86,23 +89,24 @@ def _from_page(page: Page) -> Article:
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _read_filter() -> Callable[[str], bool]:
-    """Which meta tags get parsed: those an extractor reads, and the first
-    MAX_REFERENCES reference tags (a page cannot make us parse a million)."""
-    left = MAX_REFERENCES
+def read_filter() -> Callable[[str], bool]:
+    """Which meta tags get parsed: those an extractor reads, each name at most
+    MAX_TAGS_PER_NAME times (the first MAX_REFERENCES reference tags): a page cannot
+    make us parse a million copies of one tag."""
+    left: dict[str, int] = {}
 
     def wanted(key: str) -> bool:
-        nonlocal left
-        if key == REFERENCE_META_NAME:
-            left -= 1
-            return left >= 0
-        return meta_is_read(key)
+        if not meta_is_read(key):
+            return False
+        budget = MAX_REFERENCES if key == REFERENCE_META_NAME else MAX_TAGS_PER_NAME
+        left[key] = left.get(key, budget) - 1
+        return left[key] >= 0
 
     return wanted
 
 
 def _from_text(url: str | None, text: str) -> Article:
-    page = Page(url or None, text, wanted=_read_filter())
+    page = Page(url or None, text, wanted=read_filter())
     if is_challenge(page):
         return _from_url_only(url)
     return _from_page(page)

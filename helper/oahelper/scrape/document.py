@@ -25,7 +25,7 @@ from bs4 import BeautifulSoup
 
 from oahelper.scrape.jsonld import JsonNode, parse_blocks, work_nodes
 from oahelper.scrape.meta import MetaTable
-from oahelper.scrape.text import absolute_url, clean
+from oahelper.scrape.text import MAX_PLAIN, absolute_url, clean
 
 # The rest of a tag after its name, read as the HTML tokenizer reads it: a quote
 # opens a value only after "=", and a value whose quote never closes runs to the end
@@ -55,6 +55,13 @@ _REL = re.compile(r"""\brel\s*+=\s*+(?:"([^"]*+)"|'([^']*+)'|([^\s>"']*+))""", r
 _META_KEYS = re.compile(
     r"""(?:name|NAME|Name|property|PROPERTY|itemprop|ITEMPROP|id|ID|Id)\s*=\s*["']?\s*"""
     r"""([^"'\s>]+)""")
+
+# The most elements the cut keeps: a real page has a few hundred (a bioRxiv page 762
+# meta tags), and each costs BeautifulSoup tens of microseconds and a kilobyte, so a
+# page of nothing but "<meta>" (or "<title>", or alternate links) kept whole would
+# take seconds and hundreds of MiB at a few MB. Tags of one name are capped too
+# (article.py's filter).
+MAX_ELEMENTS = 5000
 
 MetaFilter = Callable[[str], bool]
 
@@ -132,7 +139,7 @@ def _head_pieces(text: str, end: int, wanted: MetaFilter, seen: set[str]) -> lis
     kept: list[str] = []
     closers = {kind: NextMatch(pattern, text) for kind, pattern in CLOSERS.items()}
     pos = 0
-    while (opener := _HEAD_OPENER.search(text, pos, end)) is not None:
+    while len(kept) < MAX_ELEMENTS and (opener := _HEAD_OPENER.search(text, pos, end)) is not None:
         kind = opener.group(1).lower()
         if kind == "!--":
             close = text.find("-->", opener.end())
@@ -161,8 +168,10 @@ def _head_pieces(text: str, end: int, wanted: MetaFilter, seen: set[str]) -> lis
     return kept
 
 
-def _body_pieces(text: str, start: int, wanted: MetaFilter, seen: set[str]) -> list[str]:
-    """Meta tags, JSON-LD scripts and COinS spans found in the body, in page order.
+def _body_pieces(text: str, start: int, wanted: MetaFilter, seen: set[str],
+                 room: int = MAX_ELEMENTS) -> list[str]:
+    """Meta tags, JSON-LD scripts and COinS spans found in the body, in page order
+    (at most ``room`` of them).
 
     Linear in the body's size whatever it holds: for each marker, a hit inside the
     element the previous hit opened is skipped, the opener of a new hit is searched
@@ -174,7 +183,7 @@ def _body_pieces(text: str, start: int, wanted: MetaFilter, seen: set[str]) -> l
         closers = NextMatch(CLOSERS["script"], text)
         covered, previous = start, start  # end of the last element read; last hit
         hit = text.find(marker, start)
-        while hit >= 0:
+        while hit >= 0 and len(kept) < room:
             # The marker may sit in the element's attributes: step back to its "<".
             opening = text.rfind(element, max(previous, covered), hit + len(element))
             previous = hit
@@ -198,7 +207,8 @@ def compact_markup(text: str, wanted: MetaFilter = lambda key: True) -> tuple[st
     and the names of all its meta tags, kept or not."""
     end = head_end(text)
     seen: set[str] = set()
-    pieces = _head_pieces(text, end, wanted, seen) + _body_pieces(text, end, wanted, seen)
+    head = _head_pieces(text, end, wanted, seen)
+    pieces = head + _body_pieces(text, end, wanted, seen, MAX_ELEMENTS - len(head))
     return "\n".join(pieces), seen
 
 
@@ -232,9 +242,10 @@ class Page:
 
     @cached_property
     def title_tag(self) -> str | None:
-        """The text of ``<title>``, whitespace collapsed."""
+        """The text of ``<title>``, whitespace collapsed, at most ``MAX_PLAIN``
+        characters (it is split at separators and compared with headings)."""
         tag = self.tree.find("title")
-        return clean(tag.get_text()) or None if tag else None
+        return clean(tag.get_text())[:MAX_PLAIN] or None if tag else None
 
     @cached_property
     def base_url(self) -> str | None:

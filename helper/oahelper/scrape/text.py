@@ -30,14 +30,18 @@ _INLINE_TAG = re.compile(
     r"</?(?:(?:mml|m|jats|tex):[a-z][a-z0-9-]*|(?:" + "|".join(map(re.escape, INLINE_TAGS))
     + r"))(?:\s+[a-z_:][-a-z0-9_:.]*\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s\"'<>=`]+))*\s*/?>",
     re.IGNORECASE)
+# Longer than any title, journal or author name; a page's megabyte-long "title" is
+# cut to this before its markup is looked for (each "<" costs a try of every name).
+MAX_PLAIN = 4000
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});", re.IGNORECASE)
 
 
 def plain(value: object) -> str:
     """``value`` as plain text: inline markup removed (also when it came escaped as
     ``&lt;em&gt;``), entities decoded, whitespace collapsed. For titles, journal and
-    author names, which feed the title matcher and are shown as text."""
-    text = clean(value)
+    author names, which feed the title matcher and are shown as text; at most
+    ``MAX_PLAIN`` characters of them are read."""
+    text = clean(value)[:MAX_PLAIN]
     for _ in range(3):  # markup escaped once or twice ("&amp;lt;i&amp;gt;") is still markup
         if "<" in text:
             text = _INLINE_TAG.sub("", text)
