@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from oahelper.audit.entries import make_entry
 from oahelper.audit.readers import open_reading_list
+from oahelper.audit.readers.lines import entry_from_text
+from oahelper.scrape.identifiers import parse_query
 from oahelper.errors import ReadingListError
 
 FILES = Path(__file__).parent / "fixtures" / "audit"
@@ -175,3 +180,23 @@ def test_a_huge_line_is_an_unreadable_entry_not_a_crash(tmp_path: Path) -> None:
     first, huge, last = entries(path)
     assert huge.unreadable and "too long" in huge.unreadable
     assert (first.doi, last.doi) == ("10.5555/x.1", "10.5555/x.2")
+
+
+# A plain list of a million bare DOIs takes a short cut past parse_query and make_entry;
+# whatever a line holds, the entry must be the one the general reading makes.
+_DOI_LIKE = st.one_of(
+    st.from_regex(r"\A10\.[0-9]{4,9}/[!-~]{1,30}\Z"),
+    st.from_regex(r"\A(doi:|https://doi\.org/|PMID |PMC|arXiv:)?10\.[0-9]{3,9}/[ -~]{0,20}\Z"),
+    st.text(min_size=1, max_size=40))
+
+
+@given(_DOI_LIKE)
+def test_a_bare_doi_line_is_read_as_the_general_reading_reads_it(text: str) -> None:
+    text = text.strip()
+    if not text or text.startswith("#"):
+        return
+    typed = parse_query(text)
+    general = (make_entry("l.txt", "line 1", 1, doi=typed.doi, pmid=typed.pmid,
+                          pmcid=typed.pmcid, arxiv=typed.arxiv) if typed is not None else
+               make_entry("l.txt", "line 1", 1, urls=(text,) if "://" in text else (), text=text))
+    assert entry_from_text("l.txt", "line 1", 1, text) == general

@@ -120,6 +120,12 @@ def test_only_web_links_reach_the_users_page() -> None:
     ])
     assert [l.url for l in ranked] == ["https://repo.example/x"]
     assert ranked[0].pdf_url is None and ranked[0].landing_url is None
+    # One copy alone takes a short cut: the same cleaning, and who found it.
+    alone = rank_locations([loc(" HTTPS://repo.example/y", pdf_url="javascript:alert(3)",
+                                landing_url="https://repo.example/y/page", source="snapshot")])
+    assert [(l.url, l.pdf_url, l.landing_url, l.found_by) for l in alone] == [
+        (" HTTPS://repo.example/y", None, "https://repo.example/y/page", ("snapshot",))]
+    assert rank_locations([loc("ftp://repo.example/z")]) == []
 
 
 def test_a_page_that_could_not_be_fetched_is_unknown_not_not_article() -> None:

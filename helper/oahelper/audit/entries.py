@@ -46,7 +46,10 @@ class Entry:
     @property
     def identified_by(self) -> str | None:
         """The strongest identifier the entry has, by name."""
-        return next((name for name in ID_FIELDS if getattr(self, name)), None)
+        for name in ID_FIELDS:  # a loop, not next(generator): asked twice per entry of a list
+            if getattr(self, name):
+                return name
+        return None
 
     @property
     def lookup_key(self) -> str | None:

@@ -16,6 +16,8 @@ from oahelper.audit.tally import AuditSummary
 from oahelper.errors import ConfigError
 
 OUTPUT_KINDS = (".csv", ".json", ".html")
+# One encoder for every row (json.dumps with options makes a new one per call).
+_ROW_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 class ReportWriter(Protocol):
@@ -54,7 +56,7 @@ class JsonWriter:
 
     def write(self, row: Row) -> None:
         self._fh.write("\n  " if self._first else ",\n  ")
-        self._fh.write(json.dumps(row.to_json(), ensure_ascii=False))
+        self._fh.write(_ROW_JSON.encode(row.to_json()))
         self._first = False
 
     def close(self, summary: AuditSummary) -> None:

@@ -90,12 +90,20 @@ def _doi_step(text: str) -> str | None:
     return text if _is_doi(text) else None
 
 
+def clean_doi(text: str) -> str | None:
+    """``text`` itself when it is already a bare, clean DOI (``normalise_doi`` returns
+    it unchanged), else None: the cheap test for the lines of a long list."""
+    if _is_doi(text) and text[-1] not in _TRAILING_PUNCT and text[-1] not in _CLOSERS \
+            and "%" not in text:
+        return text
+    return None
+
+
 def normalise_doi(text: str) -> str | None:
     """The DOI in ``text`` (a bare DOI, ``doi:…``, a doi.org URL…), or None."""
     if not isinstance(text, str):
         return None
-    if _is_doi(text) and text[-1] not in _TRAILING_PUNCT and text[-1] not in _CLOSERS \
-            and "%" not in text:
+    if clean_doi(text) is not None:
         return text  # already bare and clean: what the steps below would return
     current = _doi_step(text)
     # Repeat until nothing changes, so the result is a fixed point (idempotent).

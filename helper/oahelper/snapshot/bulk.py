@@ -20,7 +20,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -51,8 +50,8 @@ def _snapshot_row(hit: tuple[Any, ...], sources: str, entry: Entry) -> Row | Non
     _, oa_status, title, year, journal, raw_locations = hit
     oa_status, locations, meta = parse_unpaywall(
         {"oa_status": oa_status, "title": title, "year": year, "journal_name": journal,
-         "oa_locations": json.loads(raw_locations) if raw_locations else []})
-    ranked = rank_locations(replace(loc, source=NAME) for loc in locations) if locations else []
+         "oa_locations": json.loads(raw_locations) if raw_locations else []}, source=NAME)
+    ranked = rank_locations(locations) if locations else []
     best = ranked[0] if ranked else None
     return row_from_fields(
         entry, status="open" if ranked else "closed", oa_status=oa_status,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,9 +85,8 @@ class Snapshot:
         self._last_error = None
         if record is None:
             return SourceAnswer(source=NAME, state="not_found", as_of=as_of, ms=self._ms(started))
-        oa_status, locations, metadata = parse_unpaywall(record)
-        return SourceAnswer(source=NAME, state="ok", oa_status=oa_status,
-                            locations=tuple(replace(loc, source=NAME) for loc in locations),
+        oa_status, locations, metadata = parse_unpaywall(record, source=NAME)
+        return SourceAnswer(source=NAME, state="ok", oa_status=oa_status, locations=locations,
                             metadata=metadata, as_of=as_of, ms=self._ms(started))
 
     def close(self) -> None:

@@ -94,7 +94,7 @@ def _authors(z_authors: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _location(raw: Any) -> Location | None:
+def _location(raw: Any, source: str = NAME) -> Location | None:
     """One ``oa_locations`` entry; None when it has no URL at all."""
     if not isinstance(raw, Mapping):
         return None
@@ -106,7 +106,7 @@ def _location(raw: Any) -> Location | None:
     host_type = raw.get("host_type")
     return Location(
         url=url,
-        source=NAME,
+        source=source,
         pdf_url=pdf_url,
         landing_url=_text(raw.get("url_for_landing_page")),
         version=version if version in VERSIONS else None,
@@ -119,16 +119,17 @@ def _location(raw: Any) -> Location | None:
     )
 
 
-def parse_unpaywall(record: Mapping[str, Any]) -> tuple[str | None, tuple[Location, ...],
-                                                         dict[str, Any]]:
+def parse_unpaywall(record: Mapping[str, Any], source: str = NAME
+                    ) -> tuple[str | None, tuple[Location, ...], dict[str, Any]]:
     """(oa_status as Unpaywall says it, the free locations, Article fields it knows).
+    The locations are reported by ``source`` (a copy of the data feed has its own name).
 
     ``oa_status`` is passed through untouched: real records have bronze with a
     licence and hybrid accepted manuscripts, so it is never recomputed here.
     """
     raw_locations = record.get("oa_locations")
     locations = tuple(loc for raw in (raw_locations if isinstance(raw_locations, list) else ())
-                      if (loc := _location(raw)) is not None)
+                      if (loc := _location(raw, source)) is not None)
     metadata: dict[str, Any] = {
         "doi": _text(record.get("doi")),
         "title": _text(record.get("title")),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from oahelper.audit.entries import Entry, make_entry, unreadable
-from oahelper.scrape.identifiers import parse_query
+from oahelper.scrape.identifiers import clean_doi, parse_query
 
 # Far longer than any reference; a longer "line" is a file of another kind.
 MAX_LINE = 10_000
@@ -21,6 +21,8 @@ def entry_from_text(name: str, key: str, line: int | None, text: str) -> Entry:
     """The entry one typed or pasted reference stands for."""
     if len(text) > MAX_LINE:
         return unreadable(name, key, line, f"{len(text)} characters is too long for one reference")
+    if clean_doi(text) is not None:  # most lines of a long list: the entry make_entry makes
+        return Entry(file=name, key=key, line=line, doi=text)
     typed = parse_query(text)
     if typed is not None:
         return make_entry(name, key, line, doi=typed.doi, pmid=typed.pmid, pmcid=typed.pmcid,
