@@ -4,11 +4,16 @@ telling which lines it could not use."""
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import gzip
 import json
 import os
+import pty
+import re
 import signal
+import struct
 import subprocess
+import termios
 from pathlib import Path
 
 import duckdb
@@ -16,7 +21,8 @@ import pytest
 
 from oahelper.snapshot.importer import BadLine, Importer
 from oahelper.snapshot.schema import RECORD_NAMES
-from oahelper.snapshot.store import SnapshotReader
+from oahelper.snapshot.store import (SnapshotReader, connect, default_memory_limit, duckdb_memory,
+                                     size_bytes)
 from oahelper.sources.unpaywall import parse_unpaywall
 from tests.support.processes import PYTHON, oahelper
 from tests.support.shared import REPO
@@ -205,3 +211,44 @@ def test_an_interrupted_import_resumes_where_it_stopped_and_duplicates_nothing(
     assert "the snapshot holds 5,000 DOIs" in again.stdout
     db = isolated_home / "data" / "snapshot.duckdb"
     assert keys_and_counts(db) == (5000, 5000)
+
+
+def test_on_a_terminal_the_import_shows_records_their_rate_and_the_time_left(
+        tmp_path, isolated_home) -> None:
+    feed = write_snapshot(tmp_path / "snap.jsonl.gz", 3000)
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # 80x24
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.Popen([PYTHON, "-m", "oahelper", "snapshot", "import", str(feed),
+                             "--batch", "500"], env=env | {"TERM": "xterm"},
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=follower, text=True)
+    os.close(follower)
+    shown = b""
+    while True:  # the terminal's side, until the importer closes it
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the importer has exited
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", "replace"))
+    assert re.search(r"3,000 records +[\d,]+ records/s +\d+:\d\d:\d\d left", screen), screen
+    assert "committed" not in screen  # the bar, not the lines written for logs
+    assert "the snapshot holds 3,000 DOIs" in proc.stdout.read()
+
+
+def test_duckdb_is_given_the_memory_setting_less_room_for_the_process(tmp_path, db) -> None:
+    """What DuckDB does not count (Parquet writers' pages, Python) must fit in the setting."""
+    con = connect(db, read_only=False, memory_limit="2GiB")
+    try:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "1.5 GiB"
+    finally:
+        con.close()
+    assert duckdb_memory("1GB") == f"{(10**9 - 256 * 1024**2) // 1024**2}MiB"
+    assert duckdb_memory("300MiB") == "150MiB"  # at least half of a small setting
+    default = size_bytes(default_memory_limit())
+    assert default <= 2 * 1024**3
+    assert default <= os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4

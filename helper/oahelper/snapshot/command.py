@@ -17,6 +17,7 @@ from typing import IO
 from rich.console import Console
 from rich.progress import (BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn,
                            TimeRemainingColumn)
+from rich.table import Column
 from rich.text import Text
 
 from oahelper.settings import Settings
@@ -42,10 +43,15 @@ class ImportProgress:
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
         self.tty = stream.isatty()
+        # On a narrow terminal the file's name gives way, never the figures.
+        figure = Column(no_wrap=True)
         self._bar = Progress(
-            TextColumn("{task.description}"), BarColumn(),
-            TextColumn("{task.fields[records]:,} records"), _Rate(),
-            TextColumn("left"), TimeRemainingColumn(),
+            TextColumn("{task.description}", table_column=Column(
+                no_wrap=True, overflow="ellipsis", ratio=1, min_width=8)),
+            BarColumn(bar_width=12, table_column=figure),
+            TextColumn("{task.fields[records]:,} records", table_column=figure),
+            _Rate(table_column=figure), TimeRemainingColumn(table_column=figure),
+            TextColumn("left", table_column=figure),
             console=Console(file=stream), transient=False, disable=not self.tty)
         self._task: TaskID | None = None
         self._shown: dict[str, int] = {}
@@ -68,7 +74,7 @@ class ImportProgress:
         if resumed_at_line:
             self._say(f"{feed}: resuming after line {resumed_at_line:,}")
         self._started = time.monotonic()
-        self._task = self._bar.add_task(feed, total=total_bytes, records=0)
+        self._task = self._bar.add_task(Path(feed).name, total=total_bytes, records=0)
 
     def advance(self, feed: str, position: int, lines: int, records: int) -> None:
         if self._task is not None:
