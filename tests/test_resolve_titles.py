@@ -12,6 +12,7 @@ from tests.support.shared import require_shared
 
 AUGMENTING = "Augmenting large language models with chemistry tools"
 AUGMENTING_DOI = "10.1038/s42256-024-00832-8"
+PAPERQA = "PaperQA: Retrieval-Augmented Generative Agent for Scientific Research"
 
 
 async def test_a_title_is_found_checked_and_looked_up(start_daemon) -> None:
@@ -79,7 +80,7 @@ def test_cli_lookup_of_a_title_says_how_it_was_found(tmp_path) -> None:
 async def test_an_arxiv_only_paper_found_by_title_ends_open_with_the_arxiv_pdf(start_daemon) -> None:
     require_shared("semanticscholar")
     d = await start_daemon()
-    p = await d.lookup_json({"query": "PaperQA: Retrieval-Augmented Generative Agent for Scientific Research"})
+    p = await d.lookup_json({"query": PAPERQA})
     assert payload_problems(p) == []
     assert p["status"] == "open" and p["article"]["arxiv"] == "2312.07559"
     assert p["article"]["match"]["by"] == "semanticscholar"  # Crossref's guess was refused
@@ -107,8 +108,21 @@ async def test_a_preprint_found_by_title_is_not_asked_of_arxiv_twice(start_daemo
     that this lookup would not look up, after waiting out arXiv's 3 s between requests."""
     require_shared("semanticscholar")
     d = await start_daemon(timeout=8.0)  # the default: room to wait for arXiv's next slot
-    p = await d.lookup_json({"query": "PaperQA: Retrieval-Augmented Generative Agent for Scientific Research"})
+    p = await d.lookup_json({"query": PAPERQA})
     assert p["status"] == "open" and p["best"]["url"] == "https://arxiv.org/pdf/2312.07559"
     arxiv = [r["query"] for r in d.upstream.requests if r["service"] == "arxiv"]
     assert [("search_query" in q, "id_list" in q) for q in arxiv] == [(True, False)], arxiv
     assert p["sources"]["arxiv"]["state"] == "not_found"  # what its title search said
+
+
+async def test_a_title_right_after_another_does_not_wait_for_arxivs_next_slot(start_daemon) -> None:
+    """arXiv was asked a moment ago (one request every 3 s): the search goes on without it
+    once the sources free to ask have found the article, and says why."""
+    require_shared("semanticscholar")
+    d = await start_daemon(timeout=8.0)  # the default: room to wait for arXiv's next slot
+    await d.lookup_json({"query": AUGMENTING})
+    p = await d.lookup_json({"query": PAPERQA})
+    assert p["status"] == "open" and p["article"]["match"]["by"] == "semanticscholar"
+    arxiv = p["sources"]["arxiv"]
+    assert arxiv["state"] == "skipped" and "not waited for" in arxiv["error"], arxiv
+    assert "one request every 3 s" in arxiv["error"]

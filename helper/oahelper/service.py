@@ -27,6 +27,7 @@ from oahelper.errors import FetchError, OAHelperError, PageOverBudget, ScrapeErr
 from oahelper.fetch import FetchedPage
 from oahelper.merge import build_payload
 from oahelper.models import Article, SourceAnswer, WorkQuery
+from oahelper.politeness import Gate
 from oahelper.resolve.query import work_query
 from oahelper.resolve.resolver import Identified, Resolver
 from oahelper.scrape import scrape
@@ -154,7 +155,7 @@ class LookupService:
                 source, key, deadline,
                 lambda remaining: source.search(query, self.session, remaining))
 
-        return Resolver(self.sources, ask_lookup, ask_search)
+        return Resolver(self.sources, ask_lookup, ask_search, busy=busy_for)
 
     async def identify(self, article: Article, query: WorkQuery | None,
                        deadline: float | None = None) -> Identified:
@@ -334,6 +335,12 @@ def _rate_limited(source: str, cached: Cached | None, ticket: Ticket) -> SourceA
                                    error_code="rate_limited")
     return SourceAnswer(source=source, state="rate_limited", error=ticket.refusal,
                         error_code="rate_limited")
+
+
+def busy_for(source: Source) -> tuple[float, str]:
+    """Seconds until ``source``'s politeness gate lets a request go, and its limit in words."""
+    gate = getattr(source, "gate", None)  # HTTP sources have one (sources/http.py)
+    return (gate.expected_wait(), gate.limit.words()) if isinstance(gate, Gate) else (0.0, "")
 
 
 def title_query(article: Article) -> WorkQuery | None:

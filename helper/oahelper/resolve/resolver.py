@@ -4,8 +4,9 @@ It asks sources through an injected ``Ask`` (the lookup service's cached, single
 deadline-keeping call), so the daemon, the CLI and a reading-list audit share one
 path and one politeness. One round at most: either the identifier sources (Europe PMC
 for a PMID/PMCID, arXiv for an arXiv id, in parallel) or the search sources (title or
-reference, in parallel); what they said is handed on as ``known`` answers so the
-identifier round that follows does not ask them again.
+reference, in parallel; a search source still waiting for its politeness slot is not
+waited for once the others have found the article); what they said is handed on as
+``known`` answers so the identifier round that follows does not ask them again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oahelper.models import Article, SourceAnswer, WorkQuery
-from oahelper.resolve.match import Match, choose
+from oahelper.resolve.match import Choice, Match, choose
 from oahelper.scrape.identifiers import normalise_arxiv, normalise_doi
 from oahelper.sources.base import SearchSource, Source, can_search
 from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX, arxiv_id
@@ -26,6 +27,9 @@ from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX, arxiv_id
 AskLookup = Callable[[Source, Article], Awaitable[tuple[str | None, SourceAnswer]]]
 # Ask one search source about a query and give its answer (with candidates).
 AskSearch = Callable[[SearchSource, WorkQuery], Awaitable[SourceAnswer]]
+# Seconds until a source's politeness limit lets its next request go (0: at once), and
+# the limit in words ("one request every 3 s").
+Busy = Callable[[Source], tuple[float, str]]
 # Sources that turn one identifier into the others, and which identifier each needs.
 CONVERTERS = {"europepmc": ("pmid", "pmcid"), "arxiv": ("arxiv",)}
 # Search sources whose lookup by identifier only converts identifiers (the copy itself
@@ -34,6 +38,9 @@ CONVERTERS = {"europepmc": ("pmid", "pmcid"), "arxiv": ("arxiv",)}
 # looked up, and arXiv allows one request every 3 s.
 CONVERT_ONLY = frozenset({"arxiv"})
 IDENTIFIERS = ("doi", "pmid", "pmcid", "arxiv")
+# The error code of a search source the round did not wait for (politeness.py's code
+# for a source kept back by its limit).
+NOT_WAITED_FOR = "source_throttled"
 
 
 @dataclass(frozen=True)
@@ -84,10 +91,11 @@ class Resolver:
     """Identifies articles; one per lookup service, reusable by any caller."""
 
     def __init__(self, sources: Sequence[Source], ask_lookup: AskLookup,
-                 ask_search: AskSearch) -> None:
+                 ask_search: AskSearch, busy: Busy | None = None) -> None:
         self.sources = list(sources)
         self._ask_lookup = ask_lookup
         self._ask_search = ask_search
+        self._busy = busy or (lambda _source: (0.0, ""))
 
     @property
     def searchers(self) -> list[SearchSource]:
@@ -117,8 +125,7 @@ class Resolver:
         if not searchers:
             return Identified(article, problem="no search source is switched on, so a title "
                                                "cannot be looked up")
-        answers = await asyncio.gather(*(self._ask_search(s, query) for s in searchers))
-        chosen = choose(query, [c for a in answers for c in a.candidates])
+        answers, chosen = await self._search_round(searchers, query)
         if chosen is None:
             return Identified(article, searched=tuple(answers), problem=_no_match(query, answers))
         found = article
@@ -135,10 +142,44 @@ class Resolver:
                 said = dataclasses.replace(candidate.answer, cached=cached.get(candidate.source, False))
                 known[candidate.source] = (source.cache_key(found), said)
         for answer in answers:
-            if answer.source in CONVERT_ONLY and answer.source not in known:
-                # Its search did not return this work: that search is its word here.
+            if answer.source not in known and (answer.source in CONVERT_ONLY
+                                               or answer.error_code == NOT_WAITED_FOR):
+                # Its search did not return this work (or was not waited for): that
+                # is its word in this lookup, not to be asked again by identifier.
                 known[answer.source] = (None, dataclasses.replace(answer, candidates=()))
         return Identified(found, match=chosen.match, known=known, searched=tuple(answers))
+
+    async def _search_round(self, searchers: list[SearchSource], query: WorkQuery
+                            ) -> tuple[list[SourceAnswer], Choice | None]:
+        """Every search source's answer and the accepted hit. A source that must first
+        wait for its politeness slot (arXiv asked a moment ago) is not waited for once
+        the others have answered and a hit is accepted: it is "skipped", saying so
+        (its request still goes when its slot comes, and its answer is cached)."""
+        waits = {s.name: self._busy(s) for s in searchers}
+        tasks = {s.name: asyncio.ensure_future(self._ask_search(s, query)) for s in searchers}
+        prompt = [t for name, t in tasks.items() if waits[name][0] <= 0]
+        if prompt:
+            await asyncio.wait(prompt)
+        while True:
+            done = [t.result() for t in tasks.values() if t.done()]
+            chosen = choose(query, [c for a in done for c in a.candidates])
+            pending = [t for t in tasks.values() if not t.done()]
+            if not pending or chosen is not None:
+                break
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        answers = [tasks[s.name].result() if not tasks[s.name].cancelled()
+                   else _not_waited_for(s.name, *waits[s.name]) for s in searchers]
+        return answers, chosen
+
+
+def _not_waited_for(source: str, wait: float, limit: str) -> SourceAnswer:
+    return SourceAnswer(
+        source=source, state="skipped", error_code=NOT_WAITED_FOR,
+        error=f"{source} allows {limit} and its next slot came in {wait:.1f} s: not waited "
+              "for, since the other sources had found the article")
 
 
 def _no_match(query: WorkQuery, answers: Sequence[SourceAnswer]) -> str:
