@@ -17,7 +17,10 @@
 8. /v1/health p50 while four clients keep sending a 1 MB gzip of 1 GiB of zeros
    (goal < 20 ms: compressed bodies are refused unread);
 9. pathological pages (tests/support/pathological.py): the slowest shape's scrape
-   time at 100 KB, 1 MB and 2.5 MB (goal: every shape <= 1 s at 2.5 MB, i.e. linear).
+   time at 100 KB, 1 MB and 2.5 MB (goal: every shape <= 1 s at 2.5 MB, i.e. linear);
+10. hostile tabs: a normal tab's lookup with its page (plos_1) while six other tabs
+   keep sending 7.5 MB pages that need seconds to read (page_seconds, 2 s, cuts them):
+   p50 and slowest (goal: about what it takes alone).
 
 The daemon and the fake upstream run as real processes on 127.0.0.1, as a user's would.
 """
@@ -103,6 +106,44 @@ async def bench_compressed(port: int, token: str) -> None:
     print(f"/v1/health while 4 clients send a {len(bomb) // 1024} KiB gzip of 1 GiB of zeros: "
           f"p50 {percentile(times, 50):.1f} ms (goal < 20), p99 {percentile(times, 99):.1f} ms; "
           f"{sent} compressed bodies refused meanwhile")
+
+
+HOSTILE_TABS = 6
+
+
+async def bench_hostile_tabs(port: int, token: str, page: tuple[str, bytes]) -> None:
+    """A normal tab's lookups while HOSTILE_TABS tabs keep sending huge slow pages."""
+    from tests.support.pathological import NAMED_SHAPES
+
+    slow = next(s for s in NAMED_SHAPES if s.name == "nested headings")
+    hostile = {"url": "https://evil.example.org/paper", "html": slow.page(7_500_000)}
+    normal = {"url": page[0], "html": page[1].decode("utf-8", "replace")}
+    url = f"http://127.0.0.1:{port}/v1/lookup"
+    stop = asyncio.Event()
+    verdicts: list[str] = []
+
+    async def hostile_tab(session: aiohttp.ClientSession) -> None:
+        while not stop.is_set():
+            async with session.post(url, json=hostile) as resp:
+                verdicts.append((await resp.json())["badge"]["tooltip"])
+
+    timeout = aiohttp.ClientTimeout(total=120)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
+        alone = [(await timed_lookup(session, url, normal))[0] for _ in range(5)]
+        tabs = [asyncio.create_task(hostile_tab(session)) for _ in range(HOSTILE_TABS)]
+        await asyncio.sleep(1.0)
+        times = []
+        for _ in range(20):
+            times.append((await timed_lookup(session, url, normal))[0])
+            await asyncio.sleep(0.25)
+        stop.set()
+        await asyncio.gather(*tabs)
+    unreadable = sum("could not read the page" in v for v in verdicts)
+    print(f"normal tab (plos_1 with its page) while {HOSTILE_TABS} tabs send 7.5 MB slow pages: "
+          f"p50 {percentile(times, 50):.0f} ms, slowest {max(times):.0f} ms "
+          f"(alone: p50 {percentile(alone, 50):.0f} ms); {unreadable} of {len(verdicts)} "
+          "hostile pages unreadable meanwhile")
 
 
 def bench_page_reader(page: tuple[str, bytes]) -> None:
@@ -223,6 +264,7 @@ def main() -> int:
                 plos = next(p for p in expected if p["file"] == "plos_1.html")
                 page = (plos["url"], (pages / plos["file"]).read_bytes())
                 bench_page_reader(page)
+                asyncio.run(bench_hostile_tabs(port, token, page))
                 asyncio.run(bench_daemon(port, token, page, log, proc.pid))
                 bench_batch(port, token)
                 asyncio.run(bench_compressed(port, token))

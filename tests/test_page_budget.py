@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from contextlib import suppress
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from oahelper.errors import PageOverBudget, ScrapeError
-from oahelper.page_reader import PageReader
+from oahelper.page_reader import SMALL_PAGE, PageReader, Turns
 from oahelper.scrape import scrape
 from tests.support.pathological import NAMED_SHAPES
 from tests.support.processes import daemon, fake_upstream, free_port, oahelper
@@ -25,6 +26,8 @@ SLOW = next(s for s in NAMED_SHAPES if s.name == "nested headings")
 HOSTILE_SIZE = 6_000_000
 # For the daemon: near max_body (8 MiB), seconds of work on any machine.
 DAEMON_HOSTILE_SIZE = 7_500_000
+# For the page reader itself, whose pages may be bigger: longer still.
+HUGE_SIZE = 20_000_000
 
 
 @pytest.fixture
@@ -80,6 +83,69 @@ async def test_no_worker_is_left_behind(reader: PageReader) -> None:
     assert page_workers() == []
 
 
+async def test_turns_go_to_the_smallest_page_and_the_last_reader_waits_for_a_small_one() -> None:
+    turns = Turns(readers=2, small=100)
+    order: list[int] = []
+
+    async def read(size: int) -> None:
+        await turns.acquire(size)
+        order.append(size)
+
+    first = asyncio.create_task(read(1000))  # a big page takes one reader ...
+    await asyncio.sleep(0)
+    big = asyncio.create_task(read(2000))    # ... but not the last one
+    await asyncio.sleep(0)
+    assert order == [1000] and not big.done()
+    await read(50)                           # a small page gets it at once
+    assert order == [1000, 50]
+    waiting = [asyncio.create_task(read(size)) for size in (300, 90, 200)]
+    await asyncio.sleep(0)
+    for _ in range(4):
+        turns.release()
+        await asyncio.sleep(0)
+    # Smallest first; a big page only while another reader stays free.
+    assert order == [1000, 50, 90, 200, 300] and not big.done()
+    turns.release()
+    await asyncio.sleep(0)
+    assert order[-1] == 2000
+    await asyncio.gather(first, big, *waiting)
+
+
+async def test_a_turn_given_up_is_no_turn_lost() -> None:
+    turns = Turns(readers=1)
+    await turns.acquire(10)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.05):
+            await turns.acquire(10)
+    turns.release()
+    async with asyncio.timeout(1):
+        await turns.acquire(10)  # the one reader is free again
+
+
+async def test_huge_pages_of_other_tabs_never_keep_an_ordinary_page_waiting() -> None:
+    """More huge pages than readers: an ordinary page sent after them is read before
+    any of them is done (each takes seconds on any machine)."""
+    reader = PageReader(workers=2, seconds=2, memory_bytes=1024 * 2**20)
+    await reader.warm_up(2)
+    huge = SLOW.page(HUGE_SIZE)
+    assert len(huge.encode()) > SMALL_PAGE
+    finished: list[str] = []
+
+    async def read(name: str, url: str | None, html: str) -> None:
+        with suppress(PageOverBudget):  # over the budget, or waited too long: both fine
+            await reader.read(url, html)
+        finished.append(name)
+
+    try:
+        tabs = [asyncio.create_task(read(f"huge {n}", SLOW.url, huge)) for n in range(3)]
+        await asyncio.sleep(0.3)  # they are being read, or waiting for a reader
+        await read("ordinary", None, NORMAL)
+        assert finished == ["ordinary"]
+        await asyncio.gather(*tabs)
+    finally:
+        await reader.close()
+
+
 def page_workers() -> list[int]:
     """This process's live page-reader children."""
     found = []
@@ -125,14 +191,18 @@ async def test_a_hostile_page_is_unknown_with_the_reason_and_other_tabs_are_answ
                 return await resp.json()
 
         await post(normal)  # the answer is cached from here on
-        hostile_tabs = [asyncio.create_task(post(hostile)) for _ in range(2)]
-        await asyncio.sleep(0.3)  # they are being read
+        # Six hostile tabs, as in the review: more than there are page readers.
+        hostile_tabs = [asyncio.create_task(post(hostile)) for _ in range(6)]
+        await asyncio.sleep(0.3)  # they are being read, or waiting for a reader
         answer = await post(normal)
-        # The other tab's lookup is answered while both hostile pages are still being read.
+        # The other tab's page is read, and its lookup answered, while the hostile
+        # pages are still being read.
         assert not any(tab.done() for tab in hostile_tabs)
         assert answer["status"] == "open" and answer["cached"]
         for payload in await asyncio.gather(*hostile_tabs):
             assert payload["status"] == "unknown"
             assert "could not read the page" in payload["badge"]["tooltip"]
-            # Over the time budget, or the memory budget, whichever the machine hits first.
-            assert re.search(r"longer than 1 s|needed more than \d+ MiB", payload["badge"]["tooltip"])
+            # Over the time budget, or the memory budget, whichever the machine hits
+            # first; or, beyond the readers big pages may hold, no reader came in time.
+            assert re.search(r"longer than 1 s|needed more than \d+ MiB|every page reader was busy",
+                             payload["badge"]["tooltip"])

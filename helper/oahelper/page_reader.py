@@ -11,7 +11,10 @@ daemon reads pages in a few worker processes (``page_worker.py``):
 - either way a new worker takes its place, and the page is unreadable:
   ``PageOverBudget`` says why, and the lookup goes on with what the URL says;
 - at most ``workers`` pages are read at once; a read waits for its turn at most
-  ``seconds``. The daemon starts every worker up front (``warm_up``; starting Python
+  ``seconds``. The smallest waiting page goes first, and the last free worker only
+  takes a page of at most ``SMALL_PAGE`` (``Turns``): other tabs' huge pages, hostile
+  or not, never keep a tab's ordinary page waiting for more than one small page's
+  read. The daemon starts every worker up front (``warm_up``; starting Python
   takes longer than reading a page) and one that is ended is replaced in the
   background, so a tab's page is read at once while the pages of other tabs keep
   workers busy.
@@ -22,6 +25,8 @@ Pages travel over pipes and only JSON comes back (see page_worker.py).
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import json
 import logging
 import sys
@@ -36,6 +41,48 @@ log = logging.getLogger(__name__)
 _LENGTH_BYTES = 4
 # Starting Python with lxml takes a fraction of a second; a loaded machine, more.
 _START_SECONDS = 30.0
+# Bigger than any real article page as a browser sends it (the biggest in our corpus
+# is 1.2 MB with its scripts' text, which the extension leaves out); read in well
+# under a second whatever it holds (scripts/bench).
+SMALL_PAGE = 2 * 2**20
+
+
+class Turns:
+    """Whose turn it is to use one of ``readers`` workers: the smallest waiting page
+    first (in arrival order among equals), and with two readers or more, the last free
+    one only for a page of at most ``small`` bytes, so that big pages never hold them all."""
+
+    def __init__(self, readers: int, small: int = SMALL_PAGE) -> None:
+        self._readers, self._free, self._small = readers, readers, small
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrival = itertools.count()
+
+    async def acquire(self, size: int) -> None:
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (size, next(self._arrival), turn))
+        self._hand_out()
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if not turn.cancelled():  # given the turn just as it stopped waiting
+                self.release()
+            raise
+
+    def release(self) -> None:
+        self._free += 1
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        while self._waiting and self._free > 0:
+            size, _, turn = self._waiting[0]
+            if turn.done():  # stopped waiting
+                heapq.heappop(self._waiting)
+                continue
+            if size > self._small and self._free == 1 and self._readers > 1:
+                return  # kept for a small page
+            heapq.heappop(self._waiting)
+            self._free -= 1
+            turn.set_result(None)
 
 
 class _Worker:
@@ -97,7 +144,7 @@ class PageReader:
 
     def __init__(self, *, workers: int, seconds: float, memory_bytes: int) -> None:
         self.seconds, self.memory_bytes = seconds, memory_bytes
-        self._slots = asyncio.Semaphore(workers)
+        self._turns = Turns(workers)
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._workers = workers
@@ -146,7 +193,7 @@ class PageReader:
         header = json.dumps({"url": url, "kind": kind}).encode("utf-8")
         try:
             async with asyncio.timeout(self.seconds):
-                await self._slots.acquire()
+                await self._turns.acquire(len(page))
         except TimeoutError:
             raise PageOverBudget(f"every page reader was busy for {self.seconds:g} s") from None
         try:
@@ -156,7 +203,7 @@ class PageReader:
             finally:
                 self._busy.discard(worker)
         finally:
-            self._slots.release()
+            self._turns.release()
         return _article(reply, self.memory_bytes)
 
     async def _ask(self, worker: _Worker, header: bytes, page: bytes) -> dict[str, object]:
