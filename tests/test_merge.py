@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from oahelper.merge import build_payload, rank_locations, url_key
 from oahelper.models import Article, Location, SourceAnswer
 
@@ -184,3 +188,23 @@ def test_not_found_in_a_partial_source_while_the_main_one_failed_is_unknown() ->
     assert build_payload(ART, [up, epmc])["status"] == "unknown"
     assert build_payload(ART, [SourceAnswer(source="unpaywall", state="not_found"), epmc])[
         "status"] == "closed"
+
+
+def _url_key_by_urlsplit(url: str) -> str:
+    """url_key as urlsplit alone reads it (what its quick path must agree with)."""
+    parts = urlsplit(url.strip())
+    return f"{parts.netloc.lower()}{parts.path.rstrip('/')}{f'?{parts.query}' if parts.query else ''}"
+
+
+@given(st.sampled_from(["https://", "http://", "HTTPS://", " http://", "\x01https://",
+                        "ftp://", "https:", ""]),
+       st.text(alphabet="aZ0.-:@/?#[]%=&é \t\r\n\x00", max_size=30))
+def test_url_key_reads_every_url_as_urlsplit_does(scheme: str, rest: str) -> None:
+    url = scheme + rest
+    try:
+        expected = _url_key_by_urlsplit(url)
+    except ValueError:  # urlsplit refuses it (a bracket in the host): so does url_key
+        with pytest.raises(ValueError):
+            url_key(url)
+        return
+    assert url_key(url) == expected

@@ -16,8 +16,9 @@ from oahelper.audit.tally import AuditSummary
 from oahelper.errors import ConfigError
 
 OUTPUT_KINDS = (".csv", ".json", ".html")
-# One encoder for every row (json.dumps with options makes a new one per call).
-_ROW_JSON = json.JSONEncoder(ensure_ascii=False)
+# One encoder for every row (json.dumps with options makes a new one per call); a row
+# is flat, so there is no circular reference to look for.
+_ROW_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False)
 
 
 class ReportWriter(Protocol):

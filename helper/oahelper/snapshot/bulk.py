@@ -55,8 +55,7 @@ def _snapshot_row(hit: tuple[Any, ...], sources: str, entry: Entry) -> Row | Non
     best = ranked[0] if ranked else None
     return row_from_fields(
         entry, status="open" if ranked else "closed", oa_status=oa_status,
-        title=entry.title or meta.get("title"), year=entry.year or meta.get("year"),
-        journal=entry.journal or meta.get("journal"),
+        title=meta.get("title"), year=meta.get("year"), journal=meta.get("journal"),
         best_url=best.url if best else None, version=best.version if best else None,
         license=best.license if best else None, host_type=best.host_type if best else None,
         free_copies=len(ranked),

@@ -116,6 +116,7 @@ def _location(raw: Any, source: str = NAME) -> Location | None:
         evidence=_text(raw.get("evidence")),
         oa_date=_text(raw.get("oa_date")),  # absent before ~2021
         is_best=raw.get("is_best") is True,
+        found_by=(source,),
     )
 
 
