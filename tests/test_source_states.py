@@ -7,10 +7,12 @@ import json
 import os
 from pathlib import Path
 
+from oahelper.doctor import _facts
+from oahelper.sources.base import SourceHealth
 from oahelper.sources.registry import build_sources
 from tests.support.daemon import start_daemon, upstream_server  # noqa: F401 (fixtures)
 from tests.support.fake_upstream import GREEN_DOI, upstream_env
-from tests.support.processes import fake_upstream, oahelper
+from tests.support.processes import fake_upstream, free_port, oahelper
 from tests.support.shared import require_shared
 
 AUGMENTING = "Augmenting large language models with chemistry tools"
@@ -70,3 +72,26 @@ def test_doctor_has_a_line_for_every_source_and_a_switched_off_one_is_never_aske
 
     assert oahelper(["config", "set", "sources.crossref", "on"], env).returncode == 0
     assert "disabled_sources = (not set)" in oahelper(["config", "show"], env).stdout
+
+
+def test_doctor_says_what_error_a_lookup_last_met_though_the_source_answers_now(
+        isolated_home: Path) -> None:
+    """The daemon and CLI lookups note each source's last error in the cache, so doctor
+    (another process, asking afresh) can say what went wrong and when."""
+    env = _env(isolated_home)
+    closed = free_port()  # nothing listens there: Crossref cannot be reached
+    with fake_upstream(env) as base:
+        broken = env | upstream_env(base) | {"OAHELPER_CROSSREF_URL": f"http://127.0.0.1:{closed}"}
+        assert oahelper(["lookup", "10.1038/srep16696"], broken).returncode in (0, 1)
+        doctor = oahelper(["doctor"], env | upstream_env(base)).stdout
+    line = next(line for line in doctor.splitlines() if " crossref:" in line)
+    assert line.startswith("ok   crossref: answers"), doctor
+    assert "last error (" in line and f"could not reach 127.0.0.1:{closed}" in line, line
+    europepmc = next(line for line in doctor.splitlines() if " europepmc:" in line)
+    assert "last error" not in europepmc
+
+
+def test_an_upstreams_words_in_a_last_error_cannot_drive_the_terminal() -> None:
+    facts = _facts(SourceHealth(enabled=True, configured=True), 1,
+                   (0.0, "refused: \x1b]0;pwned\x07\nok   forged line"))
+    assert "\x1b" not in facts and "\n" not in facts and "\\x1b" in facts

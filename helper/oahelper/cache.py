@@ -3,7 +3,9 @@
 An answer with a free copy lives 7 days; "no free copy" and "not found" live 1 day
 (embargoes end, repositories catch up); errors are never stored. Expired rows stay
 until overwritten so that a failing upstream can be covered by a stale answer.
-Also counts upstream calls per source per day (Unpaywall allows 100,000).
+Also counts upstream calls per source per day (Unpaywall allows 100,000), and keeps
+each source's last error with its time, so that ``oahelper doctor`` (another process)
+can say what the daemon or a CLI lookup last met.
 
 A cache is disposable: when SQLite says the file is damaged it is moved aside
 (``cache.sqlite3.damaged-<time>``) and a new one started, and when it cannot be
@@ -53,6 +55,11 @@ CREATE TABLE IF NOT EXISTS calls (
     day TEXT NOT NULL,
     n INTEGER NOT NULL,
     PRIMARY KEY (source, day)
+);
+CREATE TABLE IF NOT EXISTS errors (
+    source TEXT PRIMARY KEY,
+    at REAL NOT NULL,
+    message TEXT NOT NULL
 );
 """
 
@@ -163,6 +170,18 @@ class Cache:
         row = self._run(lambda db: db.execute("SELECT n FROM calls WHERE source=? AND day=?",
                                               (source, self._today())).fetchone(), None)
         return int(row[0]) if row else 0
+
+    def note_error(self, source: str, message: str) -> None:
+        """Remember ``message`` as ``source``'s last error, with the time."""
+        self._run(lambda db: db.execute(
+            "INSERT OR REPLACE INTO errors (source, at, message) VALUES (?, ?, ?)",
+            (source, self.clock(), message)), None)
+
+    def last_error(self, source: str) -> tuple[float, str] | None:
+        """(when, what) of ``source``'s last error, or None."""
+        row = self._run(lambda db: db.execute("SELECT at, message FROM errors WHERE source=?",
+                                              (source,)).fetchone(), None)
+        return (float(row[0]), str(row[1])) if row else None
 
     def stats(self) -> dict[str, object]:
         """Figures for /v1/status and doctor."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import aiohttp
@@ -9,6 +10,7 @@ import aiohttp
 from oahelper.cache import Cache
 from oahelper.errors import OAHelperError
 from oahelper.keys import KeyStore
+from oahelper.logtext import printable
 from oahelper.models import Article
 from oahelper.scrape.identifiers import arxiv_doi
 from oahelper.sources.base import Source, SourceHealth
@@ -31,15 +33,21 @@ def probe_for(source: Source) -> Article:
     return article
 
 
-def _facts(health: SourceHealth, calls_today: int) -> str:
-    """"; 12 calls today; key set" — what a user wants to know beside "it answers"."""
+def _facts(health: SourceHealth, calls_today: int,
+           last_error: tuple[float, str] | None = None) -> str:
+    """"; 12 calls today; key set; last error …" — what a user wants to know beside "it
+    answers". ``last_error``: (when, what) a lookup last met, from the cache (the daemon
+    and CLI lookups note it there), else this process's own."""
     facts = [f"{calls_today} call{'s' if calls_today != 1 else ''} today"]
     if health.key is not None:
         facts.append(f"key {health.key}")
     if not health.needs_network:
         facts.append("no network needed")
-    if health.last_error:
-        facts.append(f"last error: {health.last_error}")
+    if last_error is not None:
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(last_error[0]))
+        facts.append(f"last error ({when}): {printable(last_error[1])}")
+    elif health.last_error:
+        facts.append(f"last error: {printable(health.last_error)}")
     return "; " + "; ".join(facts)
 
 
@@ -72,11 +80,13 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
         say(f"info {no_keyring}")  # only a problem once a source needs a key
 
     calls: dict[str, int] = {}
+    errors: dict[str, tuple[float, str] | None] = {}
     try:
         cache = Cache(settings.cache_db)
         cache.check()
         stats = cache.stats()
         calls = {source.name: cache.calls_today(source.name) for source in sources}
+        errors = {source.name: cache.last_error(source.name) for source in sources}
         cache.close()
         check(True, f"cache: {stats['entries']} answer(s), {stats['bytes']} bytes in {stats['path']}", "")
     except OAHelperError as exc:
@@ -110,7 +120,7 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
                        if not settings.source_on(source.name) else "not configured")
                 say(f"off  {source.name}: {why}")
                 continue
-            facts = _facts(health, calls.get(source.name, 0))
+            facts = _facts(health, calls.get(source.name, 0), errors.get(source.name))
             if health.problems:
                 for problem in health.problems:
                     check(False, "", f"{source.name}: {problem}")

@@ -324,6 +324,7 @@ class LookupService:
             log.debug("cached %s answer (%s)", source.name, answer.state)
         elif answer.state == "error":
             log.warning("%s: %s", source.name, answer.error)
+            self.cache.note_error(source.name, answer.error or answer.error_code or "error")
         return answer
 
 
