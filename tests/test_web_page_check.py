@@ -88,11 +88,13 @@ async def test_every_request_a_web_page_can_make_gets_no_answer(start_daemon, sh
     headers = {**_headers(origin, site, port), **d.auth}
     if host is not None:
         headers["Host"] = host.format(port=port)
-    with pytest.raises(aiohttp.ServerDisconnectedError):
-        if method == "GET":
+    if method == "GET":
+        with pytest.raises(aiohttp.ServerDisconnectedError):
             await d.client.get("/v1/health", headers=headers)
-        else:
-            await d.client.post("/v1/lookup", json={"doi": GREEN_DOI}, headers=headers)
+    else:  # both endpoints that make lookups: /v1/batch keeps /v1/lookup's rules
+        for path, body in (("/v1/lookup", {"doi": GREEN_DOI}), ("/v1/batch", {"items": [GREEN_DOI]})):
+            with pytest.raises(aiohttp.ServerDisconnectedError):
+                await d.client.post(path, json=body, headers=headers)
     assert d.upstream.requests == []
     assert (await d.client.get("/v1/health")).status == 200  # and the daemon still answers
 
