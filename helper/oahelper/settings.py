@@ -71,7 +71,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("page_workers", int, 3, "Processes reading pages at once, started with the daemon (about 30 MB each)."),
     Setting("snapshot_db", str, None, "The DuckDB file holding your copy of the Unpaywall data feed (oahelper snapshot import). Unset: snapshot.duckdb in the data folder."),
     Setting("offline", bool, False, "true: nothing leaves this machine; only the snapshot and the identifier rules (arXiv, PMC ids) answer."),
-    Setting("snapshot_memory", str, None, "Most memory DuckDB may use for the snapshot, e.g. 1GB or 512MiB. Unset: a quarter of this machine's memory, at most 2 GiB."),
+    Setting("snapshot_memory", str, None, "Most memory a snapshot command (import, export, audit join) may use, e.g. 1GB or 512MiB; DuckDB gets it less a fifth (at least 256 MiB) for what DuckDB does not count. Unset: a quarter of this machine's memory, at most 2 GiB."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
