@@ -75,10 +75,16 @@ async def test_lookup_by_doi_sends_mailto_and_follows_the_stated_limits(upstream
 async def test_plain_text_404_is_not_found(upstream, session) -> None:
     require_shared("crossref")
     source = crossref(upstream)
-    for doi in ("10.1371/notarealdoi", "10.48550/arXiv.2312.07559"):
-        answer = await source.lookup(Article(doi=doi), session, 5.0)
-        assert answer.state == "not_found", answer
+    answer = await source.lookup(Article(doi="10.1371/notarealdoi"), session, 5.0)
+    assert answer.state == "not_found", answer
     assert source.health().last_error is None
+
+
+async def test_arxivs_own_dois_are_not_asked(upstream, session) -> None:
+    """DataCite registers them: Crossref's answer is always the 404 recorded for one."""
+    fake, _ = upstream
+    answer = await crossref(upstream).lookup(Article(doi="10.48550/arXiv.2312.07559"), session, 5.0)
+    assert answer.state == "skipped" and fake.requests == []
 
 
 async def test_nothing_to_ask_and_switched_off(upstream, session) -> None:

@@ -31,6 +31,7 @@ from oahelper.resolve.match import fold
 from oahelper.scrape.identifiers import doi_key, normalise_doi
 from oahelper.scrape.text import plain
 from oahelper.sources.base import SourceHealth
+from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX
 from oahelper.sources.http import Clock, HttpSource, Reply
 
 NAME = "crossref"
@@ -180,7 +181,11 @@ class Crossref(HttpSource):
         self.email = (email or "").strip() or None
 
     def cache_key(self, article: Article) -> str | None:
-        return f"doi:{doi_key(article.doi)}" if article.doi else None
+        """Asked by DOI, except arXiv's own DOIs: DataCite registers them, and Crossref
+        answers 404 for every one (recorded), so asking would only spend a call."""
+        if not article.doi or article.doi.casefold().startswith(ARXIV_DOI_PREFIX):
+            return None
+        return f"doi:{doi_key(article.doi)}"
 
     def search_key(self, query: WorkQuery) -> str | None:
         return f"search:{fold(query.title)}|{fold(query.first_author)}|{query.year or ''}"
@@ -208,7 +213,7 @@ class Crossref(HttpSource):
                      timeout: float) -> SourceAnswer:
         if not self.enabled:
             return SourceAnswer(source=NAME, state="disabled")
-        if not article.doi:
+        if not article.doi or self.cache_key(article) is None:
             return SourceAnswer(source=NAME, state="skipped")
         wanted = doi_key(article.doi)
 
