@@ -55,6 +55,17 @@ async def test_whatever_the_compressed_bytes_the_answer_is_415_and_the_daemon_go
     assert (await daemon.client.get("/v1/health")).status == 200
 
 
+async def test_every_content_encoding_header_counts(start_daemon) -> None:
+    """A second Content-Encoding header is as good as the first: "identity" first
+    does not let a "gzip" after it through."""
+    daemon: Daemon = await start_daemon()
+    for second in ("gzip", "identity, br"):
+        headers = [("Content-Type", "application/json"), ("Content-Encoding", "identity"),
+                   ("Content-Encoding", second), *daemon.auth.items()]
+        resp = await daemon.client.post("/v1/lookup", data=BODIES["gzip"], headers=headers)
+        await assert_error(resp, 415, "unsupported_content_encoding")
+
+
 async def test_identity_is_no_compression(start_daemon) -> None:
     daemon: Daemon = await start_daemon()
     for encoding in ("identity", "Identity"):

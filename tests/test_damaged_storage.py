@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,8 @@ from oahelper.errors import ConfigError
 from oahelper.models import SourceAnswer
 from tests.support.daemon import Daemon, start_daemon, upstream_server  # noqa: F401 (fixtures)
 from tests.support.fake_upstream import GREEN_DOI
-from tests.support.processes import oahelper
+from tests.support.processes import PYTHON, oahelper
+from tests.support.shared import REPO
 
 
 def answer(n: int) -> SourceAnswer:
@@ -104,3 +106,33 @@ def test_a_damaged_client_list_is_refused_with_a_clear_message(tmp_path: Path) -
     assert result.returncode == 2
     assert "damaged" in result.stderr and "Traceback" not in result.stderr
     assert db.exists() and not list(db.parent.glob("clients.sqlite3.damaged-*"))
+
+
+# ``oahelper ARGS`` in a process that can write no byte to any file: the way a full
+# disk looks to it (RLIMIT_FSIZE 0; the signal it would send is ignored, so each
+# write fails with an error, as on a full disk).
+ON_A_FULL_DISK = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+                  "resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0)); "
+                  "from oahelper.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+def on_a_full_disk(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PYTHON, "-c", ON_A_FULL_DISK, *args], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("args", [["token", "create", "--name", "script"],
+                                  ["config", "set", "openurl_base", "https://resolver.uni.edu/openurl"]])
+def test_a_full_disk_leaves_no_file_cut_short(tmp_path: Path, args: list[str]) -> None:
+    """What cannot be written says so, and leaves nothing half-written behind: once the
+    disk has room again, the same command works (a key file cut short used to be read
+    as a damaged one forever after)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OAHELPER_")}
+    env["OAHELPER_HOME"] = str(tmp_path)
+    full = on_a_full_disk(args, env)
+    assert full.returncode != 0
+    assert "disk full" in full.stderr and "Traceback" not in full.stderr
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.stat().st_size == 0
+                and p.suffix in (".key", ".tmp", ".toml")]
+    again = oahelper(args, env)
+    assert again.returncode == 0, again.stderr

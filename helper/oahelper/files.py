@@ -77,28 +77,47 @@ def private_database(path: Path) -> Path:
     return private_file(path)
 
 
+def _write_new(path: Path, data: bytes, *, becomes: Path) -> None:
+    """Write ``data`` to ``path``, which must not exist (0600, never through a link),
+    to become ``becomes``. When the write fails (a full disk) nothing is left behind:
+    a file cut short would be read later as a damaged one."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {becomes}: {exc.strerror} (is the disk full?)") from exc
+
+
 def write_private_text(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` at once (a 0600 temporary file renamed over it)."""
     private_folder(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    _write_new(tmp, text.encode("utf-8"), becomes=path)
     tmp.replace(path)
 
 
 def secret_key(path: Path, size: int = 32) -> bytes:
     """The random key kept in ``path`` (0600), made on first use."""
     private_folder(path.parent)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                     FILE_MODE)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(os.urandom(size))
+    if not path.exists() and not path.is_symlink():
+        # Written whole beside it, then linked into place: a full disk leaves no key
+        # cut short, and of two processes making it at once the first one's wins.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        _write_new(tmp, os.urandom(size), becomes=path)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process made it first: theirs is the key
+        except OSError:
+            os.replace(tmp, path)  # a file system without hard links (FAT)
+        finally:
+            tmp.unlink(missing_ok=True)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as exc:

@@ -181,8 +181,10 @@ def refuse_compressed_body(request: web.Request) -> None:
     """No client of the daemon compresses bodies, and decompressing costs far more than
     receiving (1 MB of gzip is 1 GiB of zeros): a body in any Content-Encoding but
     identity is refused unread (the server is told never to decompress, see init)."""
-    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
-    if encoding not in ("identity", ""):
+    # Every Content-Encoding header and every coding listed in each ("identity, gzip").
+    codings = {coding.strip().lower() for header in request.headers.getall("Content-Encoding", [])
+               for coding in header.split(",")}
+    if codings - {"identity", ""}:
         raise UnsupportedMediaType("request bodies must not be compressed: send them without "
                                    "Content-Encoding", code="unsupported_content_encoding")
 
