@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from oahelper.errors import PageOverBudget, ScrapeError
+from oahelper import page_reader
 from oahelper.page_reader import SMALL_PAGE, PageReader, Turns
 from oahelper.scrape import scrape
 from tests.support.pathological import NAMED_SHAPES
@@ -142,6 +143,37 @@ async def test_huge_pages_of_other_tabs_never_keep_an_ordinary_page_waiting() ->
         await read("ordinary", None, NORMAL)
         assert finished == ["ordinary"]
         await asyncio.gather(*tabs)
+    finally:
+        await reader.close()
+
+
+async def test_after_a_page_over_budget_an_ordinary_page_waits_for_no_worker_to_start(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker of a page over budget is ended, and a new one takes a moment to start
+    (Python, lxml): the next big page waits for that, the ordinary page sent right
+    after it does not."""
+    started = 0
+    start = page_reader._Worker.start
+
+    async def counted_start(memory_bytes: int) -> page_reader._Worker:
+        nonlocal started
+        worker = await start(memory_bytes)
+        started += 1
+        return worker
+
+    reader = PageReader(workers=2, seconds=0.5, memory_bytes=1024 * 2**20)
+    await reader.warm_up(2)
+    monkeypatch.setattr(page_reader._Worker, "start", counted_start)
+    huge = SLOW.page(HUGE_SIZE)
+    try:
+        with pytest.raises(PageOverBudget):
+            await reader.read(SLOW.url, huge)  # its worker is ended
+        big = asyncio.create_task(reader.read(SLOW.url, huge))
+        await asyncio.sleep(0)
+        assert (await reader.read(None, NORMAL)).doi == "10.5555/oahelper.green.2013"
+        assert started == 0, "the ordinary page waited for a new worker to start"
+        with pytest.raises(PageOverBudget):
+            await big
     finally:
         await reader.close()
 

@@ -176,11 +176,19 @@ class PageReader:
         finally:
             self._starting = None
 
-    async def _take(self) -> _Worker:
-        """An idle worker, the spare being started, or a new one."""
-        if not self._idle and self._starting is not None:
+    async def _take(self, small: bool) -> _Worker:
+        """An idle worker, the spare being started, or a new one. A big page never
+        takes the last idle worker: after a worker over budget was ended, its
+        replacement takes a moment to start, and the big page waits for it, not the
+        next tab's ordinary page."""
+        keep = 0 if small or self._workers == 1 else 1
+        while len(self._idle) <= keep:
+            if self._starting is None:
+                worker = await _Worker.start(self.memory_bytes)
+                break
             await asyncio.shield(self._starting)
-        worker = self._idle.pop() if self._idle else await _Worker.start(self.memory_bytes)
+        else:
+            worker = self._idle.pop()
         self._busy.add(worker)
         self._top_up()
         return worker
@@ -197,7 +205,7 @@ class PageReader:
         except TimeoutError:
             raise PageOverBudget(f"every page reader was busy for {self.seconds:g} s") from None
         try:
-            worker = await self._take()
+            worker = await self._take(small=len(page) <= SMALL_PAGE)
             try:
                 reply = await self._ask(worker, header, page)
             finally:
@@ -220,6 +228,8 @@ class PageReader:
             raise PageOverBudget("the page reader stopped while reading the page") from exc
         if reply.get("code") == "page_memory":
             await worker.kill()  # it ends itself; do not wait for that
+        elif len(self._idle) + len(self._busy) > self._workers:
+            await worker.stop()  # one too many: a big page and the spare started at once
         else:
             self._idle.append(worker)
         return reply
