@@ -269,7 +269,7 @@ def main(argv: list[str]) -> int:
                 bench_page_reader(page)
                 if not trust_only:
                     asyncio.run(bench_daemon(port, token, page, log, proc.pid))
-                    bench_batch(port, token)
+                    bench_batch(port, token, "every source at the fake", log)
                 asyncio.run(bench_hostile_tabs(port, token, page))
                 asyncio.run(bench_compressed(port, token))
     if trust_only:
