@@ -149,7 +149,7 @@ async def bench_hostile_tabs(port: int, token: str, page: tuple[str, bytes]) -> 
 
 def bench_page_reader(page: tuple[str, bytes]) -> None:
     """p50 of reading one page through the worker processes vs in a thread."""
-    from oahelper.page_reader import PageReader
+    from oahelper.engine.pages import PageReader
     from oahelper.scrape import scrape
 
     url, data = page

@@ -8,8 +8,8 @@ import aiohttp
 import pytest
 
 from oahelper import __version__
-from oahelper.auth import ClientStore
-from oahelper.cache import Cache
+from oahelper.daemon.clients import ClientStore
+from oahelper.engine.cache import Cache
 from oahelper.models import Location, SourceAnswer
 from tests.support.api import assert_error
 from tests.support.daemon import start_daemon, upstream_server  # noqa: F401 (fixtures)

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from oahelper.audit.batch import MAX_ITEMS
-from oahelper.auth import ClientStore
+from oahelper.daemon.clients import ClientStore
 from tests.support.api import assert_error
 from tests.support.daemon import Daemon, start_daemon, upstream_server  # noqa: F401 (fixtures)
 from tests.support.fake_upstream import CLOSED_DOI, GOLD_DOI, GREEN_DOI, THROTTLED_SOURCES

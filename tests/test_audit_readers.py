@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from oahelper.audit.entries import make_entry
 from oahelper.audit.readers import open_reading_list
 from oahelper.audit.readers.lines import entry_from_text
-from oahelper.scrape.identifiers import parse_query
+from oahelper.identifiers import parse_query
 from oahelper.errors import ReadingListError
 
 FILES = Path(__file__).parent / "fixtures" / "audit"

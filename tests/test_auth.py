@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from oahelper.auth import PAIR_CODE_TTL, ClientStore
+from oahelper.daemon.clients import PAIR_CODE_TTL, ClientStore
 from oahelper.errors import Forbidden, Unauthorized
 
 EXT = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from oahelper.autostart import (
+from oahelper.cli.service import (
     LAUNCHD_LABEL, Context, StartupPlan, install, plan_for, status, uninstall,
 )
 from tests.support.processes import PYTHON, free_port, oahelper, stop

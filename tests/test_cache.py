@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from oahelper.cache import FOUND_TTL, NOT_FOUND_TTL, Cache
+from oahelper.engine.cache import FOUND_TTL, NOT_FOUND_TTL, Cache
 from oahelper.models import Location, SourceAnswer
 
 GREEN = SourceAnswer(source="unpaywall", state="ok", oa_status="green",
@@ -80,7 +80,7 @@ def test_uses_wal_and_reports_figures(tmp_path: Path) -> None:
 
 WRITER = """
 import sys
-from oahelper.cache import Cache
+from oahelper.engine.cache import Cache
 from oahelper.models import Location, SourceAnswer
 cache = Cache(__import__('pathlib').Path(sys.argv[1]))
 i = 0

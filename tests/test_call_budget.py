@@ -1,5 +1,5 @@
 """One client cannot spend the upstream quotas: lookups that need the sources are
-limited per client, per lane, per minute (oahelper/call_budget.py). Past the budget
+limited per client, per lane, per minute (oahelper/engine/budget.py). Past the budget
 answers come from the cache, or each source says ``rate_limited``; other clients and
 the batch lane keep their own budgets."""
 
@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from oahelper.auth import ClientStore
-from oahelper.call_budget import Caller, CallBudgets
-from oahelper.web import init
+from oahelper.daemon.clients import ClientStore
+from oahelper.engine.budget import Caller, CallBudgets
+from oahelper.daemon.app import init
 from tests.support.daemon import EMAIL, Daemon, start_daemon, upstream_server  # noqa: F401 (fixtures)
 from tests.support.fake_upstream import GREEN_DOI, upstream_settings
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from oahelper.auth import ClientStore
-from oahelper.cache import Cache
+from oahelper.daemon.clients import ClientStore
+from oahelper.engine.cache import Cache
 from oahelper.errors import ConfigError
 from oahelper.models import SourceAnswer
 from tests.support.daemon import Daemon, start_daemon, upstream_server  # noqa: F401 (fixtures)
@@ -69,7 +69,7 @@ def test_a_cache_that_is_no_database_at_all_is_replaced(tmp_path: Path) -> None:
 def test_a_cache_that_cannot_be_written_keeps_answering_and_says_so_once(tmp_path: Path, caplog) -> None:
     cache = Cache(tmp_path / "cache.sqlite3")
     read_only(cache._db)
-    with caplog.at_level(logging.WARNING, logger="oahelper.cache"):
+    with caplog.at_level(logging.WARNING, logger="oahelper.engine.cache"):
         assert not cache.put(answer(1), "10.5555/a")
         assert not cache.put(answer(2), "10.5555/b")
         cache.count_calls("unpaywall", 1)
@@ -81,7 +81,7 @@ def test_paired_clients_get_in_when_the_client_list_cannot_be_written(tmp_path: 
     store = ClientStore(tmp_path / "clients.sqlite3")
     token = store.create_token("laptop")
     read_only(store._db)
-    with caplog.at_level(logging.WARNING, logger="oahelper.auth"):
+    with caplog.at_level(logging.WARNING, logger="oahelper.daemon.clients"):
         assert store.verify(token, None).name == "laptop"
         assert store.verify(token, None).name == "laptop"
     assert caplog.text.count("cannot write to the client list") == 1

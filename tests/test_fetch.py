@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestServer
 from aiohttp.typedefs import Handler
 
 from oahelper.errors import FetchError, FetchRefused
-from oahelper.fetch import (
+from oahelper.net import (
     AddressRefused,
     FetchPolicy,
     PolicyResolver,
@@ -30,7 +30,7 @@ from oahelper.fetch import (
     is_public_address,
     make_fetch_session,
 )
-from oahelper.fetch.policy import IPAddress
+from oahelper.net.policy import IPAddress
 
 LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
 PAGE = "<!doctype html><html><head><title>Café</title></head><body>An article</body></html>"

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from oahelper.scrape.identifiers import normalise_doi
+from oahelper.identifiers import normalise_doi
 from tests.support.api import assert_error
 from tests.support.daemon import Daemon, start_daemon, upstream_server  # noqa: F401 (fixtures)
 from tests.support.fake_upstream import CLOSED_DOI, GOLD_DOI, GREEN_DOI, MISSING_DOI, upstream_settings
@@ -327,9 +327,9 @@ async def test_a_lone_surrogate_in_any_field_is_no_500(start_daemon) -> None:
 async def test_a_fetched_page_with_an_undecodable_charset_is_read_from_its_bytes(
         aiohttp_client, make_settings, keystore, upstream_server) -> None:  # noqa: F811
     """A server that labels its page ``charset=undefined`` (or idna) gets no 500."""
-    from oahelper.auth import ClientStore
-    from oahelper.fetch import FetchedPage
-    from oahelper.web import init
+    from oahelper.daemon.clients import ClientStore
+    from oahelper.net import FetchedPage
+    from oahelper.daemon.app import init
 
     async def hostile_server(url: str) -> FetchedPage:
         charset = url.rsplit("=", 1)[-1]

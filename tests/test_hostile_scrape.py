@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from oahelper.errors import ScrapeError
 from oahelper.models import Article
 from oahelper.scrape import scrape
-from oahelper.scrape.identifiers import (
+from oahelper.identifiers import (
     doi_key, find_dois, isbn_key, normalise_arxiv, normalise_doi, normalise_isbn,
     normalise_pmcid, normalise_pmid, parse_query,
 )

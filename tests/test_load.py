@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from oahelper.cache import Cache
+from oahelper.engine.cache import Cache
 from oahelper.settings import load_settings
 from tests.support.fake_upstream import Recordings
 from tests.support.load import run_load

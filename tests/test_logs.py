@@ -1,6 +1,6 @@
 """What the daemon writes to its log, and what it sends to the upstreams.
 
-DESIGN section 6: nothing secret (tokens, pairing codes, API keys) and no page HTML
+The README's "Security": nothing secret (tokens, pairing codes, API keys) and no page HTML
 goes to a log; what leaves the machine is identifiers and the configured e-mail,
 never a page's URL or HTML; a page that is no article makes no request at all.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from oahelper.auth import normalise_code
+from oahelper.daemon.clients import normalise_code
 from tests.support import privacy
 from tests.support.api import assert_error
 from tests.support.daemon import EMAIL, start_daemon, upstream_server  # noqa: F401 (fixtures)
@@ -318,7 +318,7 @@ def test_malformed_requests_get_no_answer_and_nothing_written_by_a_page_is_logge
 
 
 def test_a_client_name_chosen_by_the_client_is_stored_and_shown_escaped(env: dict[str, str]) -> None:
-    from oahelper.auth import ClientStore
+    from oahelper.daemon.clients import ClientStore
     from oahelper.settings import load_settings
 
     store = ClientStore(load_settings(env=env).clients_db)

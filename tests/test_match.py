@@ -7,7 +7,7 @@ import json
 import pytest
 
 from oahelper.models import Article, Candidate, WorkQuery
-from oahelper.resolve.match import choose, family_name, fold, same_work
+from oahelper.sources.match import choose, family_name, fold, same_work
 from oahelper.resolve.query import work_query
 from oahelper.sources.crossref import candidates_of
 from tests.support.shared import require_shared

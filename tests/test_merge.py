@@ -1,4 +1,4 @@
-"""Merge: ranking, de-duplication, status, badge and actions, as DESIGN section 3 says."""
+"""Merge: ranking, de-duplication, status, badge and actions, as docs/api.md says."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oahelper.merge import build_payload, rank_locations, url_key
+from oahelper.engine.merge import build_payload, rank_locations, url_key
 from oahelper.models import Article, Location, SourceAnswer
 
 ART = Article(url="https://pub.example/a", doi="10.1234/ABC", title="A study", authors=("Ada Lovelace",),

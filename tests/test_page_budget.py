@@ -1,5 +1,5 @@
 """One page can never hold the helper: pages are read in worker processes under a
-budget of time and memory (oahelper/page_reader.py), and a page over it is
+budget of time and memory (oahelper/engine/pages.py), and a page over it is
 unreadable: the lookup says why, and other lookups go on being answered."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 
 from oahelper.errors import PageOverBudget, ScrapeError
-from oahelper import page_reader
-from oahelper.page_reader import SMALL_PAGE, PageReader, Turns
+from oahelper.engine import pages
+from oahelper.engine.pages import SMALL_PAGE, PageReader, Turns
 from oahelper.scrape import scrape
 from tests.support.pathological import NAMED_SHAPES
 from tests.support.processes import daemon, fake_upstream, free_port, oahelper
@@ -153,9 +153,9 @@ async def test_after_a_page_over_budget_an_ordinary_page_waits_for_no_worker_to_
     (Python, lxml): the next big page waits for that, the ordinary page sent right
     after it does not."""
     started = 0
-    start = page_reader._Worker.start
+    start = pages._Worker.start
 
-    async def counted_start(memory_bytes: int) -> page_reader._Worker:
+    async def counted_start(memory_bytes: int) -> pages._Worker:
         nonlocal started
         worker = await start(memory_bytes)
         started += 1
@@ -163,7 +163,7 @@ async def test_after_a_page_over_budget_an_ordinary_page_waits_for_no_worker_to_
 
     reader = PageReader(workers=2, seconds=0.5, memory_bytes=1024 * 2**20)
     await reader.warm_up(2)
-    monkeypatch.setattr(page_reader._Worker, "start", counted_start)
+    monkeypatch.setattr(pages._Worker, "start", counted_start)
     huge = SLOW.page(HUGE_SIZE)
     try:
         with pytest.raises(PageOverBudget):
@@ -189,7 +189,7 @@ def page_workers() -> list[int]:
             continue
         fields = stat.rsplit(")", 1)[-1].split()
         if (proc.name.isdigit() and int(fields[1]) == os.getpid() and fields[0] != "Z"
-                and b"oahelper.page_worker" in cmdline):
+                and b"oahelper.engine.page_worker" in cmdline):
             found.append(int(proc.name))
     return found
 

@@ -10,7 +10,7 @@ import pytest
 
 from oahelper.errors import SourceThrottled
 from oahelper.models import Article, WorkQuery
-from oahelper.politeness import UPSTREAM_LIMITS, Gate, Limit, Politeness, parse_interval
+from oahelper.sources.politeness import UPSTREAM_LIMITS, Gate, Limit, Politeness, parse_interval
 from oahelper.sources.arxiv import ArXiv
 from oahelper.sources.crossref import Crossref
 from oahelper.sources.europepmc import EuropePMC

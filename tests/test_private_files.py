@@ -14,8 +14,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from oahelper.auth import ClientStore, key_file
-from oahelper.cache import Cache
+from oahelper.daemon.clients import ClientStore, key_file
+from oahelper.engine.cache import Cache
 from oahelper.errors import ConfigError, Unauthorized
 from tests.support.processes import daemon, fake_upstream, free_port, oahelper
 

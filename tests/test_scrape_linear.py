@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from oahelper.scrape import scrape
 from oahelper.scrape.article import MAX_TAGS_PER_NAME, read_filter
 from oahelper.scrape.document import MAX_ELEMENTS, Page
-from oahelper.scrape.text import MAX_PLAIN
+from oahelper.text import MAX_PLAIN
 from tests.support.pathological import NAMED_SHAPES, Shape, cpu_seconds, peak_bytes, shapes
 
 SMALL, GROWTH = 16_000, 8

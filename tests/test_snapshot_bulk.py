@@ -14,9 +14,9 @@ import pytest
 
 from oahelper.audit.entries import Entry
 from oahelper.audit.rows import row_from_payload
-from oahelper.cache import Cache
-from oahelper.service import LookupService
-from oahelper.snapshot.bulk import SnapshotPrepass
+from oahelper.engine.cache import Cache
+from oahelper.engine.lookup import LookupService
+from oahelper.audit.snapshot_join import SnapshotPrepass
 from oahelper.snapshot.importer import Importer
 from oahelper.sources.snapshot import Snapshot
 from tests.support.fake_upstream import GREEN_DOI

@@ -9,8 +9,8 @@ import pytest
 
 from oahelper.errors import SourceBadResponse, SourceError
 from oahelper.models import Article, WorkQuery
-from oahelper.politeness import Limit, Politeness
-from oahelper.scrape.identifiers import arxiv_doi
+from oahelper.sources.politeness import Limit, Politeness
+from oahelper.identifiers import arxiv_doi
 from oahelper.sources.arxiv import ArXiv, parse_feed, search_query
 from tests.support.fake_upstream import (
     FakeUpstream,

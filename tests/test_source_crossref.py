@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from oahelper.models import Article, WorkQuery
-from oahelper.politeness import Politeness
+from oahelper.sources.politeness import Politeness
 from oahelper.sources.crossref import Crossref, cc_licence, free_at_publisher, metadata_of
 from tests.support.fake_upstream import (
     FakeUpstream,

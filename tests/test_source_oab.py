@@ -34,7 +34,7 @@ class Clock:
 
 
 def test_parse_historic_answer() -> None:
-    # The shape DESIGN.md quotes, with a data entry and the 2020+ "v2" object beside it.
+    # The historic shape README ("Sources") quotes, with a data entry and the 2020+ "v2" object beside it.
     body = {"data": {"availability": [{"type": "data", "url": "https://data.example.org/set"},
                                       {"type": "article", "url": "https://repo.example.org/a.pdf"}],
                      "requests": [{"type": "article", "_id": "abc", "ucreated": True,

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from oahelper.models import Article, WorkQuery
-from oahelper.politeness import Politeness
+from oahelper.sources.politeness import Politeness
 from oahelper.sources.openalex import OpenAlex, metadata_of, record_answer
 from tests.support.fake_upstream import (
     FakeUpstream,

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from oahelper.doctor import _facts
+from oahelper.cli.doctor import _facts
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.registry import build_sources
 from tests.support.daemon import start_daemon, upstream_server  # noqa: F401 (fixtures)

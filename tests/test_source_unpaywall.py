@@ -16,7 +16,7 @@ import pytest
 
 from oahelper.models import Article
 from oahelper.sources.http import parse_retry_after
-from oahelper.emails import is_placeholder_email
+from oahelper.identifiers import is_placeholder_email
 from oahelper.sources.unpaywall import (
     Unpaywall,
     doi_path,

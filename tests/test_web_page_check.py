@@ -10,7 +10,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from oahelper.auth import ClientStore
+from oahelper.daemon.clients import ClientStore
 from tests.support.daemon import start_daemon, upstream_server  # noqa: F401 (fixtures)
 from tests.support.fake_upstream import GREEN_DOI
 

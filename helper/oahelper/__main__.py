@@ -1,3 +1,3 @@
-from oahelper.cli import main
+from oahelper.cli.main import main
 
 raise SystemExit(main())

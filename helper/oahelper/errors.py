@@ -20,7 +20,7 @@ keyring) are translated once, in the module that talks to the library, with
     ├── KeyringUnavailable        keyring_unavailable (503): no OS keyring backend works
     ├── ScrapeError               bad_html (422): the only error the scraper lets escape
     │   └── PageOverBudget        page_budget: reading the page took more time or memory
-    │                             than one page may (page_reader.py); the lookup says why
+    │                             than one page may (engine/pages.py); the lookup says why
     ├── FetchError                fetch_failed (502): the daemon could not fetch a page
     ├── SnapshotError             snapshot (503): the local Unpaywall snapshot cannot be used
     │   └── SnapshotBusy          snapshot_busy: another process is importing into it

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -129,3 +130,19 @@ def secret_key(path: Path, size: int = 32) -> bytes:
         raise ConfigError(f"{path} is damaged ({len(key)} bytes, expected {size}); delete it and "
                           "pair your clients again")
     return key
+
+
+def open_db(path: Path, schema: str, what: str) -> sqlite3.Connection:
+    """A connection in autocommit mode (each write its own short transaction), WAL,
+    synchronous=NORMAL (no fsync per write; a power cut may lose the last writes,
+    never the file), with ``schema`` applied. The file is private (files.py) before
+    SQLite creates anything. Errors name ``what`` the file holds."""
+    private_database(path)
+    try:
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(schema)
+    except (sqlite3.Error, OSError) as exc:
+        raise ConfigError(f"cannot open {what} at {path}: {exc}") from exc
+    return db

@@ -19,14 +19,14 @@ from typing import Any
 import platformdirs
 import tomli_w
 
-from oahelper.emails import email_problem
+from oahelper.identifiers import email_problem
 from oahelper.errors import ConfigError
 from oahelper.files import write_private_text
 
 APP = "oahelper"
 ENV_PREFIX = "OAHELPER_"
 DEFAULT_PORT = 28757
-# The daemon serves the local machine only; DESIGN section 6.
+# The daemon serves the local machine only (README, "Security").
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
 # The sources ``disabled_sources`` (and ``config set sources.NAME off``) can name.
 SOURCE_NAMES = ("unpaywall", "snapshot", "europepmc", "crossref", "semanticscholar", "openalex",

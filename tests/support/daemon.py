@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from oahelper.auth import ClientStore
+from oahelper.daemon.clients import ClientStore
 from oahelper.settings import Settings
-from oahelper.web import init
+from oahelper.daemon.app import init
 from tests.support.fake_upstream import FAKE, FakeUpstream, make_app, upstream_settings
 
 EMAIL = "researcher@uni.edu"

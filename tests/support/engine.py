@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from oahelper.cache import Cache
-from oahelper.service import LookupService, service_for
+from oahelper.engine.cache import Cache
+from oahelper.engine.lookup import LookupService, service_for
 from oahelper.sources.registry import build_sources
 from tests.support.fake_upstream import THROTTLED_SOURCES, FakeUpstream, start_in, upstream_settings
 

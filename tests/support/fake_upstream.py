@@ -14,7 +14,7 @@ What it serves:
   404 for the recorded 404 DOIs; a bare non-JSON 404 for any other DOI (Unpaywall
   since 2025); the recorded 422 body when the e-mail is missing or a placeholder.
 - ``GET /oab/availability``: a *working* OAB-compatible service. No real OAB answer
-  was ever recorded, so this serves the historic shape exactly as DESIGN.md section 4
+  was ever recorded, so this serves the historic shape exactly as the README ("Sources")
   quotes it, with the availability taken from the Unpaywall recordings.
 - ``GET /oab-retired/availability`` and ``/oab-retired/find|metadata|ill``: what the
   real service sends since its shutdown on 2025-11-18 (404 ``404``, 410 sentence).
@@ -314,8 +314,8 @@ async def unpaywall(request: web.Request) -> web.Response:
 
 
 def oab_answer(recordings: Recordings, query: dict[str, str]) -> dict[str, Any]:
-    """The historic ``/availability`` answer (DESIGN.md section 4, 2020+ form with the
-    top-level ``v2`` object, served empty since DESIGN does not quote its content)."""
+    """The historic ``/availability`` answer (the README ("Sources"), 2020+ form with the
+    top-level ``v2`` object, served empty since no recording shows its content)."""
     doi = query.get("doi")
     record = recordings.record(doi) if doi else None
     best = (record or {}).get("best_oa_location") or {}

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from oahelper.models import Article
-from oahelper.scrape.identifiers import doi_key, isbn_key
+from oahelper.identifiers import doi_key, isbn_key
 
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _WORD = re.compile(r"\w+")

@@ -26,7 +26,7 @@ from typing import Any
 
 import aiohttp
 
-from oahelper.scrape.identifiers import doi_key, normalise_doi
+from oahelper.identifiers import doi_key, normalise_doi
 from tests.support.fake_upstream import Recordings, upstream_env
 from tests.support.payload import payload_problems
 from tests.support.processes import daemon, fake_upstream, free_port, oahelper

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from oahelper.models import ARTICLE_PAYLOAD_FIELDS
-from oahelper.scrape.identifiers import normalise_doi
+from oahelper.identifiers import normalise_doi
 
 STATUSES = frozenset({"open", "closed", "unknown", "not_article"})
 OA_STATUSES = frozenset({"gold", "hybrid", "bronze", "green", "closed", None})

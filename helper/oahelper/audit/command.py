@@ -26,10 +26,10 @@ from oahelper.audit.tally import AuditSummary, Tally
 from oahelper.audit.terminal import AuditProgress, row_line, summary_table
 from oahelper.audit.writers import ReportWriter, check_output, writer_for
 from oahelper.errors import ConfigError
-from oahelper.service import LookupService
+from oahelper.engine.lookup import LookupService
 from oahelper.settings import Settings
-from oahelper.snapshot.bulk import CHUNK as BULK_CHUNK
-from oahelper.snapshot.bulk import SnapshotPrepass
+from oahelper.audit.snapshot_join import CHUNK as BULK_CHUNK
+from oahelper.audit.snapshot_join import SnapshotPrepass
 from oahelper.sources.snapshot import Snapshot
 
 EngineFactory = Callable[[Settings], AbstractAsyncContextManager[LookupService]]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from oahelper.models import Article, WorkQuery
 from oahelper.resolve.query import work_query
-from oahelper.scrape.identifiers import (arxiv_doi, find_dois, normalise_arxiv, normalise_doi,
+from oahelper.identifiers import (arxiv_doi, find_dois, normalise_arxiv, normalise_doi,
                                          normalise_pmcid, normalise_pmid)
 from oahelper.scrape.urls import doi_from_url, ids_from_url
 

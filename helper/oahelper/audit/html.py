@@ -24,7 +24,7 @@ from oahelper import __version__
 from oahelper.audit.charts import CHARTS
 from oahelper.audit.rows import Row
 from oahelper.audit.tally import AuditSummary
-from oahelper.merge import VERSION_WORDS, is_web_url
+from oahelper.engine.merge import VERSION_WORDS, is_web_url
 
 STATUS_WORDS = {"open": "Free", "closed": "No free copy", "unknown": "Could not check",
                 "no_identifier": "No identifier", "unreadable": "Unreadable"}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oahelper.audit.rows import Row
-from oahelper.merge import VERSION_WORDS
+from oahelper.engine.merge import VERSION_WORDS
 
 NONE = "none"
 

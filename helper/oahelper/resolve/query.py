@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 
 from oahelper.models import Article, WorkQuery
-from oahelper.scrape.identifiers import (
+from oahelper.identifiers import (
     arxiv_doi,
     find_dois,
     normalise_arxiv,
     normalise_pmcid,
     normalise_pmid,
 )
-from oahelper.scrape.text import clean, plain
+from oahelper.text import clean, plain
 
 # Longest text searched for (a reference is rarely over 600 characters; a title 300).
 MAX_QUERY = 2000

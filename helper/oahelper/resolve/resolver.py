@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oahelper.models import Article, SourceAnswer, WorkQuery
-from oahelper.resolve.match import Choice, Match, choose
-from oahelper.scrape.identifiers import normalise_arxiv, normalise_doi
+from oahelper.sources.match import Choice, Match, choose
+from oahelper.identifiers import normalise_arxiv, normalise_doi
 from oahelper.sources.base import SearchSource, Source, can_search
 from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX, arxiv_id
 
@@ -38,7 +38,7 @@ CONVERTERS = {"europepmc": ("pmid", "pmcid"), "arxiv": ("arxiv",)}
 # looked up, and arXiv allows one request every 3 s.
 CONVERT_ONLY = frozenset({"arxiv"})
 IDENTIFIERS = ("doi", "pmid", "pmcid", "arxiv")
-# The error code of a search source the round did not wait for (politeness.py's code
+# The error code of a search source the round did not wait for (sources/politeness.py's code
 # for a source kept back by its limit).
 NOT_WAITED_FOR = "source_throttled"
 

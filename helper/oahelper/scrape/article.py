@@ -9,36 +9,21 @@ from oahelper.errors import ScrapeError
 from oahelper.models import Article
 from oahelper.scrape import fields, masthead
 from oahelper.scrape.challenge import is_challenge
-from oahelper.scrape.decode import decode_html
+from oahelper.scrape.decode import page_text
 from oahelper.scrape.document import Page
 from oahelper.scrape.doi_tiers import TAGGED_TIERS, find_doi
 from oahelper.scrape.references import MAX_REFERENCES, tagged_references
-from oahelper.scrape.identifiers import arxiv_doi
+from oahelper.identifiers import arxiv_doi
 from oahelper.scrape.sites import arxiv_id, site_authors
-from oahelper.scrape.text import plain
+from oahelper.text import plain
 from oahelper.scrape.urls import doi_from_url, ids_from_url
 from oahelper.scrape.vocab import REFERENCE_META_NAME, meta_is_read
 
-# Larger than any real landing page (the biggest in our corpus is 1.2 MB); a
-# bigger input is a mistake or an attack, not an article.
-MAX_HTML_CHARS = 32 * 1024 * 1024
 # More tags of one name than any real page has (a bioRxiv page has 262 author
 # affiliations; a physics paper can have a few thousand authors: the first ones do).
 MAX_TAGS_PER_NAME = 1000
 # Tiers where Dublin Core named the DOI: such a page describes a scholarly work.
 _DC_TIERS = frozenset({"dc_doi", "dc_identifier"})
-
-
-def _as_text(html: str | bytes) -> str:
-    if isinstance(html, (bytes, bytearray, memoryview)):
-        if len(html) > MAX_HTML_CHARS:
-            raise ScrapeError(f"page is larger than {MAX_HTML_CHARS} bytes")
-        return decode_html(bytes(html))
-    if isinstance(html, str):
-        if len(html) > MAX_HTML_CHARS:
-            raise ScrapeError(f"page is larger than {MAX_HTML_CHARS} characters")
-        return html
-    raise ScrapeError(f"page HTML must be text or bytes, not {type(html).__name__}")
 
 
 def _from_url_only(url: str | None) -> Article:
@@ -120,7 +105,7 @@ def scrape(url: str | None, html: str | bytes) -> Article:
     """
     if url is not None and not isinstance(url, str):
         raise ScrapeError(f"page URL must be text, not {type(url).__name__}")
-    text = _as_text(html)
+    text = page_text(html)
     try:
         try:
             return _from_text(url, text)

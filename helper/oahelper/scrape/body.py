@@ -13,7 +13,7 @@ import re
 from lxml import etree
 
 from oahelper.scrape.document import head_end
-from oahelper.scrape.identifiers import find_dois, normalise_doi
+from oahelper.identifiers import find_dois, normalise_doi
 
 # Cheap test before parsing: no DOI-shaped text, nothing to do.
 _ANY_DOI = re.compile(r"10\.\d{4,9}/")

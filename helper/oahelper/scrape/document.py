@@ -25,7 +25,7 @@ from bs4 import BeautifulSoup
 
 from oahelper.scrape.jsonld import JsonNode, parse_blocks, work_nodes
 from oahelper.scrape.meta import MetaTable
-from oahelper.scrape.text import MAX_PLAIN, absolute_url, clean
+from oahelper.text import MAX_PLAIN, absolute_url, clean
 
 # The rest of a tag after its name, read as the HTML tokenizer reads it: a quote
 # opens a value only after "=", and a value whose quote never closes runs to the end

@@ -1,4 +1,4 @@
-"""Finding the article's DOI: eight tiers, highest first (DESIGN §5).
+"""Finding the article's DOI: eight tiers, highest first (docs/scraping.md).
 
 The first tier that has an answer wins, so the body (tier 8, full of reference
 DOIs) is never scanned while any tag names a DOI. Each tier is a small function
@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from oahelper.scrape import jsonld
 from oahelper.scrape.body import body_dois
 from oahelper.scrape.document import Page
-from oahelper.scrape.identifiers import doi_key, normalise_doi
+from oahelper.identifiers import doi_key, normalise_doi
 from oahelper.scrape.sites import site_doi
 from oahelper.scrape.urls import doi_from_url
 from oahelper.scrape.vocab import DC_IDENTIFIER_NAMES, DOI_CITATION_NAMES, DOI_QUALIFIED_NAMES

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 
 from oahelper.scrape import jsonld
 from oahelper.scrape.document import Page
-from oahelper.scrape.identifiers import (
+from oahelper.identifiers import (
     isbn_key, normalise_isbn, normalise_pmcid, normalise_pmid,
 )
 from oahelper.scrape.issue_date import labelled_issue_year
-from oahelper.scrape.text import absolute_url, clean, first_year
+from oahelper.text import absolute_url, clean, first_year
 from oahelper.scrape.urls import ids_from_url
 from oahelper.scrape.vocab import (
     CITATION_DATE_FAMILIES, CITATION_PREFIXES, DC_SCHOLARLY_NAMES, FAMILY_ORDER, JSONLD_KEYS,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from oahelper.scrape.document import head_end
-from oahelper.scrape.text import first_year
+from oahelper.text import first_year
 
 _LABELS = (
     ("published", "in", "issue"),

@@ -15,8 +15,8 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
-from oahelper.scrape.identifiers import normalise_doi
-from oahelper.scrape.text import clean
+from oahelper.identifiers import normalise_doi
+from oahelper.text import clean
 
 JsonNode = dict[str, Any]
 

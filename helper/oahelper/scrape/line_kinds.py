@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from oahelper.scrape.text import first_year
+from oahelper.text import first_year
 
 _MONTHS = frozenset(
     "january february march april may june july august september october november "

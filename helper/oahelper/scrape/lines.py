@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from oahelper.scrape.document import head_end
-from oahelper.scrape.text import clean
+from oahelper.text import clean
 
 # The masthead sits at the top: more body than this is never needed.
 BODY_PREFIX_CHARS = 32 * 1024

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup
 
-from oahelper.scrape.text import clean
+from oahelper.text import clean
 
 _NAME_ATTRIBUTES = ("name", "property", "itemprop", "id")
 

@@ -21,9 +21,10 @@ from lxml import etree
 
 from oahelper.models import Reference
 from oahelper.scrape.body import REFERENCE_HEADING, REFERENCE_TOKEN
+from oahelper.scrape.decode import page_text
 from oahelper.scrape.document import head_end
-from oahelper.scrape.identifiers import find_dois, normalise_arxiv, normalise_doi, normalise_pmid
-from oahelper.scrape.text import clean, first_year
+from oahelper.identifiers import find_dois, normalise_arxiv, normalise_doi, normalise_pmid
+from oahelper.text import clean, first_year
 
 # More than any article cites; past it a page is not a reference list we can use.
 MAX_REFERENCES = 500
@@ -136,9 +137,7 @@ def linked_references(html: str | bytes) -> tuple[Reference, ...]:
     """The doi.org links of the page's reference list (for pages without
     ``citation_reference`` tags; this parses the whole body, so the lookup path,
     which must stay fast, does not call it)."""
-    from oahelper.scrape.article import _as_text  # the one decoding rule for page input
-
     try:
-        return tuple(_linked(_as_text(html))[:MAX_REFERENCES])
+        return tuple(_linked(page_text(html))[:MAX_REFERENCES])
     except (etree.ParserError, ValueError):  # an empty or unparsable body: no list
         return ()

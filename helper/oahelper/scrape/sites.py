@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from oahelper.scrape.document import CLOSERS, NextMatch, Page, element_content, tag_spans
-from oahelper.scrape.identifiers import arxiv_doi, normalise_arxiv, normalise_doi
-from oahelper.scrape.text import clean
+from oahelper.identifiers import arxiv_doi, normalise_arxiv, normalise_doi
+from oahelper.text import clean
 from oahelper.scrape.urls import host_of, ids_from_url
 
 _DECODER = json.JSONDecoder()

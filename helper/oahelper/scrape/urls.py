@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from oahelper.scrape.identifiers import (
+from oahelper.identifiers import (
     normalise_arxiv, normalise_doi, normalise_pmcid, normalise_pmid,
 )
 

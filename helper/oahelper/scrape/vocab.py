@@ -84,7 +84,7 @@ JSONLD_KEYS: dict[str, tuple[str, ...]] = {
     "isbn": ("isbn",),
 }
 
-# DOI tiers 1–3 (DESIGN §5): the meta names each tier reads.
+# DOI tiers 1–3 (docs/scraping.md): the meta names each tier reads.
 DOI_CITATION_NAMES = ("citation_doi", "bepress_citation_doi")
 DOI_QUALIFIED_NAMES = ("dc.identifier.doi", "prism.doi", "doi", "dc.doi")
 DC_IDENTIFIER_NAMES = ("dc.identifier", "dcterms.identifier")

@@ -39,7 +39,7 @@ from oahelper.snapshot.store import connect, private_files
 
 BATCH_LINES = 100_000
 BATCH_BYTES = 256 * 1024 * 1024
-# A DOI as DESIGN section 5 defines it: 10. + 4-9 digit registrant + / + suffix.
+# A DOI as docs/scraping.md defines it: 10. + 4-9 digit registrant + / + suffix.
 DOI_SHAPE = r"10\.[0-9]{4,9}/\S+"
 BAD_JSON = "not a JSON record (invalid JSON, or not UTF-8)"
 

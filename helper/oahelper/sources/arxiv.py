@@ -22,10 +22,10 @@ from lxml import etree
 
 from oahelper.errors import SourceBadResponse, SourceError
 from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
-from oahelper.politeness import Gate
-from oahelper.resolve.match import family_name, fold
-from oahelper.scrape.identifiers import normalise_arxiv, normalise_doi
-from oahelper.scrape.text import first_year, plain
+from oahelper.sources.politeness import Gate
+from oahelper.sources.match import family_name, fold
+from oahelper.identifiers import normalise_arxiv, normalise_doi
+from oahelper.text import first_year, plain
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX, arxiv_id
 from oahelper.sources.http import Clock, HttpSource, Reply

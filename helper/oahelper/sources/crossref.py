@@ -26,10 +26,10 @@ import yarl
 
 from oahelper.errors import SourceBadResponse, SourceError
 from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
-from oahelper.politeness import Gate
-from oahelper.resolve.match import fold
-from oahelper.scrape.identifiers import doi_key, normalise_doi
-from oahelper.scrape.text import plain
+from oahelper.sources.politeness import Gate
+from oahelper.sources.match import fold
+from oahelper.identifiers import doi_key, normalise_doi
+from oahelper.text import plain
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX
 from oahelper.sources.http import Clock, HttpSource, Reply

@@ -20,9 +20,9 @@ import yarl
 
 from oahelper.errors import SourceBadResponse
 from oahelper.models import Article, Location, SourceAnswer
-from oahelper.politeness import Gate
-from oahelper.scrape.identifiers import doi_key, normalise_doi, normalise_pmcid, normalise_pmid
-from oahelper.scrape.text import plain
+from oahelper.sources.politeness import Gate
+from oahelper.identifiers import doi_key, normalise_doi, normalise_pmcid, normalise_pmid
+from oahelper.text import plain
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import Clock, HttpSource, Reply
 

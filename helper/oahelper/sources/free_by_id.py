@@ -11,7 +11,7 @@ from __future__ import annotations
 import aiohttp
 
 from oahelper.models import Article, Location, SourceAnswer
-from oahelper.scrape.identifiers import normalise_arxiv, normalise_pmcid
+from oahelper.identifiers import normalise_arxiv, normalise_pmcid
 from oahelper.sources.base import SourceHealth
 
 NAME = "free_by_id"

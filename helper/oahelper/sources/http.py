@@ -5,7 +5,7 @@ where aiohttp and asyncio exceptions become ``SourceError``s (``raise … from e
 style, but returned rather than raised so that the number of calls made survives
 a failure: the daily Unpaywall quota counts every request, retries included), and
 the one place every request passes its upstream's politeness ``Gate``
-(``oahelper/politeness.py``).
+(``sources/politeness.py``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from oahelper.errors import (
     SourceTimeout,
 )
 from oahelper.models import SourceAnswer
-from oahelper.politeness import Gate
+from oahelper.sources.politeness import Gate
 from oahelper.sources.redirects import MAX_REDIRECTS, REDIRECT_STATUSES, check_redirect, trusted_for
 
 Sleep = Callable[[float], Awaitable[None]]

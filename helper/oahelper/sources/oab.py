@@ -19,8 +19,8 @@ import yarl
 
 from oahelper.errors import SourceBadResponse, SourceError, SourceRetired
 from oahelper.models import Article, Location, SourceAnswer
-from oahelper.politeness import Gate
-from oahelper.scrape.identifiers import doi_key
+from oahelper.sources.politeness import Gate
+from oahelper.identifiers import doi_key
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import (
     Clock,

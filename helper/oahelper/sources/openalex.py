@@ -22,10 +22,10 @@ import yarl
 
 from oahelper.errors import SourceBadResponse, SourceConfigProblem
 from oahelper.models import Article, Candidate, Location, SourceAnswer, Version, WorkQuery
-from oahelper.politeness import Gate
-from oahelper.resolve.match import fold
-from oahelper.scrape.identifiers import doi_key, normalise_doi, normalise_pmcid, normalise_pmid
-from oahelper.scrape.text import plain
+from oahelper.sources.politeness import Gate
+from oahelper.sources.match import fold
+from oahelper.identifiers import doi_key, normalise_doi, normalise_pmcid, normalise_pmid
+from oahelper.text import plain
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import Clock, HttpSource, Reply
 

@@ -26,7 +26,7 @@ import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from oahelper.errors import SourceError
-from oahelper.fetch.policy import is_public_address, normalise_address
+from oahelper.net.policy import is_public_address, normalise_address
 
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

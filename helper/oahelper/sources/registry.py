@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from oahelper.emails import is_placeholder_email
+from oahelper.identifiers import is_placeholder_email
 from oahelper.keys import KeyStore
-from oahelper.politeness import Politeness
+from oahelper.sources.politeness import Politeness
 from oahelper.settings import Settings
 from oahelper.sources.base import Source
 from oahelper.sources.arxiv import ArXiv

@@ -19,7 +19,7 @@ import aiohttp
 
 from oahelper.errors import SnapshotError
 from oahelper.models import Article, SourceAnswer
-from oahelper.scrape.identifiers import doi_key
+from oahelper.identifiers import doi_key
 from oahelper.snapshot.status import SnapshotStatus, file_stamp
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.unpaywall import parse_unpaywall

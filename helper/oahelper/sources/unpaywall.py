@@ -19,7 +19,7 @@ from urllib.parse import quote
 import aiohttp
 import yarl
 
-from oahelper.emails import is_placeholder_email
+from oahelper.identifiers import is_placeholder_email
 from oahelper.errors import (
     SourceBadResponse,
     SourceConfigProblem,
@@ -28,8 +28,8 @@ from oahelper.errors import (
     SourceThrottled,
 )
 from oahelper.models import Article, Location, SourceAnswer, Version
-from oahelper.politeness import Gate
-from oahelper.scrape.identifiers import doi_key
+from oahelper.sources.politeness import Gate
+from oahelper.identifiers import doi_key
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import (
     Clock,

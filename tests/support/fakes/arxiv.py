@@ -17,7 +17,7 @@ from functools import cache
 
 from aiohttp import web
 
-from oahelper.scrape.identifiers import normalise_arxiv
+from oahelper.identifiers import normalise_arxiv
 from tests.support.fakes.common import FAKE, read, recordings
 
 NAME = "arxiv"

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from oahelper.resolve.match import fold
+from oahelper.sources.match import fold
 from tests.support.fakes.common import FAKE, read, recordings
 
 NAME = "crossref"

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from oahelper.resolve.match import fold
+from oahelper.sources.match import fold
 from tests.support.fakes.common import FAKE, read, recordings
 
 NAME = "openalex"

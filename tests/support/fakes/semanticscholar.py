@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from oahelper.resolve.match import fold
+from oahelper.sources.match import fold
 from tests.support.fakes.common import FAKE, read, recordings
 
 NAME = "semanticscholar"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from oahelper.audit.entries import Entry, make_entry, unreadable
-from oahelper.scrape.identifiers import clean_doi, parse_query
+from oahelper.identifiers import clean_doi, parse_query
 
 # Far longer than any reference; a longer "line" is a file of another kind.
 MAX_LINE = 10_000

@@ -25,7 +25,7 @@ from typing import Any
 
 from oahelper.audit.entries import Entry
 from oahelper.audit.rows import CC_BY_OR_CC0, Row, row_from_fields
-from oahelper.merge import rank_locations
+from oahelper.engine.merge import rank_locations
 from oahelper.errors import SnapshotError
 from oahelper.snapshot.store import SnapshotReader
 from oahelper.sources.unpaywall import parse_unpaywall

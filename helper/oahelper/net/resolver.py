@@ -12,7 +12,7 @@ import socket
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from oahelper.fetch.policy import AddressRule, normalise_address
+from oahelper.net.policy import AddressRule, normalise_address
 
 
 class AddressRefused(OSError):

@@ -7,17 +7,17 @@ from collections.abc import Callable
 
 import aiohttp
 
-from oahelper.cache import Cache
+from oahelper.engine.cache import Cache
 from oahelper.errors import OAHelperError
 from oahelper.keys import KeyStore
 from oahelper.logtext import printable
 from oahelper.models import Article
-from oahelper.scrape.identifiers import arxiv_doi
+from oahelper.identifiers import arxiv_doi
 from oahelper.sources.base import Source, SourceHealth
 from oahelper.settings import Settings
 from oahelper.sources.snapshot import Snapshot
 from oahelper.sources.registry import build_sources
-from oahelper.web import upstream_session
+from oahelper.daemon.app import upstream_session
 
 # A DOI every source knows; asking for it shows whether the source answers at all.
 PROBE_DOI = "10.1038/nature12373"
@@ -139,7 +139,7 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
         + (f"running on port {settings.port}" if running
            else f"not running on port {settings.port} (start it: oahelper serve; if it runs on "
                 "another port, say so with OAHELPER_PORT or oahelper config set port N)"))
-    from oahelper import autostart
+    from oahelper.cli import service as autostart
     try:
         plan = autostart.plan_for(autostart.Context.current(settings.data_dir))
         say(f"info service: {autostart.describe(autostart.status(plan))}")

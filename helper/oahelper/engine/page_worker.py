@@ -1,6 +1,6 @@
-"""A page-reading worker process: ``python -m oahelper.page_worker MEMORY_BYTES``.
+"""A page-reading worker process: ``python -m oahelper.engine.page_worker MEMORY_BYTES``.
 
-The daemon's ``PageReader`` (page_reader.py) runs a few of these. Each caps its own
+The daemon's ``PageReader`` (engine/pages.py) runs a few of these. Each caps its own
 address space (RLIMIT_AS: what it has after start-up plus MEMORY_BYTES), then reads
 requests on stdin and answers on stdout, one at a time, in frames: a 4-byte
 big-endian length, then that many bytes.

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from oahelper.db import open_db
+from oahelper.files import open_db
 from oahelper.errors import ConfigError, Forbidden, Unauthorized
 from oahelper.files import secret_key
 from oahelper.logtext import printable

@@ -1,6 +1,6 @@
 """Pure merge: the sources' answers about one article → the lookup payload.
 
-Ranking and badges follow DESIGN section 3. ``oa_status`` is Unpaywall's own field and
+Ranking and badges follow docs/api.md ("POST /v1/lookup"). ``oa_status`` is Unpaywall's own field and
 is never recomputed from licences.
 """
 
@@ -292,7 +292,7 @@ def build_payload(article: Article, answers: Sequence[SourceAnswer], *,
                   openurl_base: str | None = None, elapsed_ms: int = 0,
                   page_problem: str | None = None,
                   match: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The lookup payload of DESIGN section 3. ``page_problem`` says why the page or
+    """The lookup payload of docs/api.md. ``page_problem`` says why the page or
     the typed text could not be read or identified (the daemon could not fetch the
     page; no article matches the title). ``match`` says how a search identified it."""
     article = enrich(article, answers)

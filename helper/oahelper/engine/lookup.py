@@ -21,18 +21,18 @@ from typing import Any
 
 import aiohttp
 
-from oahelper.cache import Cache, Cached
-from oahelper.call_budget import Caller, CallBudgets, Ticket
+from oahelper.engine.cache import Cache, Cached
+from oahelper.engine.budget import Caller, CallBudgets, Ticket
 from oahelper.errors import FetchError, OAHelperError, PageOverBudget, ScrapeError
-from oahelper.fetch import FetchedPage
-from oahelper.merge import build_payload
+from oahelper.net import FetchedPage
+from oahelper.engine.merge import build_payload
 from oahelper.models import Article, SourceAnswer, WorkQuery
-from oahelper.politeness import Gate
+from oahelper.sources.politeness import Gate
 from oahelper.resolve.query import work_query
 from oahelper.resolve.resolver import Identified, Resolver
 from oahelper.scrape import scrape
 from oahelper.scrape.decode import decode_labelled
-from oahelper.scrape.identifiers import normalise_doi, parse_query
+from oahelper.identifiers import normalise_doi, parse_query
 from oahelper.settings import Settings
 from oahelper.sources.base import SearchSource, Source
 
@@ -42,7 +42,7 @@ PageFetcher = Callable[[str], Awaitable[FetchedPage]]
 # Reads (url, html) into an Article: the daemon's PageReader (under a budget, in worker
 # processes); without one, the scraper runs in a thread.
 PageReader = Callable[[str | None, str | bytes], Awaitable[Article]]
-# The budget ticket of the lookup running in this task (call_budget.py); None: no budget.
+# The budget ticket of the lookup running in this task (engine/budget.py); None: no budget.
 _TICKET: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("ticket", default=None)
 
 
@@ -96,7 +96,7 @@ class LookupService:
 
     async def lookup(self, request: LookupRequest, *, caller: Caller | None = None) -> dict[str, Any]:
         """The payload for one request (never raises for upstream trouble). ``caller``:
-        whose budget of upstream lookups it spends (call_budget.py); None: the user's own."""
+        whose budget of upstream lookups it spends (engine/budget.py); None: the user's own."""
         started = self.clock()
         article, query, page_problem = await self.request_article(request)
         return await self.lookup_article(article, query=query, page_problem=page_problem,

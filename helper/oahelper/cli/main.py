@@ -28,23 +28,23 @@ from typing import Any, AsyncIterator
 from aiohttp import web
 
 from oahelper import __version__
-from oahelper.auth import ClientStore
-from oahelper.cache import Cache
+from oahelper.daemon.clients import ClientStore
+from oahelper.engine.cache import Cache
 from oahelper.errors import ConfigError, OAHelperError
 from oahelper.files import make_private
 from oahelper.logtext import printable
 from oahelper.keys import KEY_NAMES, KeyStore
-from oahelper.politeness import Politeness
-from oahelper.report import render_payload
+from oahelper.sources.politeness import Politeness
+from oahelper.cli.report import render_payload
 from oahelper.scrape import scrape
-from oahelper.scrape.identifiers import parse_query
+from oahelper.identifiers import parse_query
 from oahelper.scrape.references import linked_references
-from oahelper.service import LookupRequest, LookupService, service_for
+from oahelper.engine.lookup import LookupRequest, LookupService, service_for
 from oahelper.settings import SETTINGS, Settings, config_file, load_settings, write_setting
 from oahelper.sources.registry import build_sources
-from oahelper.fetch import fetch_page, make_fetch_session
-from oahelper.server import DaemonRunner
-from oahelper.web import init, upstream_session
+from oahelper.net import fetch_page, make_fetch_session
+from oahelper.daemon.server import DaemonRunner
+from oahelper.daemon.app import init, upstream_session
 
 class PortTaken(OAHelperError):
     code = "port_taken"
@@ -71,7 +71,7 @@ def free_port_after(port: int) -> int:
 
 async def _serve(settings: Settings) -> None:
     app = init(settings, reload_settings=lambda: load_settings({"port": settings.port}))
-    runner = DaemonRunner(app)  # drops unparsable requests, logs escaped paths (server.py)
+    runner = DaemonRunner(app)  # drops unparsable requests, logs escaped paths (daemon/server.py)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     try:
@@ -265,7 +265,7 @@ def cmd_pair(args: argparse.Namespace) -> int:
 
 
 def cmd_service(args: argparse.Namespace) -> int:
-    from oahelper import autostart
+    from oahelper.cli import service as autostart
 
     settings = _settings(args)
     plan = autostart.plan_for(autostart.Context.current(settings.data_dir))
@@ -303,7 +303,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from oahelper.doctor import run_doctor  # imported late: it pulls in the whole engine
+    from oahelper.cli.doctor import run_doctor  # imported late: it pulls in the whole engine
 
     return asyncio.run(run_doctor(_settings(args), print))
 

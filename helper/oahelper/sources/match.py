@@ -25,8 +25,8 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from oahelper.models import Article, Candidate, WorkQuery
-from oahelper.scrape.identifiers import doi_key
-from oahelper.scrape.text import plain
+from oahelper.identifiers import doi_key
+from oahelper.text import plain
 
 TITLE_THRESHOLD = 0.90
 # A title without its subtitle ("Deep learning" for "Deep learning: a review") is

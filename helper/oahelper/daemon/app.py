@@ -26,20 +26,20 @@ from aiohttp import web
 from oahelper import API_VERSION, __version__
 from oahelper.audit.batch import batch_entries
 from oahelper.audit.runner import CONCURRENCY, AuditRunner
-from oahelper.auth import Client, ClientStore
-from oahelper.cache import Cache
-from oahelper.call_budget import Caller, CallBudgets
-from oahelper.diagnostics import config_problems
-from oahelper.fetch import fetch_page as fetch_url
-from oahelper.fetch import make_fetch_session
+from oahelper.daemon.clients import Client, ClientStore
+from oahelper.engine.cache import Cache
+from oahelper.engine.budget import Caller, CallBudgets
+from oahelper.engine.diagnostics import config_problems
+from oahelper.net import fetch_page as fetch_url
+from oahelper.net import make_fetch_session
 from oahelper.errors import (BadRequest, Forbidden, MethodNotAllowed, NotFoundError, OAHelperError,
                              PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType)
 from oahelper.keys import KeyStore
 from oahelper.logtext import printable
-from oahelper.politeness import Politeness
-from oahelper.page_reader import PageReader
-from oahelper.scrape.identifiers import parse_query
-from oahelper.service import LookupRequest, LookupService, PageFetcher, service_for
+from oahelper.sources.politeness import Politeness
+from oahelper.engine.pages import PageReader
+from oahelper.identifiers import parse_query
+from oahelper.engine.lookup import LookupRequest, LookupService, PageFetcher, service_for
 from oahelper.settings import SETTINGS, Settings
 from oahelper.sources.base import Source
 from oahelper.sources.redirects import upstream_session as make_upstream_session
@@ -289,7 +289,7 @@ async def lookup(request: web.Request) -> web.Response:
 
 
 def _caller(request: web.Request, lane: str) -> Caller:
-    """Whose budget of upstream lookups a request spends (call_budget.py)."""
+    """Whose budget of upstream lookups a request spends (engine/budget.py)."""
     return Caller(lane, request[CLIENT].name)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from oahelper.db import open_db
+from oahelper.files import open_db
 from oahelper.errors import ConfigError
 from oahelper.files import SQLITE_SIDE_FILES
 from oahelper.models import SourceAnswer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oahelper.merge import VERSION_WORDS
+from oahelper.engine.merge import VERSION_WORDS
 
 
 QUERY_WORDS = {"title": "title", "reference": "reference"}

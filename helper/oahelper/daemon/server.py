@@ -1,8 +1,8 @@
-"""The daemon's HTTP server: aiohttp's, with two rules of DESIGN section 6 added.
+"""The daemon's HTTP server: aiohttp's, with two rules of the trust boundaries added (README, "Security").
 
 - A request aiohttp cannot parse (a request line or header over 8 KB, a bad
   character) gets no answer: the connection is closed, as for a web page's request
-  (web.py ``guard``). aiohttp would answer 400 before any middleware runs, which would
+  (daemon/app.py ``guard``). aiohttp would answer 400 before any middleware runs, which would
   tell a page that the daemon runs; and its log line would quote the bad line, which
   may hold a token.
 - The access log has the method, the path without its query string (a refused

@@ -14,8 +14,8 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from oahelper.errors import FetchError, FetchRefused
-from oahelper.fetch.policy import FetchPolicy, IPAddress, normalise_address
-from oahelper.fetch.resolver import AddressRefused, PolicyResolver
+from oahelper.net.policy import FetchPolicy, IPAddress, normalise_address
+from oahelper.net.resolver import AddressRefused, PolicyResolver
 
 DEFAULT_POLICY = FetchPolicy()
 

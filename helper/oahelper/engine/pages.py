@@ -34,7 +34,7 @@ from contextlib import suppress
 
 from oahelper.errors import PageOverBudget, ScrapeError
 from oahelper.models import Article
-from oahelper.page_worker import article_from_json
+from oahelper.engine.page_worker import article_from_json
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class _Worker:
     @classmethod
     async def start(cls, memory_bytes: int) -> _Worker:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "oahelper.page_worker", str(memory_bytes),
+            sys.executable, "-m", "oahelper.engine.page_worker", str(memory_bytes),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         worker = cls(process)
         try:

@@ -16,9 +16,9 @@ dev server on localhost, a cloud metadata service. Hence, for every hop:
 - 10 s for the whole fetch and 5 MiB of decompressed body, reading stops at the cap.
 """
 
-from oahelper.fetch.client import FetchedPage, fetch_page, make_fetch_session
-from oahelper.fetch.policy import FetchPolicy, is_public_address
-from oahelper.fetch.resolver import AddressRefused, PolicyResolver
+from oahelper.net.client import FetchedPage, fetch_page, make_fetch_session
+from oahelper.net.policy import FetchPolicy, is_public_address
+from oahelper.net.resolver import AddressRefused, PolicyResolver
 
 __all__ = [
     "AddressRefused", "FetchPolicy", "FetchedPage", "PolicyResolver",
