@@ -6,12 +6,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import pytest
 
-from oahelper.engine.cache import Cache
-from oahelper.engine.lookup import LookupService, service_for
-from oahelper.sources.registry import build_sources
+from oahelper.engine.build import open_engine
+from oahelper.engine.lookup import LookupService
 from tests.support.fake_upstream import THROTTLED_SOURCES, FakeUpstream, start_in, upstream_settings
 
 EMAIL = "researcher@uni.edu"
@@ -28,14 +26,9 @@ class Engine:
 
 @pytest.fixture
 async def engine(aiohttp_server: Any, make_settings: Any, keystore: Any) -> AsyncIterator[Engine]:
-    """A LookupService as the daemon builds it, asking the fake Unpaywall."""
+    """A LookupService as the daemon builds it (engine/build.py), asking the fake Unpaywall."""
     fake, base = await start_in(aiohttp_server)
     settings = make_settings(**upstream_settings(base), unpaywall_email=EMAIL, timeout=3.0,
                              disabled_sources=THROTTLED_SOURCES)
-    cache = Cache(settings.cache_db)
-    async with aiohttp.ClientSession() as session:
-        service = service_for(settings, sources=build_sources(settings, keystore), cache=cache,
-                              session=session, fetch_page=None)
-        yield Engine(service, fake)
-        await service.aclose()
-    cache.close()
+    async with open_engine(settings, keystore=keystore) as built:
+        yield Engine(built.service, fake)

@@ -12,7 +12,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, ExitStack
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
 
@@ -26,14 +26,12 @@ from oahelper.audit.tally import AuditSummary, Tally
 from oahelper.audit.terminal import AuditProgress, row_line, summary_table
 from oahelper.audit.writers import ReportWriter, check_output, writer_for
 from oahelper.errors import ConfigError
+from oahelper.engine.build import open_engine
 from oahelper.engine.lookup import LookupService
 from oahelper.settings import Settings
 from oahelper.audit.snapshot_join import CHUNK as BULK_CHUNK
 from oahelper.audit.snapshot_join import SnapshotPrepass
 from oahelper.sources.snapshot import Snapshot
-
-EngineFactory = Callable[[Settings], AbstractAsyncContextManager[LookupService]]
-
 
 def _entries(lists: Sequence[ReadingList]) -> Iterator[Entry]:
     for reading in lists:
@@ -70,14 +68,15 @@ def snapshot_note(prepass: SnapshotPrepass) -> str:
             f"{prepass.as_of or 'unknown date'} in bulk (sources: snapshot); the rest {rest}")
 
 
-async def _run(settings: Settings, engine: EngineFactory, lists: Sequence[ReadingList],
+async def _run(settings: Settings, lists: Sequence[ReadingList],
                write: Callable[[Row], None], progress: AuditProgress,
                notes: list[str] | None = None) -> RunStats:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, stop.set)
     try:
-        async with engine(settings) as service:
+        async with open_engine(settings) as engine:
+            service = engine.service
             refuse_without_unpaywall(service)
             snapshot = _snapshot(service)
             prepass = SnapshotPrepass(snapshot.reader, offline=service.offline) if snapshot else None
@@ -94,7 +93,7 @@ async def _run(settings: Settings, engine: EngineFactory, lists: Sequence[Readin
 
 
 def run_audit(settings: Settings, inputs: Sequence[str], outs: Sequence[str],
-              engine: EngineFactory, *, stdout: IO[str] = sys.stdout,
+              *, stdout: IO[str] = sys.stdout,
               stderr: IO[str] = sys.stderr) -> int:
     """The audit command; its exit code (130 when interrupted)."""
     sources = {Path(path).resolve() for path in inputs}
@@ -125,7 +124,7 @@ def run_audit(settings: Settings, inputs: Sequence[str], outs: Sequence[str],
                 writer.close(summary)
 
         closing.callback(close)
-        stats = asyncio.run(_run(settings, engine, lists, write, AuditProgress(stderr, total),
+        stats = asyncio.run(_run(settings, lists, write, AuditProgress(stderr, total),
                                  notes=run_notes))
         summary.interrupted = stats.interrupted
     for note in summary.notes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import AsyncExitStack
 from collections.abc import Callable
 
 import aiohttp
@@ -16,8 +17,7 @@ from oahelper.identifiers import arxiv_doi
 from oahelper.sources.base import Source, SourceHealth
 from oahelper.settings import Settings
 from oahelper.sources.snapshot import Snapshot
-from oahelper.sources.registry import build_sources
-from oahelper.daemon.app import upstream_session
+from oahelper.engine.build import Engine, open_engine
 
 # A DOI every source knows; asking for it shows whether the source answers at all.
 PROBE_DOI = "10.1038/nature12373"
@@ -51,18 +51,22 @@ def _facts(health: SourceHealth, calls_today: int,
     return "; " + "; ".join(facts)
 
 
+class Checks:
+    """Says one line per check and counts what the user must fix."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say, self.failures = say, 0
+
+    def check(self, ok: bool, good: str, bad: str) -> None:
+        self.say(f"{'ok  ' if ok else 'FIX '} {good if ok else bad}")
+        self.failures += not ok
+
+
 async def run_doctor(settings: Settings, say: Callable[[str], None],
                      keystore: KeyStore | None = None) -> int:
     """Print one line per check; 0 when everything works, 1 otherwise."""
     keystore = keystore or KeyStore()
-    failures = 0
-
-    def check(ok: bool, good: str, bad: str) -> None:
-        nonlocal failures
-        say(f"{'ok  ' if ok else 'FIX '} {good if ok else bad}")
-        failures += not ok
-
-    sources = build_sources(settings, keystore)
+    checks = Checks(say)
     say(f"oahelper settings: {settings.config_file} (data in {settings.data_dir})")
     if settings.unpaywall_email:
         say(f"info Unpaywall e-mail: {settings.unpaywall_email}")
@@ -70,71 +74,19 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
         say("info OFFLINE MODE (setting offline = true): nothing leaves this machine; only the "
             "snapshot and the identifier rules (arXiv, PMC ids) answer. Online again: "
             "oahelper config unset offline")
-
-    no_keyring = (f"No OS keyring works ({keystore.backend_name()}): API keys cannot be stored. "
-                  "On a desktop unlock your keyring; on a headless Linux machine install "
-                  "gnome-keyring and run oahelper inside dbus-run-session (README, 'API keys').")
-    if keystore.available() or settings.oab_url:
-        check(keystore.available(), f"OS keyring: {keystore.backend_name()}", no_keyring)
-    else:
-        say(f"info {no_keyring}")  # only a problem once a source needs a key
-
-    calls: dict[str, int] = {}
-    errors: dict[str, tuple[float, str] | None] = {}
-    try:
-        cache = Cache(settings.cache_db)
-        cache.check()
-        stats = cache.stats()
-        calls = {source.name: cache.calls_today(source.name) for source in sources}
-        errors = {source.name: cache.last_error(source.name) for source in sources}
-        cache.close()
-        check(True, f"cache: {stats['entries']} answer(s), {stats['bytes']} bytes in {stats['path']}", "")
-    except OAHelperError as exc:
-        check(False, "", f"cache: {exc.message}. Fix: delete {settings.cache_db} (answers are re-fetched).")
-
-    snapshot = next((s for s in sources if isinstance(s, Snapshot)), None)
-    if snapshot is not None:
+    _check_keyring(settings, keystore, checks)
+    running = False
+    async with AsyncExitStack() as stack:
         try:
-            status = snapshot.status()
-            if status.present:
-                check(True, f"snapshot: {status.summary()}", "")
-                if status.staged:
-                    say(f"info snapshot: an import was interrupted ({status.staged:,} records read, "
-                        "not merged): run it again to finish")
-            else:
-                say(f"info snapshot: none at {snapshot.path} (optional: `oahelper snapshot import "
-                    "FILE.jsonl.gz` answers from your own copy of Unpaywall, offline and in bulk)")
-        except OAHelperError as exc:
-            check(False, "", f"snapshot: {exc.message}")
-        finally:
-            snapshot.close()
-
-    async with upstream_session(settings) as session:
-        for source in sources:
-            health = source.health()
-            if settings.offline and source.needs_network:
-                say(f"off  {source.name}: not asked (offline mode)")
-                continue
-            if not health.enabled:
-                why = (f"switched off (turn it on: oahelper config set sources.{source.name} on)"
-                       if not settings.source_on(source.name) else "not configured")
-                say(f"off  {source.name}: {why}")
-                continue
-            facts = _facts(health, calls.get(source.name, 0), errors.get(source.name))
-            if health.problems:
-                for problem in health.problems:
-                    check(False, "", f"{source.name}: {problem}")
-                continue
-            answer = await source.lookup(probe_for(source), session, settings.timeout)
-            check(answer.answered, f"{source.name}: answers ({answer.ms} ms){facts}",
-                  f"{source.name}: {answer.error or answer.state}{facts}")
-        try:
-            host = f"[{settings.host}]" if ":" in settings.host else settings.host
-            url = f"http://{host}:{settings.port}/v1/health"
-            async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
-                running = resp.status == 200
-        except (aiohttp.ClientError, TimeoutError):
-            running = False
+            engine = await stack.enter_async_context(open_engine(settings, keystore=keystore))
+        except OAHelperError as exc:  # the cache could not be opened: nothing can run
+            checks.check(False, "", f"cache: {exc.message}. Fix: delete {settings.cache_db} "
+                                    "(answers are re-fetched).")
+        else:
+            _check_cache(engine.service.cache, checks)
+            _check_snapshot(engine.sources, checks)
+            await _probe_sources(engine, checks)
+            running = await _daemon_running(settings, engine.service.session)
     say(f"{'ok  ' if running else 'info'} daemon: "
         + (f"running on port {settings.port}" if running
            else f"not running on port {settings.port} (start it: oahelper serve; if it runs on "
@@ -145,5 +97,81 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
         say(f"info service: {autostart.describe(autostart.status(plan))}")
     except OAHelperError as exc:  # a system `oahelper service` does not know
         say(f"info service: {exc.message}")
+    failures = checks.failures
     say("All good." if not failures else f"{failures} thing(s) to fix, see FIX lines above.")
     return 1 if failures else 0
+
+
+def _check_keyring(settings: Settings, keystore: KeyStore, checks: Checks) -> None:
+    no_keyring = (f"No OS keyring works ({keystore.backend_name()}): API keys cannot be stored. "
+                  "On a desktop unlock your keyring; on a headless Linux machine install "
+                  "gnome-keyring and run oahelper inside dbus-run-session (README, 'API keys').")
+    if keystore.available() or settings.oab_url:
+        checks.check(keystore.available(), f"OS keyring: {keystore.backend_name()}", no_keyring)
+    else:
+        checks.say(f"info {no_keyring}")  # only a problem once a source needs a key
+
+
+def _check_cache(cache: Cache, checks: Checks) -> None:
+    try:
+        cache.check()
+        stats = cache.stats()
+        checks.check(True, f"cache: {stats['entries']} answer(s), {stats['bytes']} bytes in "
+                           f"{stats['path']}", "")
+    except OAHelperError as exc:
+        checks.check(False, "", f"cache: {exc.message}. Fix: delete {cache.path} "
+                                "(answers are re-fetched).")
+
+
+def _check_snapshot(sources: list[Source], checks: Checks) -> None:
+    snapshot = next((s for s in sources if isinstance(s, Snapshot)), None)
+    if snapshot is None:
+        return
+    try:
+        status = snapshot.status()
+        if status.present:
+            checks.check(True, f"snapshot: {status.summary()}", "")
+            if status.staged:
+                checks.say(f"info snapshot: an import was interrupted ({status.staged:,} records "
+                           "read, not merged): run it again to finish")
+        else:
+            checks.say(f"info snapshot: none at {snapshot.path} (optional: `oahelper snapshot "
+                       "import FILE.jsonl.gz` answers from your own copy of Unpaywall, offline "
+                       "and in bulk)")
+    except OAHelperError as exc:
+        checks.check(False, "", f"snapshot: {exc.message}")
+    finally:
+        snapshot.close()
+
+
+async def _probe_sources(engine: Engine, checks: Checks) -> None:
+    """Ask each source switched on about the probe article, as a lookup would."""
+    settings, cache = engine.settings, engine.service.cache
+    for source in engine.sources:
+        health = source.health()
+        if settings.offline and source.needs_network:
+            checks.say(f"off  {source.name}: not asked (offline mode)")
+            continue
+        if not health.enabled:
+            why = (f"switched off (turn it on: oahelper config set sources.{source.name} on)"
+                   if not settings.source_on(source.name) else "not configured")
+            checks.say(f"off  {source.name}: {why}")
+            continue
+        facts = _facts(health, cache.calls_today(source.name), cache.last_error(source.name))
+        if health.problems:
+            for problem in health.problems:
+                checks.check(False, "", f"{source.name}: {problem}")
+            continue
+        answer = await source.lookup(probe_for(source), engine.service.session, settings.timeout)
+        checks.check(answer.answered, f"{source.name}: answers ({answer.ms} ms){facts}",
+                     f"{source.name}: {answer.error or answer.state}{facts}")
+
+
+async def _daemon_running(settings: Settings, session: aiohttp.ClientSession) -> bool:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    try:
+        async with session.get(f"http://{host}:{settings.port}/v1/health",
+                               timeout=aiohttp.ClientTimeout(total=2)) as resp:
+            return resp.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return False

@@ -20,31 +20,26 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
 from oahelper import __version__
 from oahelper.daemon.clients import ClientStore
-from oahelper.engine.cache import Cache
 from oahelper.errors import ConfigError, OAHelperError
 from oahelper.files import make_private
 from oahelper.logtext import printable
 from oahelper.keys import KEY_NAMES, KeyStore
-from oahelper.sources.politeness import Politeness
 from oahelper.cli.report import render_payload
 from oahelper.scrape import scrape
 from oahelper.identifiers import parse_query
 from oahelper.scrape.references import linked_references
-from oahelper.engine.lookup import LookupRequest, LookupService, service_for
+from oahelper.engine.lookup import LookupRequest
 from oahelper.settings import SETTINGS, Settings, config_file, load_settings, write_setting
-from oahelper.sources.registry import build_sources
-from oahelper.net import fetch_page, make_fetch_session
 from oahelper.daemon.server import DaemonRunner
-from oahelper.daemon.app import init, upstream_session
+from oahelper.daemon.app import init
+from oahelper.engine.build import open_engine
 
 class PortTaken(OAHelperError):
     code = "port_taken"
@@ -107,23 +102,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # lookup and scrape
 
 
-@asynccontextmanager
-async def engine(settings: Settings) -> AsyncIterator[LookupService]:
-    """The same lookup path the daemon uses, for one CLI process."""
-    cache = Cache(settings.cache_db)
-    try:
-        async with upstream_session(settings) as session, make_fetch_session() as fetch_session:
-            sources = build_sources(settings, KeyStore(), Politeness())
-            service = service_for(settings, sources=sources, cache=cache,
-                                  session=session, fetch_page=partial(fetch_page, session=fetch_session))
-            try:
-                yield service
-            finally:
-                await service.aclose()
-    finally:
-        cache.close()
-
-
 def lookup_request_for(query: str, url: str | None) -> LookupRequest:
     """A file of HTML, a page URL, an identifier (DOI, PMID, PMCID, arXiv id), or any
     other text: a title or a pasted reference, searched for."""
@@ -147,8 +125,8 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     request = lookup_request_for(args.query, args.url)
 
     async def run() -> dict[str, Any]:
-        async with engine(settings) as service:
-            return await service.lookup(request)
+        async with open_engine(settings) as engine:
+            return await engine.service.lookup(request)
 
     payload = asyncio.run(run())
     print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else render_payload(payload))
@@ -158,7 +136,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from oahelper.audit.command import run_audit  # imported late: readers and report libraries
 
-    return run_audit(_settings(args), args.inputs, args.out or [], engine)
+    return run_audit(_settings(args), args.inputs, args.out or [])
 
 
 def cmd_scrape(args: argparse.Namespace) -> int:

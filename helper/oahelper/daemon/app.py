@@ -15,12 +15,9 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from oahelper import API_VERSION, __version__
@@ -30,20 +27,15 @@ from oahelper.daemon.clients import Client, ClientStore
 from oahelper.engine.cache import Cache
 from oahelper.engine.budget import Caller, CallBudgets
 from oahelper.engine.diagnostics import config_problems
-from oahelper.net import fetch_page as fetch_url
-from oahelper.net import make_fetch_session
 from oahelper.errors import (BadRequest, Forbidden, MethodNotAllowed, NotFoundError, OAHelperError,
                              PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType)
 from oahelper.keys import KeyStore
 from oahelper.logtext import printable
-from oahelper.sources.politeness import Politeness
-from oahelper.engine.pages import PageReader
 from oahelper.identifiers import parse_query
-from oahelper.engine.lookup import LookupRequest, LookupService, PageFetcher, service_for
-from oahelper.settings import SETTINGS, Settings
+from oahelper.engine.build import Engine, config_stamp, lane_limits, open_plant
+from oahelper.engine.lookup import LookupRequest, PageFetcher
+from oahelper.settings import Settings
 from oahelper.sources.base import Source
-from oahelper.sources.redirects import upstream_session as make_upstream_session
-from oahelper.sources.registry import build_sources
 from oahelper.sources.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -51,13 +43,11 @@ log = logging.getLogger(__name__)
 KEYSTORE = web.AppKey("keystore", KeyStore)
 CLIENTS = web.AppKey("clients", ClientStore)
 CACHE = web.AppKey("cache", Cache)
-POLITENESS = web.AppKey("politeness", Politeness)
 ENGINES = web.AppKey("engines", "Engines")
 PAIR_LIMITER = web.AppKey("pair_limiter", "RateLimiter")
 # Lookups at once for all /v1/batch requests together: several open tabs checking
 # their references share it, and the pages the user opens meanwhile are not starved.
 BATCH_SLOTS = web.AppKey("batch_slots", asyncio.Semaphore)
-PAGES = web.AppKey("pages", PageReader)
 BUDGETS = web.AppKey("budgets", CallBudgets)
 CLIENT = web.RequestKey("client", Client)  # the Client the request's token belongs to
 
@@ -354,23 +344,6 @@ def status_report(settings: Settings, keystore: KeyStore, sources: list[Source],
     }
 
 
-@dataclass
-class Engine:
-    """What lookups need that follows the settings."""
-
-    settings: Settings
-    sources: list[Source]
-    service: LookupService
-    stamp: int | None  # the config file's mtime when the settings were read
-
-
-def _stamp(path: Path) -> int | None:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return None
-
-
 class Engines:
     """The engine for the current settings: rebuilt when the config file changes, so
     ``oahelper config set`` takes effect without a restart (port and host excepted)."""
@@ -382,7 +355,7 @@ class Engines:
 
     def current(self) -> Engine:
         engine = self._engine
-        stamp = _stamp(engine.settings.config_file)
+        stamp = config_stamp(engine.settings.config_file)
         if self._reload is None or stamp == engine.stamp:
             return engine
         try:
@@ -398,15 +371,6 @@ class Engines:
         return self._engine
 
 
-def upstream_session(settings: Settings) -> aiohttp.ClientSession:
-    """The one session for talking to the sources (no cookies, explicit timeouts)."""
-    timeout = aiohttp.ClientTimeout(total=settings.timeout + 2, connect=5)
-    # The User-Agent is set per request, by sources/http.py; redirects are followed
-    # only within an upstream's origin or to public addresses (sources/redirects.py).
-    configured = [getattr(settings, s.name) for s in SETTINGS if s.name.endswith("_url")]
-    return make_upstream_session(timeout, configured)
-
-
 def init(settings: Settings, *, keystore: KeyStore | None = None,
          sources: list[Source] | None = None, fetch_page: PageFetcher | None = None,
          reload_settings: Callable[[], Settings] | None = None) -> web.Application:
@@ -419,36 +383,20 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
                           handler_args={"auto_decompress": False})
     app[KEYSTORE] = keystore or KeyStore()
     app[PAIR_LIMITER] = RateLimiter(limit=10, window=60.0)
-    app[BUDGETS] = CallBudgets({"interactive": settings.lookups_per_minute,
-                                "batch": settings.batch_lookups_per_minute})
+    app[BUDGETS] = CallBudgets(lane_limits(settings))
     app[BATCH_SLOTS] = asyncio.Semaphore(CONCURRENCY)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
-        app[CACHE] = Cache(settings.cache_db)
         app[CLIENTS] = ClientStore(settings.clients_db)
-        # One for the process: a settings reload rebuilds the sources, not their limits.
-        app[POLITENESS] = Politeness()
-        app[PAGES] = PageReader(workers=settings.page_workers, seconds=settings.page_seconds,
-                                memory_bytes=settings.page_memory_mb * 2**20)
-        await app[PAGES].warm_up(settings.page_workers)
-        async with upstream_session(settings) as session, make_fetch_session() as fetch_session:
-
-            def build(current: Settings) -> Engine:
-                app[BUDGETS].set_limits({"interactive": current.lookups_per_minute,
-                                         "batch": current.batch_lookups_per_minute})
-                chosen = sources if sources is not None else build_sources(
-                    current, app[KEYSTORE], app[POLITENESS])
-                service = service_for(current, sources=chosen, cache=app[CACHE], session=session,
-                                      fetch_page=fetch_page or partial(fetch_url, session=fetch_session),
-                                      read_page=app[PAGES].read, budgets=app[BUDGETS])
-                return Engine(current, chosen, service, _stamp(current.config_file))
-
-            app[ENGINES] = Engines(build, settings, reload_settings)
-            yield
-            await app[ENGINES].current().service.aclose()
-        await app[PAGES].close()
-        app[CACHE].close()
-        app[CLIENTS].close()
+        try:
+            async with open_plant(settings, keystore=app[KEYSTORE], budgets=app[BUDGETS],
+                                  page_workers=True, sources=sources,
+                                  fetch_page=fetch_page) as plant:
+                app[CACHE] = plant.cache
+                app[ENGINES] = Engines(plant.engine, settings, reload_settings)
+                yield
+        finally:
+            app[CLIENTS].close()
 
     app.cleanup_ctx.append(resources)
     app.on_response_prepare.append(add_common_headers)
