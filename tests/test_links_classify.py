@@ -16,19 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oahelper.links import (
-    LINK_STATES,
-    ArticleRef,
-    LinkResponse,
-    LinkVerdict,
-    after_pdf_hop,
-    classify,
-    is_pdf,
-    markers,
-    pdf_body,
-)
+from oahelper.links import markers
+from oahelper.links.classify import after_pdf_hop, classify, is_pdf, pdf_body
 from oahelper.links.markers import BodyMarker
 from oahelper.links.pdf import PdfReading, first_page_text
+from oahelper.links.verdict import LINK_STATES, ArticleRef, LinkResponse, LinkVerdict
 from tests.support.shared import require_shared
 from tests.test_links_pdf import BODY, RECORDED_PDFS, minimal_pdf
 

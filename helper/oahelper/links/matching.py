@@ -22,7 +22,7 @@ from oahelper.scrape.identifiers import doi_key, find_dois
 # fuzzy scores of short strings against long text are high by chance.
 MIN_FUZZY_TITLE = 20
 # The recorded PDFs score 98-100 against their own titles and at most 60 against the
-# other seven (tests/test_links_pdf.py prints the matrix).
+# other seven (test_links_pdf.py's test_title_scores_of_the_recorded_pdfs_are_far_apart).
 TITLE_SCORE = 90.0
 # The many dashes typesetters print for "-", and the soft hyphen they hide in words.
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"}

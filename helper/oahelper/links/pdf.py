@@ -12,13 +12,13 @@ fill its memory. So ``read_first_page`` and ``read_first_page_async`` read it in
 child process (``python -m oahelper.links.pdf_worker``) with a time limit and an
 address-space limit, as ``page_reader.py`` does for pages; whatever goes wrong comes
 back as a ``PdfReading`` with no text and a reason, never as an exception.
-``first_page_text`` is the unbounded reader itself, for that worker (or a pool) to call.
+``first_page_text`` (defined in ``pdf_worker``, which must start light) is the
+unbounded reader itself, for that worker, or a pool, to call.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import subprocess
 import sys
@@ -26,16 +26,17 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Literal
 
-from oahelper.errors import PageOverBudget, ScrapeError
 from oahelper.links.matching import doi_in_text, dois_in_text, squeeze, title_in_text
+from oahelper.links.pdf_worker import FIRST_PAGE_MAX_CHARS, first_page_text
 from oahelper.scrape.identifiers import doi_key
+
+__all__ = ["FIRST_PAGE_MAX_CHARS", "IdentityCheck", "PdfReading", "first_page_text", "identify",
+           "identity", "read_first_page", "read_first_page_async"]
 
 Identity = Literal["match", "other", "unknown"]
 
 # DESIGN §4: a PDF up to this size is read whole and checked (a setting to be).
 PDF_IDENTITY_MAX_BYTES = 15 * 2**20
-# A dense first page is 5-8k characters; beyond this, the rest is not needed.
-FIRST_PAGE_MAX_CHARS = 20_000
 # The budget of one PDF: the recorded ones take 0.05 s and 10 MiB each.
 PDF_SECONDS = 5.0
 PDF_MEMORY_BYTES = 256 * 2**20
@@ -44,30 +45,6 @@ MIN_USABLE_LETTERS = 200
 # Python and pypdf start in ~0.2 s, and the worker's own clock (``seconds``) starts
 # after that: the caller gives it this much longer before it kills the child.
 _START_SECONDS = 2.0
-
-
-def first_page_text(data: bytes, max_chars: int = FIRST_PAGE_MAX_CHARS) -> str:
-    """The text of the PDF's first page, at most ``max_chars`` of it ("" when the page
-    has no text). ``ScrapeError`` (code ``bad_pdf``) for what pypdf cannot read;
-    ``PageOverBudget`` (``pdf_memory``) when memory runs out. No time limit of its
-    own: run it in ``pdf_worker`` (``read_first_page``) for a stranger's PDF."""
-    from pypdf import PdfReader  # here: classify() needs no PDF library
-
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if not reader.pages:
-            return ""
-        text = reader.pages[0].extract_text() or ""
-    except MemoryError as exc:
-        raise PageOverBudget("reading the PDF needed too much memory", code="pdf_memory") from exc
-    except RecursionError as exc:
-        raise ScrapeError("the PDF's objects nest too deep", code="bad_pdf") from exc
-    except Exception as exc:
-        # On a broken file pypdf lets more than its own PyPdfError escape (zlib.error,
-        # struct.error, KeyError…): every one means the same, an unreadable PDF. The
-        # class name says which; the message may quote the stranger's bytes.
-        raise ScrapeError(f"not a readable PDF ({type(exc).__name__})", code="bad_pdf") from exc
-    return text[:max_chars]
 
 
 @dataclass(frozen=True)

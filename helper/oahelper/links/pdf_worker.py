@@ -1,7 +1,7 @@
 """Read one PDF's first page under a budget: ``python -m oahelper.links.pdf_worker
 MEMORY_BYTES SECONDS MAX_CHARS``, the PDF on stdin, one JSON object on stdout.
 
-    {"text": "…"}                                   the first page's text
+    {"text": "…"}                                     the first page's text
     {"error": "why", "code": "bad_pdf"}               not a readable PDF
     {"error": "why", "code": "pdf_memory|pdf_time"}   over the budget
 
@@ -11,12 +11,15 @@ an alarm after SECONDS of wall clock stops the reading, and RLIMIT_CPU ends a pr
 that somehow ignores it. The caller (``pdf.read_first_page``) kills it on top of
 that if it does not answer in time. Only plain JSON comes back, never a pickle.
 
-``answer`` is the request → reply function on its own, for a long-lived worker pool
-(page_worker.py's frames carry the same JSON) to call instead of this one-shot main.
+``first_page_text`` (pypdf, its exceptions translated once) and ``answer`` (the
+request → reply function) live here so that the worker imports nothing but pypdf
+and oahelper.errors; a long-lived pool (page_worker.py's frames carry JSON alike)
+can call ``answer`` instead of this one-shot main.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
@@ -28,12 +31,38 @@ from types import FrameType
 from typing import Any
 
 from oahelper.errors import PageOverBudget, ScrapeError
-from oahelper.links.pdf import first_page_text
+
+# A dense first page is 5-8k characters; beyond this, the rest is not needed.
+FIRST_PAGE_MAX_CHARS = 20_000
 
 
 class _OutOfTime(BaseException):
     """Raised by the alarm inside whatever pypdf is doing (a BaseException, so that
     no ``except Exception`` on the way mistakes it for a broken file)."""
+
+
+def first_page_text(data: bytes, max_chars: int = FIRST_PAGE_MAX_CHARS) -> str:
+    """The text of the PDF's first page, at most ``max_chars`` of it ("" when the page
+    has no text). ``ScrapeError`` (code ``bad_pdf``) for what pypdf cannot read;
+    ``PageOverBudget`` (``pdf_memory``) when memory runs out. No time limit of its
+    own: run it in this worker (``pdf.read_first_page``) for a stranger's PDF."""
+    from pypdf import PdfReader  # here: importing this module (and classify) loads no PDF library
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if not reader.pages:
+            return ""
+        text = reader.pages[0].extract_text() or ""
+    except MemoryError as exc:
+        raise PageOverBudget("reading the PDF needed too much memory", code="pdf_memory") from exc
+    except RecursionError as exc:
+        raise ScrapeError("the PDF's objects nest too deep", code="bad_pdf") from exc
+    except Exception as exc:
+        # On a broken file pypdf lets more than its own PyPdfError escape (zlib.error,
+        # struct.error, KeyError…): every one means the same, an unreadable PDF. The
+        # class name says which; the message may quote the stranger's bytes.
+        raise ScrapeError(f"not a readable PDF ({type(exc).__name__})", code="bad_pdf") from exc
+    return text[:max_chars]
 
 
 def answer(data: bytes, max_chars: int) -> dict[str, Any]:
