@@ -39,7 +39,7 @@ from oahelper.links.matching import same_title
 from oahelper.links.page import PageFacts, decode, looks_like_markup
 from oahelper.links.pdf import PDF_IDENTITY_MAX_BYTES, PdfReading, identify
 from oahelper.links.verdict import ArticleRef, LinkResponse, LinkState, LinkVerdict
-from oahelper.scrape.identifiers import doi_key
+from oahelper.identifiers import doi_key
 
 _TEXT_TYPES = ("text/", "application/xhtml", "application/xml")
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from oahelper.scrape.identifiers import doi_key, find_dois
+from oahelper.identifiers import doi_key, find_dois
 
 # Squeezed titles shorter than this ("Editorial", "Introduction") must match exactly:
 # fuzzy scores of short strings against long text are high by chance.

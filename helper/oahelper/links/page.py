@@ -1,14 +1,12 @@
 """A link's HTML answer as text and as the few facts the classifier reads.
 
-The body is decoded tolerantly (the header's charset, else the page's own
-declaration, else UTF-8; undecodable bytes replaced) and parsed at most once with
+The body is decoded as the page reader decodes pages (scrape/decode.py) and parsed at most once with
 lxml; ``PageFacts`` holds what comes out of that one tree: the page's DOIs and
 titles from its metadata, its <title>, and the PDF link it names.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,46 +14,28 @@ from functools import cached_property
 import lxml.etree
 import lxml.html
 
+from oahelper.scrape.decode import decode_html, decode_labelled
 from oahelper.links.markers import DOI_META, PDF_META, TITLE_HINTS, TITLE_META
-from oahelper.scrape.identifiers import doi_key, normalise_doi
-from oahelper.scrape.text import absolute_url, clean
+from oahelper.identifiers import doi_key, normalise_doi
+from oahelper.text import absolute_url, clean
 
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)
-# A page declares its charset in its first kilobytes (HTML requires the first 1024).
-_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([A-Za-z0-9._:-]{1,40})""",
-                           re.IGNORECASE)
-_DECLARATION_WINDOW = 4096
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 # What an HTML (or XHTML) answer starts with, after blanks; searched in the first bytes.
 _MARKUP = re.compile(rb"<(?:!doctype|html|head|body|title|meta|script|!--|\?xml|div|form)\b",
                      re.IGNORECASE)
 _SNIFF_WINDOW = 1024
 _DOI_SCHEMES = frozenset({None, "doi"})
-# A meta tag is filed under every name it carries (DESIGN §5: ``<meta id="DOI">`` too).
+# A meta tag is filed under every name it carries (docs/scraping.md: ``<meta id="DOI">`` too).
 _NAME_ATTRIBUTES = ("name", "property", "itemprop", "id")
 
 
-def _codec(label: str | None) -> str | None:
-    if not label:
-        return None
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
-
-
 def decode(body: bytes, content_type: str) -> str:
-    """The body as text: BOM, the header's charset, the page's <meta>, then UTF-8."""
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            return body.decode(name, errors="replace")
+    """The body as text, by the browser's rules the page reader follows
+    (scrape/decode.py): the header's charset when the Encoding Standard knows it,
+    else the page's own declaration or BOM, else UTF-8; bad bytes replaced."""
     header = _HEADER_CHARSET.search(content_type)
-    meta = _META_CHARSET.search(body, 0, _DECLARATION_WINDOW)
-    codec = (_codec(header.group(1) if header else None)
-             or _codec(meta.group(1).decode("ascii") if meta else None) or "utf-8")
-    if codec.startswith("utf-16") and not header:  # a page that can declare itself in ASCII is not UTF-16
-        codec = "utf-8"
-    return body.decode(codec, errors="replace")
+    text = decode_labelled(body, header.group(1) if header else None)
+    return text if isinstance(text, str) else decode_html(body)
 
 
 def looks_like_markup(body: bytes) -> bool:

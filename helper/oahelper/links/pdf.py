@@ -28,7 +28,7 @@ from typing import Literal
 
 from oahelper.links.matching import doi_in_text, dois_in_text, squeeze, title_in_text
 from oahelper.links.pdf_worker import FIRST_PAGE_MAX_CHARS, first_page_text
-from oahelper.scrape.identifiers import doi_key
+from oahelper.identifiers import doi_key
 
 __all__ = ["FIRST_PAGE_MAX_CHARS", "IdentityCheck", "PdfReading", "first_page_text", "identify",
            "identity", "read_first_page", "read_first_page_async"]
