@@ -5,9 +5,9 @@
 // tab of its own and name the tab it reports on).
 
 import { COLORS, describeResult, errorHelp, HELD_WORDS, hostOf, hostWords, oaWords, sourceProblems, versionWords } from "../lib/describe.js";
+import { $, el, link } from "../lib/dom.js";
 import { setSiteOff } from "../lib/settings.js";
 
-const $ = (id) => document.getElementById(id);
 // Longer than any lookup may take (LOOKUP_MS in lib/helper-client.js, which only
 // the service worker loads).
 const STUCK_MS = 20000;
@@ -32,28 +32,6 @@ function setStatus(text, state, color = null) {
   status.textContent = text;
   status.dataset.state = state;
   status.style.borderLeftColor = color ? COLORS[color].bg : "";
-}
-
-function link(url, text) {
-  const a = document.createElement("a");
-  a.href = url;
-  a.textContent = text;
-  a.target = "_blank";
-  a.rel = "noopener noreferrer";
-  return a;
-}
-
-function item(...children) {
-  const li = document.createElement("li");
-  li.append(...children);
-  return li;
-}
-
-function note(text) {
-  const span = document.createElement("span");
-  span.className = "muted";
-  span.textContent = text;
-  return span;
 }
 
 function hideAll() {
@@ -140,22 +118,20 @@ function showResult(payload) {
   }
   const others = (payload.locations ?? []).filter((loc) => !best || loc.url !== best.url);
   for (const loc of others) {
-    const li = item(
+    const li = el("li", {},
       link(loc.url, `${versionWords(loc.version)} at ${hostOf(loc.url)}`),
-      note(`${hostWords(loc)} · licence: ${licenceWords(loc.license)} · found by ${sourceNames(loc.found_by ?? [loc.source])}`),
+      el("span", { class: "muted" }, `${hostWords(loc)} · licence: ${licenceWords(loc.license)} · found by ${sourceNames(loc.found_by ?? [loc.source])}`),
     );
     if (loc.pdf_url && loc.pdf_url !== loc.url) li.append(" ", link(loc.pdf_url, "PDF"));
     $("locations").append(li);
   }
   $("others").hidden = others.length === 0;
   for (const action of payload.actions ?? []) {
-    const li = item(link(action.url, action.label));
-    li.dataset.kind = action.kind;
-    $("actions").append(li);
+    $("actions").append(el("li", { "data-kind": action.kind }, link(action.url, action.label)));
   }
   $("actions-box").hidden = !(payload.actions ?? []).length;
   for (const problem of sourceProblems(payload)) {
-    $("source-problems").append(item(`${problem.name}: ${problem.message}`));
+    $("source-problems").append(el("li", {}, `${problem.name}: ${problem.message}`));
   }
   $("source-box").hidden = $("source-problems").children.length === 0;
   if (payload.status === "not_article") $("check-row").hidden = false;
