@@ -7,6 +7,9 @@ import { callHelper, checkHealth, forgetHealth, HelperError, LOOKUP_MS, streamHe
 import { getSettings, setSettings, siteOf } from "./lib/settings.js";
 import { getTabState, setTabState, clearTabState } from "./lib/tab-state.js";
 import { badgeView } from "./lib/describe.js";
+import "./lib/messages.js";
+
+const { MSG, BATCH_PORT, sendToTab } = globalThis.oahelper.messages;
 
 // Per tab, the number of the newest lookup: an older answer arriving late (the user
 // moved on to another article in a single-page site) must not overwrite a newer one.
@@ -52,7 +55,7 @@ async function viewFor(state, settings = undefined) {
 
 async function showOnPage(tabId, state) {
   try {
-    await chrome.tabs.sendMessage(tabId, { type: "show", view: await viewFor(state) }, { frameId: 0 });
+    await sendToTab(tabId, MSG.SHOW, { view: await viewFor(state) });
   } catch {
     // No content script in that tab (a browser page, a PDF): the toolbar says it all.
   }
@@ -200,7 +203,7 @@ function senderKind(sender) {
 
 const handlers = {
   // Content script, on its own: an article page (with its HTML) or not an article.
-  page: [FROM_CONTENT, async (msg, sender) => {
+  [MSG.PAGE]: [FROM_CONTENT, async (msg, sender) => {
     const tabId = sender.tab.id;
     const settings = await getSettings();
     if (settings.sitesOff.includes(siteOf(msg.url))) {
@@ -217,27 +220,27 @@ const handlers = {
     const [view] = await Promise.all([viewFor(state, settings), setTabState(tabId, state)]);
     return { view };
   }],
-  "not-article": [FROM_CONTENT, async (msg, sender) => {
+  [MSG.NOT_ARTICLE]: [FROM_CONTENT, async (msg, sender) => {
     const tabId = sender.tab.id;
     newest.set(tabId, (newest.get(tabId) ?? 0) + 1);
     await setTabState(tabId, { kind: "not_article", url: msg.url });
     return {};
   }],
   // The page changed its article more often than it may be checked on its own.
-  held: [FROM_CONTENT, async (msg, sender) => {
+  [MSG.HELD]: [FROM_CONTENT, async (msg, sender) => {
     const tabId = sender.tab.id;
     newest.set(tabId, (newest.get(tabId) ?? 0) + 1);
     await setTabState(tabId, { kind: "held", url: msg.url });
     return {};
   }],
   // Popup.
-  "tab-report": [FROM_EXTENSION, (msg) => tabReport(msg.tabId)],
-  check: [FROM_EXTENSION, async (msg) => {
+  [MSG.TAB_REPORT]: [FROM_EXTENSION, (msg) => tabReport(msg.tabId)],
+  [MSG.CHECK]: [FROM_EXTENSION, async (msg) => {
     await checkTab(msg.tabId);
     return tabReport(msg.tabId);
   }],
   // Popup: what the user typed in "Title, DOI or reference".
-  "lookup-query": [FROM_EXTENSION, async (msg) => {
+  [MSG.LOOKUP_QUERY]: [FROM_EXTENSION, async (msg) => {
     const query = typeof msg.query === "string" ? msg.query.trim().slice(0, 2000) : "";
     if (!query) return { state: { kind: "error", error: { kind: "failed", message: "Type a title, DOI or reference first.", detail: {} } } };
     try {
@@ -248,12 +251,12 @@ const handlers = {
     }
   }],
   // Options page.
-  pair: [FROM_EXTENSION, (msg) => pair(msg.code)],
-  unpair: [FROM_EXTENSION, async () => {
+  [MSG.PAIR]: [FROM_EXTENSION, (msg) => pair(msg.code)],
+  [MSG.UNPAIR]: [FROM_EXTENSION, async () => {
     await setSettings({ token: null, client: null });
     return { ok: true };
   }],
-  "helper-status": [FROM_EXTENSION, () => helperStatus()],
+  [MSG.HELPER_STATUS]: [FROM_EXTENSION, () => helperStatus()],
 };
 
 chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
@@ -274,7 +277,7 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 // gets each answer over its port as the helper streams it (/v1/batch). The list sent
 // is the one the helper read from the page, kept in the tab's state, not the page's.
 chrome.runtime.onConnect.addListener((port) => {
-  if (port.name !== "batch") return;
+  if (port.name !== BATCH_PORT) return;
   // It names any tab, so it is for the extension's own pages only (see senderKind).
   if (senderKind(port.sender ?? {}) !== FROM_EXTENSION) {
     port.disconnect();
@@ -283,7 +286,7 @@ chrome.runtime.onConnect.addListener((port) => {
   const stop = new AbortController();
   port.onDisconnect.addListener(() => stop.abort());
   port.onMessage.addListener(async (msg) => {
-    if (msg?.type !== "check-references") return;
+    if (msg?.type !== MSG.CHECK_REFERENCES) return;
     const state = await getTabState(msg.tabId);
     const items = state?.kind === "result" ? state.payload?.references ?? [] : [];
     try {

@@ -4,11 +4,10 @@
 
 import { errorHelp } from "../lib/describe.js";
 import { $, el } from "../lib/dom.js";
+import "../lib/messages.js";
 import { getSettings, isPort, setSettings, setSiteOff, siteOf } from "../lib/settings.js";
 
-async function ask(message) {
-  return chrome.runtime.sendMessage(message);
-}
+const { MSG, send } = globalThis.oahelper.messages;
 
 function setPairStatus(text, tone) {
   const status = $("pair-status");
@@ -126,7 +125,7 @@ async function refreshStatus() {
   $("helper-state").textContent = "Asking the helper…";
   $("helper-state").className = "";
   delete $("helper-state").dataset.state;
-  const result = await ask({ type: "helper-status" });
+  const result = await send(MSG.HELPER_STATUS);
   // A newer question (the port changed meanwhile) has the answer that counts.
   if (mine === asked) showHelperStatus(result);
 }
@@ -160,7 +159,7 @@ $("pair-form").addEventListener("submit", async (event) => {
   button.disabled = true;
   setPairStatus("Pairing…");
   try {
-    const answer = await ask({ type: "pair", code: $("pair-code").value });
+    const answer = await send(MSG.PAIR, { code: $("pair-code").value });
     if (answer.ok) {
       $("pair-code").value = "";
       showPairing(await getSettings());
@@ -176,7 +175,7 @@ $("pair-form").addEventListener("submit", async (event) => {
 });
 
 $("unpair").addEventListener("click", async () => {
-  await ask({ type: "unpair" });
+  await send(MSG.UNPAIR);
   showPairing(await getSettings());
   await refreshStatus();
 });

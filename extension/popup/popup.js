@@ -6,7 +6,10 @@
 
 import { COLORS, describeResult, errorHelp, HELD_WORDS, hostOf, hostWords, oaWords, sourceProblems, versionWords } from "../lib/describe.js";
 import { $, el, link } from "../lib/dom.js";
+import "../lib/messages.js";
 import { setSiteOff } from "../lib/settings.js";
+
+const { MSG, ask } = globalThis.oahelper.messages;
 
 // Longer than any lookup may take (LOOKUP_MS in lib/helper-client.js, which only
 // the service worker loads).
@@ -19,12 +22,6 @@ async function targetTab() {
   if (named) return Number(named);
   const [tab] = await chrome.tabs.query({ active: true, currentWindow: true });
   return tab?.id ?? null;
-}
-
-async function ask(message) {
-  const answer = await chrome.runtime.sendMessage(message);
-  if (answer?.error) throw new Error(answer.error.message);
-  return answer;
 }
 
 function setStatus(text, state, color = null) {
@@ -169,7 +166,7 @@ function render() {
 
 async function check() {
   setStatus("Checking this article…", "checking");
-  report = await ask({ type: "check", tabId });
+  report = await ask(MSG.CHECK, { tabId });
   render();
 }
 
@@ -179,7 +176,7 @@ async function start() {
     setStatus("No tab to look at.", "unsupported");
     return;
   }
-  report = await ask({ type: "tab-report", tabId });
+  report = await ask(MSG.TAB_REPORT, { tabId });
   render();
   // Opening the popup is the user asking: check a page that was not checked (no
   // scholarly metadata, or a site switched off), and try again after a problem
@@ -193,7 +190,7 @@ async function start() {
 // The automatic check may still be running when the popup opens: follow its answer.
 chrome.storage.onChanged.addListener(async (changes, area) => {
   if (area === "session" && tabId !== null && changes[`tab:${tabId}`]) {
-    report = await ask({ type: "tab-report", tabId });
+    report = await ask(MSG.TAB_REPORT, { tabId });
     render();
   }
 });
@@ -205,7 +202,7 @@ $("query-form").addEventListener("submit", async (event) => {
   if (!query) return;
   hideAll();
   setStatus("Looking it up…", "checking");
-  const { state } = await ask({ type: "lookup-query", query });
+  const { state } = await ask(MSG.LOOKUP_QUERY, { query });
   hideAll();
   if (state.kind === "result") showResult(state.payload);
   else showProblem(state.error, report?.port);

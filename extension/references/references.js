@@ -8,6 +8,9 @@
 
 import { COLORS, hostOf, versionWords } from "../lib/describe.js";
 import { $, el, link } from "../lib/dom.js";
+import "../lib/messages.js";
+
+const { MSG, send, connectBatch } = globalThis.oahelper.messages;
 
 const tabId = Number(new URLSearchParams(location.search).get("tab"));
 const rows = new Map(); // index -> the batch row of that reference
@@ -115,7 +118,7 @@ function showProblem(message) {
 }
 
 async function start() {
-  const report = await chrome.runtime.sendMessage({ type: "tab-report", tabId });
+  const report = await send(MSG.TAB_REPORT, { tabId });
   const state = report?.state;
   const payload = state?.kind === "result" ? state.payload : null;
   references = payload?.references ?? [];
@@ -131,7 +134,7 @@ async function start() {
   }
   $("references").replaceChildren(...references.map(listItem));
   summarise(false);
-  const port = chrome.runtime.connect({ name: "batch" });
+  const port = connectBatch();
   port.onMessage.addListener((msg) => {
     if (msg.item) fill(msg.item.index, msg.item.row);
     if (msg.done) summarise(true);
@@ -140,7 +143,7 @@ async function start() {
   port.onDisconnect.addListener(() => {
     if ($("summary").dataset.state !== "done") showProblem("The check stopped before the last answer; reload this page to try again.");
   });
-  port.postMessage({ type: "check-references", tabId });
+  port.postMessage({ type: MSG.CHECK_REFERENCES, tabId });
 }
 
 $("download-csv").addEventListener("click", downloadCsv);
