@@ -5,7 +5,7 @@
 
 import { callHelper, checkHealth, forgetHealth, HelperError, LOOKUP_MS, streamHelper } from "./lib/helper-client.js";
 import { getSettings, setSettings, siteOf } from "./lib/settings.js";
-import { getTabState, setTabState, clearTabState } from "./lib/tab-state.js";
+import { clearTabState, forgetTabState, getTabState, setTabState } from "./lib/tab-state.js";
 import { badgeView } from "./lib/describe.js";
 import "./lib/messages.js";
 
@@ -312,7 +312,7 @@ chrome.tabs.onUpdated.addListener((tabId, change) => {
 chrome.tabs.onRemoved.addListener((tabId) => {
   newest.delete(tabId);
   contentLookups.delete(tabId);
-  chrome.storage.session.remove(`tab:${tabId}`);
+  forgetTabState(tabId);
 });
 
 chrome.storage.onChanged.addListener(async (changes, area) => {

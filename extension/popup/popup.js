@@ -8,6 +8,7 @@ import { COLORS, describeResult, errorHelp, HELD_WORDS, hostOf, hostWords, oaWor
 import { $, el, link } from "../lib/dom.js";
 import "../lib/messages.js";
 import { setSiteOff } from "../lib/settings.js";
+import { watchTabState } from "../lib/tab-state.js";
 
 const { MSG, ask } = globalThis.oahelper.messages;
 
@@ -170,14 +171,20 @@ async function check() {
   render();
 }
 
+async function showReport() {
+  report = await ask(MSG.TAB_REPORT, { tabId });
+  render();
+}
+
 async function start() {
   tabId = await targetTab();
   if (tabId === null) {
     setStatus("No tab to look at.", "unsupported");
     return;
   }
-  report = await ask(MSG.TAB_REPORT, { tabId });
-  render();
+  // The automatic check may still be running when the popup opens: follow its answer.
+  watchTabState(tabId, showReport);
+  await showReport();
   // Opening the popup is the user asking: check a page that was not checked (no
   // scholarly metadata, or a site switched off), and try again after a problem
   // (the user may just have started the helper).
@@ -186,14 +193,6 @@ async function start() {
   const stuck = kind === "checking" && Date.now() - report.state.at > STUCK_MS;
   if (!kind || stuck || ["not_article", "site_off", "error", "held"].includes(kind)) await check();
 }
-
-// The automatic check may still be running when the popup opens: follow its answer.
-chrome.storage.onChanged.addListener(async (changes, area) => {
-  if (area === "session" && tabId !== null && changes[`tab:${tabId}`]) {
-    report = await ask(MSG.TAB_REPORT, { tabId });
-    render();
-  }
-});
 
 // The box: look up what the user typed, whatever tab is open.
 $("query-form").addEventListener("submit", async (event) => {
