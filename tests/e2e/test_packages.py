@@ -1,5 +1,6 @@
-"""The extension as it ships: Mozilla's linter on the source folder, and the two
-packages scripts/pack-extension builds (the Chrome one loads in Chromium)."""
+"""The extension as it ships: Mozilla's linter on the source folder, the two
+packages scripts/pack-extension builds (the Chrome one loads in Chromium), and the
+keyboard shortcut both browsers give the toolbar button."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Playwright
 
+from tests.e2e.browser import ExtensionBrowser
 from tests.e2e.firefox import ADDON_ID, Firefox, require_firefox
 from tests.e2e.harness import CHROMIUM, CHROMIUM_FLAGS, EXTENSION, EXTENSION_ID, REPO, require_chromium
 
@@ -112,3 +114,10 @@ def test_the_chrome_package_loads_in_chromium(packages: dict[str, Path], playwri
     finally:
         context.close()
 
+
+def test_alt_shift_o_opens_the_popup_in_both_browsers(browser: ExtensionBrowser, firefox: Firefox) -> None:
+    # The browsers' own automation cannot press a browser-wide shortcut; what they show
+    # the user (chrome://extensions/shortcuts, about:addons) is what commands.getAll says.
+    for shown in (browser, firefox):
+        shortcuts = {c["name"]: c.get("shortcut") for c in shown.ext("() => chrome.commands.getAll()")}
+        assert shortcuts.get("_execute_action") == "Alt+Shift+O", shortcuts
