@@ -17,6 +17,7 @@
   const oahelper = globalThis.oahelper;
   if (!oahelper || oahelper.started) return;
   oahelper.started = true;
+  const { MSG } = oahelper.messages;
 
   // Single-page sites often change the URL first and the meta tags a moment later.
   const SETTLE_MS = 400;
@@ -46,7 +47,7 @@
     listening = true;
     chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
       if (sender.id !== chrome.runtime.id) return false;
-      if (message?.type === "show") {
+      if (message?.type === MSG.SHOW) {
         oahelper.badge.show(message.view);
         sendResponse({});
       }
@@ -54,10 +55,10 @@
     });
   }
 
-  async function send(message) {
+  async function send(type, fields) {
     listen();
     try {
-      return await chrome.runtime.sendMessage(message);
+      return await oahelper.messages.send(type, fields);
     } catch {
       // The extension was updated or removed under this page: stay quiet.
       return null;
@@ -75,7 +76,7 @@
       // Too many changes: not looked up until the user navigates or clicks.
       lastKey = key;
       oahelper.badge.remove();
-      await send({ type: "held", url });
+      await send(MSG.HELD, { url });
       return;
     }
     lastKey = key;
@@ -84,10 +85,10 @@
     if (!signature) {
       // Said only on a page that talked to the service worker before (a single-page
       // site that left its article): its toolbar must forget that article.
-      if (listening) await send({ type: "not-article", url });
+      if (listening) await send(MSG.NOT_ARTICLE, { url });
       return;
     }
-    const answer = await send({ type: "page", url, html: oahelper.pageHtml() });
+    const answer = await send(MSG.PAGE, { url, html: oahelper.pageHtml() });
     // Another article came along while this one was being looked up.
     if (lastKey !== key) return;
     oahelper.badge.show(answer?.view ?? null);

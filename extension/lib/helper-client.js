@@ -40,6 +40,13 @@ export class HelperError extends Error {
   }
 }
 
+// Any error as a message can carry it to an extension page: a HelperError's fields,
+// anything else "failed".
+export function plainError(err) {
+  if (err instanceof HelperError) return err.toJSON();
+  return { kind: "failed", message: String(err?.message ?? err), detail: {} };
+}
+
 let health = null; // {port, at, info}: the last good health answer
 
 export function forgetHealth() {

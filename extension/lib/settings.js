@@ -1,7 +1,7 @@
 // The extension's settings, kept in chrome.storage.local so every part of the
-// extension (service worker, popup, options page, content script) sees the same values.
-// The content script reads the two badge keys itself (see content/main.js), so the
-// key names here are part of that contract.
+// extension (service worker, popup, options page) sees the same values.
+// The e2e tests read and set these keys directly (tests/e2e/harness.py), so their
+// names are part of that contract.
 
 export const DEFAULT_PORT = 28757;
 
@@ -28,7 +28,7 @@ export async function setSettings(values) {
 }
 
 // A site is its host name without a leading "www.", so that turning oahelper off on
-// www.example.org also covers example.org. content/main.js has the same rule.
+// www.example.org also covers example.org.
 export function siteOf(url) {
   try {
     const { protocol, hostname } = new URL(url);

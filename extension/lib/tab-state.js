@@ -6,6 +6,7 @@
 
 import { COLORS, toolbarView } from "./describe.js";
 
+// The one place that names a tab's storage key (tests/e2e/harness.py reads it too).
 const key = (tabId) => `tab:${tabId}`;
 
 export async function getTabState(tabId) {
@@ -23,6 +24,18 @@ export async function setTabState(tabId, state) {
 export async function clearTabState(tabId) {
   await chrome.storage.session.remove(key(tabId));
   await showOnToolbar(tabId, null);
+}
+
+// A closed tab: its state goes, and it has no toolbar badge left to clear.
+export async function forgetTabState(tabId) {
+  await chrome.storage.session.remove(key(tabId));
+}
+
+// onChange() whenever any part of the extension changes the tab's state.
+export function watchTabState(tabId, onChange) {
+  chrome.storage.onChanged.addListener((changes, area) => {
+    if (area === "session" && changes[key(tabId)]) onChange();
+  });
 }
 
 async function showOnToolbar(tabId, state) {

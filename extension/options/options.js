@@ -3,20 +3,11 @@
 // helper is reached only through the service worker (by message).
 
 import { errorHelp } from "../lib/describe.js";
+import { $, el } from "../lib/dom.js";
+import "../lib/messages.js";
 import { getSettings, isPort, setSettings, setSiteOff, siteOf } from "../lib/settings.js";
 
-const $ = (id) => document.getElementById(id);
-
-async function ask(message) {
-  return chrome.runtime.sendMessage(message);
-}
-
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  if (className) node.className = className;
-  return node;
-}
+const { MSG, send } = globalThis.oahelper.messages;
 
 function setPairStatus(text, tone) {
   const status = $("pair-status");
@@ -37,13 +28,9 @@ function showPairing(settings) {
 function showSites(sitesOff) {
   const list = $("sites-off");
   list.replaceChildren(...sitesOff.map((site) => {
-    const li = el("li", site);
-    const button = el("button", "Turn back on");
-    button.type = "button";
-    button.setAttribute("aria-label", `Turn oahelper back on for ${site}`);
+    const button = el("button", { type: "button", "aria-label": `Turn oahelper back on for ${site}` }, "Turn back on");
     button.addEventListener("click", () => setSiteOff(site, false));
-    li.append(button);
-    return li;
+    return el("li", {}, site, button);
   }));
   $("sites-empty").hidden = sitesOff.length > 0;
 }
@@ -54,11 +41,11 @@ function sourceLine(name, source) {
   if (source.retired) words.push("retired (the service was shut down)");
   else words.push(source.enabled ? "on" : "off");
   if (source.enabled && !source.retired) words.push(source.configured ? "configured" : "not configured");
-  const li = el("li", `${name}: ${words.join(", ")}`);
+  const li = el("li", {}, `${name}: ${words.join(", ")}`);
   for (const problem of source.problems ?? []) {
-    li.append(el("span", ` — ${problem.message ?? problem}`, "bad"));
+    li.append(el("span", { class: "bad" }, ` — ${problem.message ?? problem}`));
   }
-  if (source.last_error) li.append(el("span", ` — last error: ${source.last_error.message ?? source.last_error}`, "muted"));
+  if (source.last_error) li.append(el("span", { class: "muted" }, ` — last error: ${source.last_error.message ?? source.last_error}`));
   return li;
 }
 
@@ -105,12 +92,8 @@ function showHelperStatus(result) {
     $("helper-state").textContent = help.title;
     $("helper-state").className = "bad";
     $("helper-state").dataset.state = result.error.kind;
-    box.append(el("p", help.body));
-    if (help.command) {
-      const p = el("p", "Command: ");
-      p.append(el("code", help.command));
-      box.append(p);
-    }
+    box.append(el("p", {}, help.body));
+    if (help.command) box.append(el("p", {}, "Command: ", el("code", {}, help.command)));
     if (result.health) {
       $("helper-state").textContent = `The helper (version ${result.health.version}) is running on port ${result.port}. ${help.title}`;
     }
@@ -122,25 +105,16 @@ function showHelperStatus(result) {
   $("helper-state").dataset.state = "running";
 
   const problems = status.problems ?? [];
-  box.append(el("h3", problems.length ? "Problems to fix" : "No problems reported."));
+  box.append(el("h3", {}, problems.length ? "Problems to fix" : "No problems reported."));
   if (problems.length) {
-    const ul = el("ul");
-    ul.id = "status-problems";
-    for (const problem of problems) ul.append(el("li", problem.message ?? String(problem), "bad"));
-    box.append(ul);
+    box.append(el("ul", { id: "status-problems" },
+      ...problems.map((problem) => el("li", { class: "bad" }, problem.message ?? String(problem)))));
   }
-  box.append(el("h3", "Sources"));
-  const sources = el("ul");
-  sources.id = "status-sources";
-  for (const [name, source] of Object.entries(status.sources ?? {})) sources.append(sourceLine(name, source));
-  box.append(sources);
+  const sources = Object.entries(status.sources ?? {}).map(([name, source]) => sourceLine(name, source));
+  box.append(el("h3", {}, "Sources"), el("ul", { id: "status-sources" }, ...sources));
   const lines = figures(status);
   if (lines.length) {
-    box.append(el("h3", "Figures"));
-    const list = el("ul");
-    list.id = "status-figures";
-    for (const line of lines) list.append(el("li", line));
-    box.append(list);
+    box.append(el("h3", {}, "Figures"), el("ul", { id: "status-figures" }, ...lines.map((line) => el("li", {}, line))));
   }
 }
 
@@ -151,7 +125,7 @@ async function refreshStatus() {
   $("helper-state").textContent = "Asking the helper…";
   $("helper-state").className = "";
   delete $("helper-state").dataset.state;
-  const result = await ask({ type: "helper-status" });
+  const result = await send(MSG.HELPER_STATUS);
   // A newer question (the port changed meanwhile) has the answer that counts.
   if (mine === asked) showHelperStatus(result);
 }
@@ -185,7 +159,7 @@ $("pair-form").addEventListener("submit", async (event) => {
   button.disabled = true;
   setPairStatus("Pairing…");
   try {
-    const answer = await ask({ type: "pair", code: $("pair-code").value });
+    const answer = await send(MSG.PAIR, { code: $("pair-code").value });
     if (answer.ok) {
       $("pair-code").value = "";
       showPairing(await getSettings());
@@ -201,7 +175,7 @@ $("pair-form").addEventListener("submit", async (event) => {
 });
 
 $("unpair").addEventListener("click", async () => {
-  await ask({ type: "unpair" });
+  await send(MSG.UNPAIR);
   showPairing(await getSettings());
   await refreshStatus();
 });

@@ -5,9 +5,13 @@
 // tab of its own and name the tab it reports on).
 
 import { COLORS, describeResult, errorHelp, HELD_WORDS, hostOf, hostWords, oaWords, sourceProblems, versionWords } from "../lib/describe.js";
+import { $, el, link } from "../lib/dom.js";
+import "../lib/messages.js";
 import { setSiteOff } from "../lib/settings.js";
+import { watchTabState } from "../lib/tab-state.js";
 
-const $ = (id) => document.getElementById(id);
+const { MSG, ask } = globalThis.oahelper.messages;
+
 // Longer than any lookup may take (LOOKUP_MS in lib/helper-client.js, which only
 // the service worker loads).
 const STUCK_MS = 20000;
@@ -21,39 +25,11 @@ async function targetTab() {
   return tab?.id ?? null;
 }
 
-async function ask(message) {
-  const answer = await chrome.runtime.sendMessage(message);
-  if (answer?.error) throw new Error(answer.error.message);
-  return answer;
-}
-
 function setStatus(text, state, color = null) {
   const status = $("status");
   status.textContent = text;
   status.dataset.state = state;
   status.style.borderLeftColor = color ? COLORS[color].bg : "";
-}
-
-function link(url, text) {
-  const a = document.createElement("a");
-  a.href = url;
-  a.textContent = text;
-  a.target = "_blank";
-  a.rel = "noopener noreferrer";
-  return a;
-}
-
-function item(...children) {
-  const li = document.createElement("li");
-  li.append(...children);
-  return li;
-}
-
-function note(text) {
-  const span = document.createElement("span");
-  span.className = "muted";
-  span.textContent = text;
-  return span;
 }
 
 function hideAll() {
@@ -140,22 +116,20 @@ function showResult(payload) {
   }
   const others = (payload.locations ?? []).filter((loc) => !best || loc.url !== best.url);
   for (const loc of others) {
-    const li = item(
+    const li = el("li", {},
       link(loc.url, `${versionWords(loc.version)} at ${hostOf(loc.url)}`),
-      note(`${hostWords(loc)} · licence: ${licenceWords(loc.license)} · found by ${sourceNames(loc.found_by ?? [loc.source])}`),
+      el("span", { class: "muted" }, `${hostWords(loc)} · licence: ${licenceWords(loc.license)} · found by ${sourceNames(loc.found_by ?? [loc.source])}`),
     );
     if (loc.pdf_url && loc.pdf_url !== loc.url) li.append(" ", link(loc.pdf_url, "PDF"));
     $("locations").append(li);
   }
   $("others").hidden = others.length === 0;
   for (const action of payload.actions ?? []) {
-    const li = item(link(action.url, action.label));
-    li.dataset.kind = action.kind;
-    $("actions").append(li);
+    $("actions").append(el("li", { "data-kind": action.kind }, link(action.url, action.label)));
   }
   $("actions-box").hidden = !(payload.actions ?? []).length;
   for (const problem of sourceProblems(payload)) {
-    $("source-problems").append(item(`${problem.name}: ${problem.message}`));
+    $("source-problems").append(el("li", {}, `${problem.name}: ${problem.message}`));
   }
   $("source-box").hidden = $("source-problems").children.length === 0;
   if (payload.status === "not_article") $("check-row").hidden = false;
@@ -193,7 +167,12 @@ function render() {
 
 async function check() {
   setStatus("Checking this article…", "checking");
-  report = await ask({ type: "check", tabId });
+  report = await ask(MSG.CHECK, { tabId });
+  render();
+}
+
+async function showReport() {
+  report = await ask(MSG.TAB_REPORT, { tabId });
   render();
 }
 
@@ -203,8 +182,9 @@ async function start() {
     setStatus("No tab to look at.", "unsupported");
     return;
   }
-  report = await ask({ type: "tab-report", tabId });
-  render();
+  // The automatic check may still be running when the popup opens: follow its answer.
+  watchTabState(tabId, showReport);
+  await showReport();
   // Opening the popup is the user asking: check a page that was not checked (no
   // scholarly metadata, or a site switched off), and try again after a problem
   // (the user may just have started the helper).
@@ -214,14 +194,6 @@ async function start() {
   if (!kind || stuck || ["not_article", "site_off", "error", "held"].includes(kind)) await check();
 }
 
-// The automatic check may still be running when the popup opens: follow its answer.
-chrome.storage.onChanged.addListener(async (changes, area) => {
-  if (area === "session" && tabId !== null && changes[`tab:${tabId}`]) {
-    report = await ask({ type: "tab-report", tabId });
-    render();
-  }
-});
-
 // The box: look up what the user typed, whatever tab is open.
 $("query-form").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -229,7 +201,7 @@ $("query-form").addEventListener("submit", async (event) => {
   if (!query) return;
   hideAll();
   setStatus("Looking it up…", "checking");
-  const { state } = await ask({ type: "lookup-query", query });
+  const { state } = await ask(MSG.LOOKUP_QUERY, { query });
   hideAll();
   if (state.kind === "result") showResult(state.payload);
   else showProblem(state.error, report?.port);

@@ -7,8 +7,11 @@
 // Which tab: ?tab=<id>, set by the popup's "Check the N references".
 
 import { COLORS, hostOf, versionWords } from "../lib/describe.js";
+import { $, el, link } from "../lib/dom.js";
+import "../lib/messages.js";
 
-const $ = (id) => document.getElementById(id);
+const { MSG, send, connectBatch } = globalThis.oahelper.messages;
+
 const tabId = Number(new URLSearchParams(location.search).get("tab"));
 const rows = new Map(); // index -> the batch row of that reference
 let references = [];
@@ -29,23 +32,6 @@ function isWebUrl(url) {
   }
 }
 
-function link(url, text, className = "") {
-  const a = document.createElement("a");
-  a.href = url;
-  a.textContent = text;
-  a.target = "_blank";
-  a.rel = "noopener noreferrer";
-  if (className) a.className = className;
-  return a;
-}
-
-function span(className, text) {
-  const s = document.createElement("span");
-  s.className = className;
-  s.textContent = text;
-  return s;
-}
-
 function describe(ref) {
   const authors = ref.authors ?? [];
   const who = authors.length > 3 ? `${authors.slice(0, 3).join(", ")} et al.` : authors.join(", ");
@@ -53,18 +39,12 @@ function describe(ref) {
 }
 
 function listItem(ref, index) {
-  const li = document.createElement("li");
-  li.dataset.index = String(index);
-  li.dataset.status = "checking";
-  li.append(span("ref-title", ref.title || ref.text || ref.doi || "A reference"));
+  const li = el("li", { "data-index": String(index), "data-status": "checking" },
+    el("span", { class: "ref-title" }, ref.title || ref.text || ref.doi || "A reference"));
   const meta = describe(ref);
-  if (meta) li.append(span("ref-meta", meta));
-  if (ref.doi) {
-    const p = span("ref-meta", "");
-    p.append(link(`https://doi.org/${encodeURI(ref.doi)}`, `doi:${ref.doi}`));
-    li.append(p);
-  }
-  li.append(span("ref-answer", "Checking…"));
+  if (meta) li.append(el("span", { class: "ref-meta" }, meta));
+  if (ref.doi) li.append(el("span", { class: "ref-meta" }, link(`https://doi.org/${encodeURI(ref.doi)}`, `doi:${ref.doi}`)));
+  li.append(el("span", { class: "ref-answer" }, "Checking…"));
   return li;
 }
 
@@ -76,17 +56,17 @@ function fill(index, row) {
   const answer = li.querySelector(".ref-answer");
   answer.replaceChildren();
   const status = STATUS[row.status] ?? STATUS.unknown;
-  const pill = span("pill", status.text);
+  const pill = el("span", { class: "pill" }, status.text);
   pill.style.background = COLORS[status.color].bg;
   pill.style.color = COLORS[status.color].fg;
   answer.append(pill);
   if (row.status === "open" && isWebUrl(row.best_url)) {
-    answer.append(link(row.best_url, `Read the ${versionWords(row.version)} at ${hostOf(row.best_url)}`, "free-link"));
+    answer.append(link(row.best_url, `Read the ${versionWords(row.version)} at ${hostOf(row.best_url)}`, { class: "free-link" }));
     const facts = [row.oa_status ? `${row.oa_status} OA` : null, row.license, row.host_type,
       row.free_copies > 1 ? `${row.free_copies} free copies` : null].filter(Boolean);
-    if (facts.length) answer.append(span("muted", facts.join(" · ")));
+    if (facts.length) answer.append(el("span", { class: "muted" }, facts.join(" · ")));
   } else if (row.problem) {
-    answer.append(span("muted", row.problem));
+    answer.append(el("span", { class: "muted" }, row.problem));
   }
   applyFilter();
   summarise(false);
@@ -138,7 +118,7 @@ function showProblem(message) {
 }
 
 async function start() {
-  const report = await chrome.runtime.sendMessage({ type: "tab-report", tabId });
+  const report = await send(MSG.TAB_REPORT, { tabId });
   const state = report?.state;
   const payload = state?.kind === "result" ? state.payload : null;
   references = payload?.references ?? [];
@@ -154,7 +134,7 @@ async function start() {
   }
   $("references").replaceChildren(...references.map(listItem));
   summarise(false);
-  const port = chrome.runtime.connect({ name: "batch" });
+  const port = connectBatch();
   port.onMessage.addListener((msg) => {
     if (msg.item) fill(msg.item.index, msg.item.row);
     if (msg.done) summarise(true);
@@ -163,7 +143,7 @@ async function start() {
   port.onDisconnect.addListener(() => {
     if ($("summary").dataset.state !== "done") showProblem("The check stopped before the last answer; reload this page to try again.");
   });
-  port.postMessage({ type: "check-references", tabId });
+  port.postMessage({ type: MSG.CHECK_REFERENCES, tabId });
 }
 
 $("download-csv").addEventListener("click", downloadCsv);
