@@ -50,7 +50,7 @@ async def test_green_article_by_doi_from_the_recording(start_daemon) -> None:
     assert p["article"]["journal"] == "Nature" and p["article"]["year"] == 2013
     assert p["sources"]["unpaywall"]["state"] == "ok"
     assert p["sources"]["oab"]["state"] == "disabled"
-    sent = d.upstream.requests[0]
+    sent = next(r for r in d.upstream.requests if r["service"] == "unpaywall")
     assert sent["path"] == "/v2/10.1038/nature12373" and sent["query"] == {"email": "researcher@uni.edu"}
 
 

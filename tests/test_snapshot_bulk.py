@@ -14,7 +14,7 @@ import pytest
 
 from oahelper.audit.entries import Entry
 from oahelper.audit.rows import row_from_payload
-from oahelper.engine.cache import Cache
+from oahelper.engine.cache import AsyncCache
 from oahelper.engine.lookup import LookupService
 from oahelper.audit.snapshot_join import SnapshotPrepass
 from oahelper.snapshot.importer import Importer
@@ -63,7 +63,7 @@ async def test_bulk_rows_are_the_rows_the_per_item_lookup_writes(snapshot, tmp_p
                for n, r in enumerate(records, 1)]
     entries.append(Entry(file="list.txt", key="absent", line=0, doi="10.5555/not.in.it"))
     known = await SnapshotPrepass(source.reader, offline=True)(entries)
-    cache = Cache(tmp_path / "cache.sqlite3")
+    cache = AsyncCache(tmp_path / "cache.sqlite3")
     async with aiohttp.ClientSession() as session:
         service = LookupService(sources=[source], cache=cache, session=session, timeout=5,
                                 offline=True)
@@ -71,7 +71,7 @@ async def test_bulk_rows_are_the_rows_the_per_item_lookup_writes(snapshot, tmp_p
             bulk = known[entry.lookup_key](entry)
             single = row_from_payload(entry, await service.lookup_article(entry.article()))
             assert bulk == single, entry.doi
-    cache.close()
+    await cache.aclose()
     source.close()
 
 

@@ -7,17 +7,28 @@ before it creates anything (``make_private``), folders are made 0700 and files
 followed), and a data folder others may write to is warned about once. SQLite's
 ``-wal``/``-shm`` files take the mode of their database, which exists, 0600, before
 SQLite opens it.
+
+SQLite files are opened here (``open_db``); the daemon uses each connection from one
+thread of its own (``OneThread``), never from the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sqlite3
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 import stat
 from pathlib import Path
 
+from typing import TypeVar
+
 from oahelper.errors import ConfigError
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -132,17 +143,40 @@ def secret_key(path: Path, size: int = 32) -> bytes:
     return key
 
 
-def open_db(path: Path, schema: str, what: str) -> sqlite3.Connection:
+def open_db(path: Path, schema: str, what: str, *, busy_seconds: float = 5.0) -> sqlite3.Connection:
     """A connection in autocommit mode (each write its own short transaction), WAL,
     synchronous=NORMAL (no fsync per write; a power cut may lose the last writes,
     never the file), with ``schema`` applied. The file is private (files.py) before
-    SQLite creates anything. Errors name ``what`` the file holds."""
+    SQLite creates anything. Errors name ``what`` the file holds. ``busy_seconds``:
+    how long a statement waits while another process holds the write lock."""
     private_database(path)
     try:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                             timeout=busy_seconds)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(schema)
     except (sqlite3.Error, OSError) as exc:
         raise ConfigError(f"cannot open {what} at {path}: {exc}") from exc
     return db
+
+
+class OneThread:
+    """One worker thread for blocking work (a SQLite connection, the keyring), so the
+    event loop never waits on it. Work runs in the order it was given; a connection
+    is only ever used by this thread at a time."""
+
+    def __init__(self, name: str) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"oahelper-{name}")
+
+    async def run(self, work: Callable[..., T], *args: object) -> T:
+        """``work(*args)`` in the thread; its result or exception, awaited."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, partial(work, *args))
+
+    def submit(self, work: Callable[..., T], *args: object) -> Future[T]:
+        """``work(*args)`` in the thread, not waited for (a write nobody needs to wait on)."""
+        return self._pool.submit(work, *args)
+
+    def close(self) -> None:
+        """Finish the work already given, then stop the thread."""
+        self._pool.shutdown(wait=True)

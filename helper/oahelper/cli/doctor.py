@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import aiohttp
 
-from oahelper.engine.cache import Cache
+from oahelper.engine.cache import AsyncCache
 from oahelper.errors import OAHelperError
 from oahelper.keys import KeyStore
 from oahelper.logtext import printable
@@ -83,7 +83,7 @@ async def run_doctor(settings: Settings, say: Callable[[str], None],
             checks.check(False, "", f"cache: {exc.message}. Fix: delete {settings.cache_db} "
                                     "(answers are re-fetched).")
         else:
-            _check_cache(engine.service.cache, checks)
+            await _check_cache(engine.service.cache, checks)
             _check_snapshot(engine.sources, checks)
             await _probe_sources(engine, checks)
             running = await _daemon_running(settings, engine.service.session)
@@ -112,10 +112,10 @@ def _check_keyring(settings: Settings, keystore: KeyStore, checks: Checks) -> No
         checks.say(f"info {no_keyring}")  # only a problem once a source needs a key
 
 
-def _check_cache(cache: Cache, checks: Checks) -> None:
+async def _check_cache(cache: AsyncCache, checks: Checks) -> None:
     try:
-        cache.check()
-        stats = cache.stats()
+        await cache.check()
+        stats = await cache.stats()
         checks.check(True, f"cache: {stats['entries']} answer(s), {stats['bytes']} bytes in "
                            f"{stats['path']}", "")
     except OAHelperError as exc:
@@ -157,7 +157,8 @@ async def _probe_sources(engine: Engine, checks: Checks) -> None:
                    if not settings.source_on(source.name) else "not configured")
             checks.say(f"off  {source.name}: {why}")
             continue
-        facts = _facts(health, cache.calls_today(source.name), cache.last_error(source.name))
+        facts = _facts(health, await cache.calls_today(source.name),
+                       await cache.last_error(source.name))
         if health.problems:
             for problem in health.problems:
                 checks.check(False, "", f"{source.name}: {problem}")

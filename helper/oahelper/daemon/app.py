@@ -23,8 +23,8 @@ from aiohttp import web
 from oahelper import API_VERSION, __version__
 from oahelper.audit.batch import batch_entries
 from oahelper.audit.runner import CONCURRENCY, AuditRunner
-from oahelper.daemon.clients import Client, ClientStore
-from oahelper.engine.cache import Cache
+from oahelper.daemon.clients import AsyncClientStore, Client, ClientStore
+from oahelper.engine.cache import AsyncCache
 from oahelper.engine.budget import Caller, CallBudgets
 from oahelper.engine.diagnostics import config_problems
 from oahelper.errors import (BadRequest, Forbidden, MethodNotAllowed, NotFoundError, OAHelperError,
@@ -41,8 +41,8 @@ from oahelper.sources.snapshot import Snapshot
 log = logging.getLogger(__name__)
 
 KEYSTORE = web.AppKey("keystore", KeyStore)
-CLIENTS = web.AppKey("clients", ClientStore)
-CACHE = web.AppKey("cache", Cache)
+CLIENTS = web.AppKey("clients", AsyncClientStore)
+CACHE = web.AppKey("cache", AsyncCache)
 ENGINES = web.AppKey("engines", "Engines")
 PAIR_LIMITER = web.AppKey("pair_limiter", "RateLimiter")
 # Lookups at once for all /v1/batch requests together: several open tabs checking
@@ -202,7 +202,7 @@ async def require_token(request: web.Request, handler: Handler) -> web.StreamRes
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing token: pair this client (oahelper pair) and send "
                            "Authorization: Bearer <token>")
-    request[CLIENT] = request.app[CLIENTS].verify(token.strip(), request.headers.get("Origin"))
+    request[CLIENT] = await request.app[CLIENTS].verify(token.strip(), request.headers.get("Origin"))
     return await handler(request)
 
 
@@ -266,13 +266,14 @@ async def pair(request: web.Request) -> web.Response:
     code, client = data.get("code"), data.get("client", "browser")
     if not isinstance(code, str) or not isinstance(client, str):
         raise BadRequest("'code' and 'client' must be strings")
-    token, name = request.app[CLIENTS].redeem_pair_code(code, client, request.headers.get("Origin"))
+    token, name = await request.app[CLIENTS].redeem_pair_code(code, client,
+                                                             request.headers.get("Origin"))
     log.info("paired a new client %r", name)
     return web.json_response({"token": token, "client": name})
 
 
 async def lookup(request: web.Request) -> web.Response:
-    engine = request.app[ENGINES].current()
+    engine = await request.app[ENGINES].current()
     data = await read_json(request, engine.settings.max_body)
     payload = await engine.service.lookup(lookup_request(data), caller=_caller(request, "interactive"))
     return web.json_response(payload)
@@ -286,7 +287,7 @@ def _caller(request: web.Request, lane: str) -> Caller:
 async def batch(request: web.Request) -> web.StreamResponse:
     """Up to MAX_ITEMS identifiers or references; one NDJSON line per item as its
     answer arrives (``{"index", "row"}``), then ``{"done": true, …}``."""
-    engine = request.app[ENGINES].current()
+    engine = await request.app[ENGINES].current()
     entries = batch_entries(await read_json(request, engine.settings.max_body))
     response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
     add_cors_headers(request, response)
@@ -310,8 +311,8 @@ async def batch(request: web.Request) -> web.StreamResponse:
 
 async def status(request: web.Request) -> web.Response:
     app = request.app
-    engine = app[ENGINES].current()
-    report = status_report(engine.settings, app[KEYSTORE], engine.sources, app[CACHE])
+    engine = await app[ENGINES].current()
+    report = await status_report(engine.settings, app[KEYSTORE], engine.sources, app[CACHE])
     report["snapshot"] = await snapshot_status(engine.sources)
     return web.json_response(report)
 
@@ -328,47 +329,58 @@ async def snapshot_status(sources: list[Source]) -> dict[str, Any] | None:
         return {"path": str(source.path), "present": source.path.exists(), "error": exc.message}
 
 
-def status_report(settings: Settings, keystore: KeyStore, sources: list[Source],
-                  cache: Cache) -> dict[str, Any]:
-    """What /v1/status shows (``snapshot`` is added by the handler)."""
+async def status_report(settings: Settings, keystore: KeyStore, sources: list[Source],
+                        cache: AsyncCache) -> dict[str, Any]:
+    """What /v1/status shows (``snapshot`` is added by the handler). The keyring and
+    the cache are read in threads."""
+    calls = {s.name: await cache.calls_today(s.name) for s in sources}
+    problems, backend, available = await asyncio.to_thread(
+        lambda: (config_problems(settings, keystore, sources), keystore.backend_name(),
+                 keystore.available()))
     return {
         "service": "oahelper", "version": __version__, "api": API_VERSION, "port": settings.port,
-        "sources": {s.name: s.health().to_json() | {"calls_today": cache.calls_today(s.name)}
-                    for s in sources},
-        "problems": [p.to_json() for p in config_problems(settings, keystore, sources)],
-        "cache": cache.stats(),
-        "quota": {"unpaywall": {"calls_today": cache.calls_today("unpaywall"),
+        "sources": {s.name: s.health().to_json() | {"calls_today": calls[s.name]} for s in sources},
+        "problems": [p.to_json() for p in problems],
+        "cache": await cache.stats(),
+        "quota": {"unpaywall": {"calls_today": calls.get("unpaywall", 0),
                                 "limit": settings.unpaywall_daily_limit}},
-        "keyring": {"backend": keystore.backend_name(), "available": keystore.available()},
+        "keyring": {"backend": backend, "available": available},
         "offline": settings.offline,
     }
 
 
 class Engines:
     """The engine for the current settings: rebuilt when the config file changes, so
-    ``oahelper config set`` takes effect without a restart (port and host excepted)."""
+    ``oahelper config set`` takes effect without a restart (port and host excepted).
+    Reading the settings and building (which reads the keyring) run in a thread."""
 
-    def __init__(self, build: Callable[[Settings], Engine], settings: Settings,
+    def __init__(self, build: Callable[[Settings], Engine], engine: Engine,
                  reload: Callable[[], Settings] | None) -> None:
         self._build, self._reload = build, reload
-        self._engine = build(settings)
+        self._engine = engine
+        self._reloading = asyncio.Lock()
 
-    def current(self) -> Engine:
+    async def current(self) -> Engine:
         engine = self._engine
-        stamp = config_stamp(engine.settings.config_file)
-        if self._reload is None or stamp == engine.stamp:
+        if self._reload is None or config_stamp(engine.settings.config_file) == engine.stamp:
             return engine
+        async with self._reloading:  # one rebuild, however many requests noticed the change
+            if self._engine is engine:
+                self._engine = await asyncio.to_thread(self._rebuilt, engine, self._reload)
+            return self._engine
+
+    def _rebuilt(self, engine: Engine, reload: Callable[[], Settings]) -> Engine:
+        stamp = config_stamp(engine.settings.config_file)
         try:
-            settings = self._reload()
+            settings = reload()
         except OAHelperError as exc:
             log.warning("config file changed but not used: %s", exc.message)
             engine.stamp = stamp  # say it once, not on every request
             return engine
         if (settings.host, settings.port) != (engine.settings.host, engine.settings.port):
             log.warning("host and port changes take effect when the daemon restarts")
-        self._engine = self._build(settings)
         log.info("settings reloaded from %s", settings.config_file)
-        return self._engine
+        return self._build(settings)
 
 
 def init(settings: Settings, *, keystore: KeyStore | None = None,
@@ -387,16 +399,17 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
     app[BATCH_SLOTS] = asyncio.Semaphore(CONCURRENCY)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
-        app[CLIENTS] = ClientStore(settings.clients_db)
+        app[CLIENTS] = AsyncClientStore(await asyncio.to_thread(ClientStore, settings.clients_db))
         try:
             async with open_plant(settings, keystore=app[KEYSTORE], budgets=app[BUDGETS],
                                   page_workers=True, sources=sources,
                                   fetch_page=fetch_page) as plant:
                 app[CACHE] = plant.cache
-                app[ENGINES] = Engines(plant.engine, settings, reload_settings)
+                first = await asyncio.to_thread(plant.engine, settings)
+                app[ENGINES] = Engines(plant.engine, first, reload_settings)
                 yield
         finally:
-            app[CLIENTS].close()
+            await app[CLIENTS].aclose()
 
     app.cleanup_ctx.append(resources)
     app.on_response_prepare.append(add_common_headers)

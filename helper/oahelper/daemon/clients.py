@@ -16,6 +16,7 @@ used" is what it could not record, and it says so once.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -27,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from oahelper.files import open_db
+from oahelper.files import OneThread, open_db
 from oahelper.errors import ConfigError, Forbidden, Unauthorized
 from oahelper.files import secret_key
 from oahelper.logtext import printable
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 PAIR_CODE_TTL = 120.0
 PAIR_CODE_TRIES = 5
 LAST_USED_GRAIN = 60.0
+# Another process (``oahelper pair``, ``clients revoke``) writes for milliseconds; a
+# request waits this long at most (in the store's own thread, never on the event loop).
+BUSY_SECONDS = 2.0
 # No 0/O, 1/I/L: codes are read off a terminal and typed by hand.
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -86,7 +90,7 @@ class ClientStore:
         self.clock = clock
         self.path = path
         self._key = secret_key(key_file(path))
-        self._db = open_db(path, _SCHEMA, "the client list")
+        self._db = open_db(path, _SCHEMA, "the client list", busy_seconds=BUSY_SECONDS)
         self._write_failed = False
 
     @contextmanager
@@ -213,3 +217,23 @@ class ClientStore:
         while name in taken:
             name, n = f"{base} ({n})", n + 1
         return name
+
+
+class AsyncClientStore:
+    """The client list as the daemon's event loop uses it: every call runs in one
+    thread of its own (a token check reads SQLite and may record "last used")."""
+
+    def __init__(self, store: ClientStore) -> None:
+        self.store = store
+        self._thread = OneThread("clients")
+
+    async def verify(self, token: str, origin: str | None) -> Client:
+        return await self._thread.run(self.store.verify, token, origin)
+
+    async def redeem_pair_code(self, code: str, client: str,
+                               origin: str | None) -> tuple[str, str]:
+        return await self._thread.run(self.store.redeem_pair_code, code, client, origin)
+
+    async def aclose(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self._thread.close)
+        self.store.close()

@@ -15,6 +15,7 @@ engine here; nothing else constructs sources. Two lifetimes:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from pathlib import Path
 import aiohttp
 
 from oahelper.engine.budget import CallBudgets
-from oahelper.engine.cache import Cache
+from oahelper.engine.cache import AsyncCache
 from oahelper.engine.lookup import LookupService, PageFetcher, service_for
 from oahelper.engine.pages import PageReader
 from oahelper.keys import KeyStore
@@ -51,7 +52,7 @@ class Plant:
     """The resources one process shares between its engines (see the module doc)."""
 
     keystore: KeyStore
-    cache: Cache
+    cache: AsyncCache
     politeness: Politeness
     session: aiohttp.ClientSession  # the sources' (no cookies, explicit timeouts)
     fetch_session: aiohttp.ClientSession  # pages fetched on the user's behalf (net/)
@@ -117,8 +118,8 @@ async def open_plant(settings: Settings, *, keystore: KeyStore | None = None,
     daemon, where a stranger's page arrives; the CLI reads the user's own file).
     """
     async with AsyncExitStack() as stack:
-        cache = Cache(settings.cache_db)
-        stack.callback(cache.close)
+        cache = await asyncio.to_thread(AsyncCache, settings.cache_db)  # opening is SQLite too
+        stack.push_async_callback(cache.aclose)
         pages = None
         if page_workers:
             pages = PageReader(workers=settings.page_workers, seconds=settings.page_seconds,

@@ -14,16 +14,20 @@ written (a full disk) lookups go on uncached and the log says so once.
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import dataclasses
 import json
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from oahelper.files import open_db
+from oahelper.files import OneThread, open_db
 from oahelper.errors import ConfigError
 from oahelper.files import SQLITE_SIDE_FILES
 from oahelper.models import SourceAnswer
@@ -32,6 +36,13 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # SQLite's result codes for a damaged file.
 _DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
 
 
 def _is_damage(exc: BaseException | None) -> bool:
@@ -85,21 +96,32 @@ def ttl_for(answer: SourceAnswer) -> float | None:
 class Cache:
     """The answer cache; one per process, on one SQLite file."""
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time, *,
+                 busy_seconds: float = 5.0) -> None:
         self.path = path
         self.clock = clock
         self.hits = 0
         self.misses = 0
+        self.busy_seconds = busy_seconds
         self._write_failed = False
+        self._inode = _inode(path)  # the file this object opened (see _rebuild)
         try:
-            self._db = open_db(path, _SCHEMA, "the cache")
+            self._db = self._open()
         except ConfigError as exc:
             if not _is_damage(exc.__cause__):
                 raise
             self._db = self._rebuild(exc.__cause__)
 
+    def _open(self) -> sqlite3.Connection:
+        db = open_db(self.path, _SCHEMA, "the cache", busy_seconds=self.busy_seconds)
+        self._inode = _inode(self.path)
+        return db
+
     def _rebuild(self, damage: BaseException | None) -> sqlite3.Connection:
-        """Move the damaged files aside and start an empty cache."""
+        """Move the damaged files aside and start an empty cache; when another
+        connection did so already (the file at ``path`` is a new one), just reopen."""
+        if _inode(self.path) not in (None, self._inode):
+            return self._open()
         stamp = time.strftime("%Y%m%d-%H%M%S")
         for suffix in ("", *SQLITE_SIDE_FILES):
             part = self.path.with_name(self.path.name + suffix)
@@ -107,7 +129,7 @@ class Cache:
                 part.replace(part.with_name(f"{part.name}.damaged-{stamp}"))
         log.warning("the cache at %s was damaged (%s): moved aside as *.damaged-%s and started "
                     "anew", self.path, damage, stamp)
-        return open_db(self.path, _SCHEMA, "the cache")
+        return self._open()
 
     def _run(self, work: Callable[[sqlite3.Connection], T], default: T) -> T:
         """``work`` on the database; ``default`` when SQLite fails (the cache is then
@@ -201,3 +223,120 @@ class Cache:
 
     def _today(self) -> str:
         return time.strftime("%Y-%m-%d", time.gmtime(self.clock()))
+
+
+# A read waits this long at most while another process writes (in WAL mode reads
+# rarely wait at all); a write, which nobody waits for, waits longer before it is lost.
+READ_BUSY_SECONDS = 1.0
+WRITE_BUSY_SECONDS = 10.0
+
+
+class AsyncCache:
+    """The cache as the event loop uses it: SQLite never runs on the loop.
+
+    Reads run in a thread of their own, writes in another, each on its own connection,
+    so a write waiting for another process's lock (an ``oahelper audit`` beside the
+    daemon) holds up neither the loop nor the reads. Writes are not waited for: until
+    one is committed, what it wrote is answered from memory (``_pending``), so a
+    second lookup right after the first still finds the answer. ``put``,
+    ``count_calls`` and ``note_error`` return at once; the rest are awaited.
+    """
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.clock = clock
+        self._reads = Cache(path, clock, busy_seconds=READ_BUSY_SECONDS)
+        self._writes = Cache(path, clock, busy_seconds=WRITE_BUSY_SECONDS)
+        self._read_thread, self._write_thread = OneThread("cache-read"), OneThread("cache-write")
+        self._lock = threading.Lock()  # _pending* are changed by the write thread too
+        self._pending: dict[tuple[str, str], tuple[Cached, float]] = {}
+        self._pending_calls: collections.Counter[str] = collections.Counter()
+        self._pending_errors: dict[str, tuple[float, str]] = {}
+        self.hits = self.misses = 0
+
+    async def get(self, source: str, key: str) -> Cached | None:
+        """The stored answer (fresh or expired), or None."""
+        with self._lock:
+            pending = self._pending.get((source, key))
+        if pending is not None:
+            entry, expires_at = pending
+            found: Cached | None = dataclasses.replace(entry, fresh=expires_at > self.clock())
+        else:
+            found = await self._read_thread.run(self._reads.get, source, key)
+        if found is not None and found.fresh:
+            self.hits += 1
+        else:
+            self.misses += 1
+        return found
+
+    def put(self, answer: SourceAnswer, key: str) -> bool:
+        """Store an answer if it may be cached (in the background); True when it will be."""
+        ttl = ttl_for(answer)
+        if ttl is None:
+            return False
+        now = self.clock()
+        slot = (answer.source, key)
+        pending = (Cached(answer=answer, stored_at=now, fresh=True), now + ttl)
+        with self._lock:
+            self._pending[slot] = pending
+
+        def written(_done: object) -> None:
+            with self._lock:
+                if self._pending.get(slot) is pending:  # not replaced by a newer answer
+                    del self._pending[slot]
+
+        self._write_thread.submit(self._writes.put, answer, key).add_done_callback(written)
+        return True
+
+    def count_calls(self, source: str, n: int) -> None:
+        if n <= 0:
+            return
+        with self._lock:
+            self._pending_calls[source] += n
+
+        def written(_done: object) -> None:
+            with self._lock:
+                self._pending_calls[source] -= n
+
+        self._write_thread.submit(self._writes.count_calls, source, n).add_done_callback(written)
+
+    async def calls_today(self, source: str) -> int:
+        stored = await self._read_thread.run(self._reads.calls_today, source)
+        with self._lock:
+            return stored + self._pending_calls[source]
+
+    def note_error(self, source: str, message: str) -> None:
+        """Remember ``message`` as ``source``'s last error, with the time."""
+        noted = (self.clock(), message)
+        with self._lock:
+            self._pending_errors[source] = noted
+
+        def written(_done: object) -> None:
+            with self._lock:
+                if self._pending_errors.get(source) is noted:
+                    del self._pending_errors[source]
+
+        self._write_thread.submit(self._writes.note_error, source, message
+                                  ).add_done_callback(written)
+
+    async def last_error(self, source: str) -> tuple[float, str] | None:
+        with self._lock:
+            pending = self._pending_errors.get(source)
+        return pending or await self._read_thread.run(self._reads.last_error, source)
+
+    async def stats(self) -> dict[str, object]:
+        """Figures for /v1/status and doctor."""
+        stats = await self._read_thread.run(self._reads.stats)
+        return stats | {"hits": self.hits, "misses": self.misses}
+
+    async def check(self) -> None:
+        """Raise ConfigError unless the database passes SQLite's integrity check."""
+        await self._read_thread.run(self._reads.check)
+
+    async def aclose(self) -> None:
+        """Let the writes already given finish (off the loop), then close."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._write_thread.close)
+        await loop.run_in_executor(None, self._read_thread.close)
+        self._writes.close()
+        self._reads.close()

@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from oahelper.engine.cache import Cache, Cached
+from oahelper.engine.cache import AsyncCache, Cached
 from oahelper.engine.budget import Caller, CallBudgets, Ticket
 from oahelper.errors import FetchError, OAHelperError, PageOverBudget, ScrapeError
 from oahelper.net import FetchedPage
@@ -67,7 +67,7 @@ def _decoded(page: FetchedPage) -> str | bytes:
 class LookupService:
     """Answers lookups; one per process, sharing the cache and HTTP session."""
 
-    def __init__(self, *, sources: Sequence[Source], cache: Cache,
+    def __init__(self, *, sources: Sequence[Source], cache: AsyncCache,
                  session: aiohttp.ClientSession, timeout: float,
                  openurl_base: str | None = None, fetch_page: PageFetcher | None = None,
                  read_page: PageReader | None = None, budgets: CallBudgets | None = None,
@@ -275,7 +275,7 @@ class LookupService:
         """Cache → single flight → upstream (``call`` with the seconds left) → cache."""
         if not self._may_ask(source):
             return SourceAnswer(source=source.name, state="disabled")
-        cached = self.cache.get(source.name, key)
+        cached = await self.cache.get(source.name, key)
         if cached is not None and cached.fresh:
             return dataclasses.replace(cached.answer, cached=True)
         flight_key = (source.name, key)
@@ -298,7 +298,7 @@ class LookupService:
     async def _ask_upstream(self, source: Source, key: str, deadline: float,
                             call: Callable[[float], Awaitable[SourceAnswer]]) -> SourceAnswer:
         limit = self.daily_limits.get(source.name)
-        if limit is not None and self.cache.calls_today(source.name) >= limit:
+        if limit is not None and await self.cache.calls_today(source.name) >= limit:
             return SourceAnswer(source=source.name, state="error", error_code="source_quota",
                                 error=f"the daily limit of {limit} {source.name} calls is used up; "
                                       "cached answers still work")
@@ -363,7 +363,7 @@ def _with_searches(answers: list[SourceAnswer], searched: Sequence[SourceAnswer]
     return out + list(said.values())
 
 
-def service_for(settings: Settings, *, sources: Sequence[Source], cache: Cache,
+def service_for(settings: Settings, *, sources: Sequence[Source], cache: AsyncCache,
                 session: aiohttp.ClientSession, fetch_page: PageFetcher | None,
                 read_page: PageReader | None = None,
                 budgets: CallBudgets | None = None) -> LookupService:

@@ -77,7 +77,8 @@ class Snapshot:
         if not article.doi:
             return SourceAnswer(source=NAME, state="skipped")
         try:
-            record, as_of = await asyncio.to_thread(self.reader.record, article.doi)
+            # In a thread: the first call also imports DuckDB and opens the file.
+            record, as_of = await asyncio.to_thread(lambda: self.reader.record(article.doi))
         except SnapshotError as exc:
             self._last_error = exc.message
             return SourceAnswer(source=NAME, state="error", error=exc.message,
