@@ -1,5 +1,5 @@
 """The sources' session follows an upstream's redirect only within its origin or to a
-public address, and sends no credential to another host (sources/redirects.py)."""
+public address, and sends no credential to another host (net/redirects.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import yarl
 from aiohttp import web
 
 from oahelper.sources.http import get_with_retries
-from oahelper.sources.redirects import upstream_session
+from oahelper.sources.http import upstream_session
 
 SECRET = {"x-apikey": "KEY-123", "Authorization": "Bearer abc"}
 

@@ -21,10 +21,11 @@ keyring) are translated once, in the module that talks to the library, with
     ├── ScrapeError               bad_html (422): the only error the scraper lets escape
     │   └── PageOverBudget        page_budget: reading the page took more time or memory
     │                             than one page may (engine/pages.py); the lookup says why
-    ├── FetchError                fetch_failed (502): the daemon could not fetch a page
+    ├── FetchError                fetch_failed (502): the daemon could not fetch a URL (net/;
+    │   │                         the sources turn it into a SourceError)
+    │   └── FetchRefused          fetch_refused (400): URL scheme or address not allowed
     ├── SnapshotError             snapshot (503): the local Unpaywall snapshot cannot be used
     │   └── SnapshotBusy          snapshot_busy: another process is importing into it
-    │   └── FetchRefused          fetch_refused (400): URL scheme or address not allowed
     └── SourceError               source_error (502): an upstream gave no usable answer
         ├── SourceTimeout         source_timeout
         ├── SourceRateLimited     source_rate_limited (carries retry_after seconds)

@@ -33,7 +33,7 @@ from oahelper.net import fetch_page, make_fetch_session
 from oahelper.settings import SETTINGS, Settings
 from oahelper.sources.base import Source
 from oahelper.sources.politeness import Politeness
-from oahelper.sources.redirects import upstream_session as make_upstream_session
+from oahelper.sources.http import upstream_session as make_upstream_session
 from oahelper.sources.registry import build_sources
 
 
@@ -101,7 +101,7 @@ def upstream_session(settings: Settings) -> aiohttp.ClientSession:
     """The one session for talking to the sources (no cookies, explicit timeouts)."""
     timeout = aiohttp.ClientTimeout(total=settings.timeout + 2, connect=5)
     # The User-Agent is set per request, by sources/http.py; redirects are followed
-    # only within an upstream's origin or to public addresses (sources/redirects.py).
+    # under net/'s rule, the configured upstreams allowed to be private (sources/http.py).
     configured = [getattr(settings, s.name) for s in SETTINGS if s.name.endswith("_url")]
     return make_upstream_session(timeout, configured)
 

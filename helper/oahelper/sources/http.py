@@ -1,11 +1,14 @@
-"""One GET to an upstream, with retries, a deadline and translated errors.
+"""One GET to an upstream, with retries, a deadline and errors as data.
 
-Every source adapter talks HTTP through ``get_with_retries``. It is the one place
-where aiohttp and asyncio exceptions become ``SourceError``s (``raise … from exc``
-style, but returned rather than raised so that the number of calls made survives
-a failure: the daily Unpaywall quota counts every request, retries included), and
-the one place every request passes its upstream's politeness ``Gate``
-(``sources/politeness.py``).
+Every source adapter talks HTTP through ``get_with_retries``, over a session from
+``upstream_session``. The request itself goes through the network-safety stack
+(``net/``): its address policy, resolver and redirect rule, with the configured
+upstreams allowed to be private addresses (a self-hosted mirror on the local
+network). What is about upstream APIs is here: retries with backoff, Retry-After,
+the politeness ``Gate`` every request passes (``sources/politeness.py``), JSON, and
+the ``SourceError`` each failure becomes, returned rather than raised so that the
+number of calls made survives a failure (the daily Unpaywall quota counts every
+request, retries included).
 """
 
 from __future__ import annotations
@@ -13,11 +16,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import os
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -28,6 +30,7 @@ import yarl
 
 from oahelper import __version__
 from oahelper.errors import (
+    FetchError,
     SourceBadResponse,
     SourceError,
     SourceRateLimited,
@@ -35,8 +38,17 @@ from oahelper.errors import (
     SourceTimeout,
 )
 from oahelper.models import SourceAnswer
+from oahelper.net import (
+    AddressPolicy,
+    follow,
+    host_of,
+    host_port,
+    host_ports,
+    make_session,
+    read_capped,
+    session_policy,
+)
 from oahelper.sources.politeness import Gate
-from oahelper.sources.redirects import MAX_REDIRECTS, REDIRECT_STATUSES, check_redirect, trusted_for
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -47,6 +59,14 @@ MAX_BODY = 4 * 1024 * 1024
 # The first retry waits about this long (doubling after), unless Retry-After says more.
 BACKOFF_BASE = 0.5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# An API that moved says so once or twice; more is not an API answering.
+MAX_REDIRECTS = 3
+# What a failure in net/ is for a source; any other is a plain SourceError.
+_SOURCE_ERRORS: dict[str, type[SourceError]] = {
+    "fetch_timeout": SourceTimeout,
+    "fetch_too_large": SourceBadResponse,
+    "fetch_too_many_redirects": SourceBadResponse,
+}
 _SECONDS = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -106,48 +126,28 @@ def decode_json(body: bytes, what: str) -> Any:
         raise SourceBadResponse(f"{what} sent something that is not JSON: {snippet!r}") from exc
 
 
-def host_of(url: yarl.URL) -> str:
-    """The host (and a non-default port) for messages."""
-    host = url.host or "?"
-    return f"{host}:{url.port}" if url.port and not url.is_default_port() else host
+def upstream_session(timeout: aiohttp.ClientTimeout,
+                     upstream_urls: Iterable[str | None]) -> aiohttp.ClientSession:
+    """The sources' one session: net/'s rules, with the ``(host, port)`` of each
+    configured upstream URL allowed to be a private address."""
+    return make_session(AddressPolicy(allow_private_hosts=host_ports(upstream_urls)),
+                        timeout=timeout)
 
 
 async def _get_once(session: aiohttp.ClientSession, url: yarl.URL,
                     headers: Mapping[str, str], timeout: float) -> Reply:
-    """One request; aiohttp and asyncio errors become SourceErrors here, once."""
-    where = host_of(url)
-    trusted = trusted_for(session, url)
-    sent = dict(headers)
+    """One request and its redirects (net/ checks each); net's errors become SourceErrors."""
+    # A session not from upstream_session (tests hand adapters plain ones) trusts the
+    # upstream asked, as upstream_session trusts the configured ones.
+    policy = (session_policy(session)
+              or AddressPolicy(allow_private_hosts=frozenset({host_port(url)})))
     try:
-        async with asyncio.timeout(timeout):
-            for _ in range(MAX_REDIRECTS + 1):
-                # Redirects are followed here, each checked (sources/redirects.py).
-                async with session.get(url, headers=sent, allow_redirects=False) as resp:
-                    location = resp.headers.get("Location")
-                    if resp.status in REDIRECT_STATUSES and location:
-                        target = url.join(yarl.URL(location))
-                        sent = check_redirect(url, target, trusted, sent)
-                        url = target
-                        continue
-                    body = bytearray()
-                    async for chunk in resp.content.iter_chunked(65536):
-                        body += chunk
-                        if len(body) > MAX_BODY:
-                            raise SourceBadResponse(f"{where} sent more than {MAX_BODY} bytes")
-                    return Reply(resp.status, resp.headers, bytes(body))
-        raise SourceBadResponse(f"{where} redirected more than {MAX_REDIRECTS} times")
-    except TimeoutError as exc:
-        raise SourceTimeout(f"{where} did not answer within {timeout:.1f} s") from exc
-    except aiohttp.ClientConnectorError as exc:
-        # DNS failure, connection refused, no network: say it plainly.
-        err = exc.os_error
-        # errno names a refused or unreachable connection plainly; DNS errors (negative
-        # getaddrinfo codes) carry their own text.
-        reason = os.strerror(err.errno) if err.errno and err.errno > 0 else (
-            err.strerror or str(err))
-        raise SourceError(f"could not reach {where}: {reason}") from exc
-    except aiohttp.ClientError as exc:
-        raise SourceError(f"{where} broke off the answer: {exc or type(exc).__name__}") from exc
+        async with follow(session, url, policy=policy, headers=headers,
+                          max_redirects=MAX_REDIRECTS, timeout=timeout) as followed:
+            resp = followed.response
+            return Reply(resp.status, resp.headers, await read_capped(resp, MAX_BODY))
+    except FetchError as exc:
+        raise _SOURCE_ERRORS.get(exc.code, SourceError)(exc.message) from exc
 
 
 async def get_with_retries(
