@@ -403,7 +403,8 @@ def upstream_session(settings: Settings) -> aiohttp.ClientSession:
     timeout = aiohttp.ClientTimeout(total=settings.timeout + 2, connect=5)
     # The User-Agent is set per request, by sources/http.py; redirects are followed
     # only within an upstream's origin or to public addresses (sources/redirects.py).
-    configured = [getattr(settings, s.name) for s in SETTINGS if s.name.endswith("_url")]
+    # Only the sources' base URLs: not a browser-settable one (ill_url) nor Zotero's local API.
+    configured = [getattr(settings, s.name) for s in SETTINGS if s.upstream]
     return make_upstream_session(timeout, configured)
 
 
