@@ -94,7 +94,7 @@ def unpaywall_email(name: str, value: str) -> str | None:
 
 
 def address(name: str, value: str) -> str | None:
-    """An e-mail address a person reads (not Unpaywall's rule: the message is ours)."""
+    """A real e-mail address; the same placeholders as Unpaywall's, but no word of Unpaywall."""
     if not is_email_address(value):
         return f"{name} must be an e-mail address, not {value!r}"
     if is_placeholder_email(value):
