@@ -290,9 +290,14 @@ def is_placeholder_email(email: str) -> bool:
     return domain.rsplit(".", 1)[-1] in RESERVED_TLDS
 
 
+def is_email_address(text: str) -> bool:
+    """True for text shaped like an address: one ``@``, a dotted domain, no spaces."""
+    return bool(_SHAPE.match(text.strip()))
+
+
 def email_problem(email: str) -> str | None:
     """Why ``email`` will not do for Unpaywall, in plain words, or None."""
-    if not _SHAPE.match(email.strip()):
+    if not is_email_address(email):
         return f"{email!r} is not an e-mail address"
     if is_placeholder_email(email):
         return f"{email!r} is a placeholder address, which Unpaywall refuses: give your own"

@@ -36,7 +36,7 @@ from oahelper.scrape import scrape
 from oahelper.identifiers import parse_query
 from oahelper.scrape.references import linked_references
 from oahelper.engine.lookup import LookupRequest
-from oahelper.settings import SETTINGS, Settings, config_file, load_settings, write_setting
+from oahelper.settings import SETTINGS, Settings, config_file, load_settings, text, write_setting
 from oahelper.daemon.server import DaemonRunner
 from oahelper.daemon.app import init
 from oahelper.engine.build import open_engine
@@ -158,8 +158,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         print(f"config file: {settings.config_file}")
         print(f"data folder: {settings.data_dir}")
         for setting in SETTINGS:
-            value = getattr(settings, setting.name)
-            shown = "(not set)" if value is None else value
+            shown = text(getattr(settings, setting.name)) or "(not set)"
             print(f"{setting.name} = {shown}  ({settings.origin_of(setting.name)}; {setting.env})")
         return 0
     if args.action == "set" and args.value is None:

@@ -102,7 +102,8 @@ def upstream_session(settings: Settings) -> aiohttp.ClientSession:
     timeout = aiohttp.ClientTimeout(total=settings.timeout + 2, connect=5)
     # The User-Agent is set per request, by sources/http.py; redirects are followed
     # under net/'s rule, the configured upstreams allowed to be private (sources/http.py).
-    configured = [getattr(settings, s.name) for s in SETTINGS if s.name.endswith("_url")]
+    # Only the sources' base URLs: not a browser-settable one (ill_url) nor Zotero's local API.
+    configured = [getattr(settings, s.name) for s in SETTINGS if s.upstream]
     return make_upstream_session(timeout, configured)
 
 

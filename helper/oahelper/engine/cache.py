@@ -252,22 +252,35 @@ class AsyncCache:
         self._pending: dict[tuple[str, str], tuple[Cached, float]] = {}
         self._pending_calls: collections.Counter[str] = collections.Counter()
         self._pending_errors: dict[str, tuple[float, str]] = {}
+        self._commits = 0  # writes of answers done so far (see get)
         self.hits = self.misses = 0
 
     async def get(self, source: str, key: str) -> Cached | None:
         """The stored answer (fresh or expired), or None."""
-        with self._lock:
-            pending = self._pending.get((source, key))
-        if pending is not None:
-            entry, expires_at = pending
-            found: Cached | None = dataclasses.replace(entry, fresh=expires_at > self.clock())
-        else:
+        found = self._pending_entry(source, key)
+        for _ in range(3):
+            if found is not None:
+                break
+            commits = self._commits
             found = await self._read_thread.run(self._reads.get, source, key)
+            # The answer may have come meanwhile: waiting in memory, or written after
+            # this read looked (then look again), so a lookup never asks twice.
+            found = found or self._pending_entry(source, key)
+            if found is not None or self._commits == commits:
+                break
         if found is not None and found.fresh:
             self.hits += 1
         else:
             self.misses += 1
         return found
+
+    def _pending_entry(self, source: str, key: str) -> Cached | None:
+        with self._lock:
+            pending = self._pending.get((source, key))
+        if pending is None:
+            return None
+        entry, expires_at = pending
+        return dataclasses.replace(entry, fresh=expires_at > self.clock())
 
     def put(self, answer: SourceAnswer, key: str) -> bool:
         """Store an answer if it may be cached (in the background); True when it will be."""
@@ -282,6 +295,7 @@ class AsyncCache:
 
         def written(_done: object) -> None:
             with self._lock:
+                self._commits += 1
                 if self._pending.get(slot) is pending:  # not replaced by a newer answer
                     del self._pending[slot]
 
