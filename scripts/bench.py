@@ -21,7 +21,9 @@
    time at 100 KB, 1 MB and 2.5 MB (goal: every shape <= 1 s at 2.5 MB, i.e. linear);
 10. hostile tabs: a normal tab's lookup with its page (plos_1) while six other tabs
    keep sending 7.5 MB pages that need seconds to read (page_seconds, 2 s, cuts them):
-   p50 and slowest (goal: about what it takes alone).
+   p50 and slowest (goal: about what it takes alone);
+11. storage (scripts/bench_storage.py): /v1/health while another process holds the
+   cache database's write lock for 3 s (goal: every answer within 250 ms).
 
 The daemon and the fake upstream run as real processes on 127.0.0.1, as a user's would.
 """
@@ -282,6 +284,9 @@ def main(argv: list[str]) -> int:
     from bench_title import bench_titles  # title lookups: fresh daemons of their own
 
     bench_titles()
+    from bench_storage import bench_storage  # a daemon of its own
+
+    bench_storage()
     return 0
 
 
