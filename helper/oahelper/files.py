@@ -18,12 +18,11 @@ import asyncio
 import logging
 import os
 import sqlite3
+import stat
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-import stat
 from pathlib import Path
-
 from typing import TypeVar
 
 from oahelper.errors import ConfigError

@@ -50,8 +50,9 @@ class Article:
     ``doi`` is kept as found (case preserved); compare DOIs with ``doi_key``.
     ``year`` is an int. ``doi_tier`` names the scrape rule that found the DOI,
     for people debugging a page. ``references`` are the works the page cites
-    (its ``citation_reference`` tags), never mixed into the article's own fields. ``challenge`` marks a bot-challenge page whose
-    HTML was not trusted. ``citation_meta`` says the page had scholarly meta tags.
+    (its ``citation_reference`` tags), never mixed into the article's own fields.
+    ``challenge`` marks a bot-challenge page whose HTML was not trusted.
+    ``citation_meta`` says the page had scholarly meta tags.
     """
 
     url: str | None = None
@@ -171,8 +172,8 @@ class SourceAnswer:
     DOI lookup can still show a citation; its identifiers (doi, pmid, pmcid, arxiv)
     let one source identify the article for the others. ``candidates`` are the works a
     title search returned, each with ``answer``: what the source would have said when
-    asked by that work's identifier (so an accepted hit costs no second call). ``calls`` counts upstream HTTP requests made
-    (retries included) for the daily quota. ``stale`` marks an expired cached answer
+    asked by that work's identifier (so an accepted hit costs no second call).
+    ``calls`` counts upstream HTTP requests made (retries included) for the daily quota. ``stale`` marks an expired cached answer
     served because the source failed just now. ``as_of`` is the date of the data a
     local copy answered from (the snapshot's newest record), so its age can be shown.
     """

@@ -37,7 +37,7 @@ def _svg(chart: alt.TopLevelMixin) -> str:
 
 def _oa_scale(present: Sequence[str]) -> alt.Scale:
     domain = [o for o in OA_ORDER if o in present] + sorted(set(present) - set(OA_ORDER))
-    colours = dict(zip(OA_ORDER, OA_COLOURS))
+    colours = dict(zip(OA_ORDER, OA_COLOURS, strict=True))
     return alt.Scale(domain=domain, range=[colours.get(o, "#5f6368") for o in domain])
 
 
@@ -89,7 +89,7 @@ def _top(counts: dict[str, int], limit: int = MAX_BARS) -> list[tuple[str, int]]
     if len(ranked) <= limit:
         return ranked
     rest = sum(n for _, n in ranked[limit - 1:])
-    return ranked[:limit - 1] + [(f"{len(ranked) - limit + 1} other licences", rest)]
+    return [*ranked[:limit - 1], (f"{len(ranked) - limit + 1} other licences", rest)]
 
 
 def license_chart(tally: Tally) -> str | None:

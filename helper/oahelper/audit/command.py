@@ -22,16 +22,17 @@ from oahelper.audit.entries import Entry
 from oahelper.audit.readers import FORMAT_NAMES, ReadingList, open_reading_list
 from oahelper.audit.rows import Row
 from oahelper.audit.runner import AuditRunner, RunStats
+from oahelper.audit.snapshot_join import CHUNK as BULK_CHUNK
+from oahelper.audit.snapshot_join import SnapshotPrepass
 from oahelper.audit.tally import AuditSummary, Tally
 from oahelper.audit.terminal import AuditProgress, row_line, summary_table
 from oahelper.audit.writers import ReportWriter, check_output, writer_for
-from oahelper.errors import ConfigError
 from oahelper.engine.build import open_engine
 from oahelper.engine.lookup import LookupService
+from oahelper.errors import ConfigError
 from oahelper.settings import Settings
-from oahelper.audit.snapshot_join import CHUNK as BULK_CHUNK
-from oahelper.audit.snapshot_join import SnapshotPrepass
 from oahelper.sources.snapshot import Snapshot
+
 
 def _entries(lists: Sequence[ReadingList]) -> Iterator[Entry]:
     for reading in lists:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from oahelper.identifiers import arxiv_doi, find_dois, normalise_arxiv, normalise_doi, normalise_pmcid, normalise_pmid
 from oahelper.models import Article, WorkQuery
 from oahelper.resolve.query import work_query
-from oahelper.identifiers import (arxiv_doi, find_dois, normalise_arxiv, normalise_doi,
-                                         normalise_pmcid, normalise_pmid)
 from oahelper.scrape.urls import doi_from_url, ids_from_url
 
 # What identifies an entry, strongest first (the row's ``identified_by``).

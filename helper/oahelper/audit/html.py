@@ -173,7 +173,7 @@ class HtmlWriter:
                       f'<div class="scroll"><table id="items"><thead><tr>{heads}</tr></thead><tbody>\n')
             self._rows.seek(0)
             shutil.copyfileobj(self._rows, out)
-            out.write(f'</tbody></table></div></section></main>\n<footer>'
+            out.write('</tbody></table></div></section></main>\n<footer>'
                       + (f"<ul>{notes}</ul>" if notes else "")
                       + '<p><b>Free</b>: a legal free copy exists (the link goes to the best one: '
                         "published version first, then the accepted manuscript, then a preprint). "

@@ -55,7 +55,7 @@ class Row(NamedTuple):
         return self.status == "open"
 
     def to_json(self) -> dict[str, Any]:
-        return dict(zip(COLUMNS, self))
+        return dict(zip(COLUMNS, self, strict=True))
 
     def to_csv(self) -> list[Any]:
         """The cells as ``csv.writer`` writes them: booleans as yes/no; it writes None

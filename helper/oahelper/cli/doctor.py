@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import time
-from contextlib import AsyncExitStack
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 
 import aiohttp
 
+from oahelper.engine.build import Engine, open_engine
 from oahelper.engine.cache import AsyncCache
 from oahelper.errors import OAHelperError
+from oahelper.identifiers import arxiv_doi
 from oahelper.keys import KeyStore
 from oahelper.logtext import printable
 from oahelper.models import Article
-from oahelper.identifiers import arxiv_doi
-from oahelper.sources.base import Source, SourceHealth
 from oahelper.settings import Settings
+from oahelper.sources.base import Source, SourceHealth
 from oahelper.sources.snapshot import Snapshot
-from oahelper.engine.build import Engine, open_engine
 
 # A DOI every source knows; asking for it shows whether the source answers at all.
 PROBE_DOI = "10.1038/nature12373"

@@ -26,20 +26,21 @@ from typing import Any
 from aiohttp import web
 
 from oahelper import __version__
+from oahelper.cli.report import render_payload
+from oahelper.daemon.app import init
 from oahelper.daemon.clients import ClientStore
+from oahelper.daemon.server import DaemonRunner
+from oahelper.engine.build import open_engine
+from oahelper.engine.lookup import LookupRequest
 from oahelper.errors import ConfigError, OAHelperError
 from oahelper.files import make_private
-from oahelper.logtext import printable
-from oahelper.keys import KEY_NAMES, KeyStore
-from oahelper.cli.report import render_payload
-from oahelper.scrape import scrape
 from oahelper.identifiers import parse_query
+from oahelper.keys import KEY_NAMES, KeyStore
+from oahelper.logtext import printable
+from oahelper.scrape import scrape
 from oahelper.scrape.references import linked_references
-from oahelper.engine.lookup import LookupRequest
 from oahelper.settings import SETTINGS, Settings, config_file, load_settings, text, write_setting
-from oahelper.daemon.server import DaemonRunner
-from oahelper.daemon.app import init
-from oahelper.engine.build import open_engine
+
 
 class PortTaken(OAHelperError):
     code = "port_taken"

@@ -6,7 +6,6 @@ from typing import Any
 
 from oahelper.engine.merge import VERSION_WORDS
 
-
 QUERY_WORDS = {"title": "title", "reference": "reference"}
 
 

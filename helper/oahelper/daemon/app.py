@@ -24,16 +24,25 @@ from oahelper import API_VERSION, __version__
 from oahelper.audit.batch import batch_entries
 from oahelper.audit.runner import CONCURRENCY, AuditRunner
 from oahelper.daemon.clients import AsyncClientStore, Client, ClientStore
+from oahelper.engine.budget import CallBudgets, Caller
+from oahelper.engine.build import Engine, config_stamp, lane_limits, open_plant
 from oahelper.engine.cache import AsyncCache
-from oahelper.engine.budget import Caller, CallBudgets
 from oahelper.engine.diagnostics import config_problems
-from oahelper.errors import (BadRequest, Forbidden, MethodNotAllowed, NotFoundError, OAHelperError,
-                             PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType)
+from oahelper.engine.lookup import LookupRequest, PageFetcher
+from oahelper.errors import (
+    BadRequest,
+    Forbidden,
+    MethodNotAllowed,
+    NotFoundError,
+    OAHelperError,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from oahelper.identifiers import parse_query
 from oahelper.keys import KeyStore
 from oahelper.logtext import printable
-from oahelper.identifiers import parse_query
-from oahelper.engine.build import Engine, config_stamp, lane_limits, open_plant
-from oahelper.engine.lookup import LookupRequest, PageFetcher
 from oahelper.settings import Settings
 from oahelper.sources.base import Source
 from oahelper.sources.snapshot import Snapshot

@@ -28,9 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from oahelper.files import OneThread, open_db
 from oahelper.errors import ConfigError, Forbidden, Unauthorized
-from oahelper.files import secret_key
+from oahelper.files import OneThread, open_db, secret_key
 from oahelper.logtext import printable
 
 log = logging.getLogger(__name__)

@@ -32,8 +32,8 @@ from oahelper.keys import KeyStore
 from oahelper.net import fetch_page, make_fetch_session
 from oahelper.settings import SETTINGS, Settings
 from oahelper.sources.base import Source
-from oahelper.sources.politeness import Politeness
 from oahelper.sources.http import upstream_session as make_upstream_session
+from oahelper.sources.politeness import Politeness
 from oahelper.sources.registry import build_sources
 
 

@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from oahelper.files import OneThread, open_db
 from oahelper.errors import ConfigError
-from oahelper.files import SQLITE_SIDE_FILES
+from oahelper.files import SQLITE_SIDE_FILES, OneThread, open_db
 from oahelper.models import SourceAnswer
 
 log = logging.getLogger(__name__)

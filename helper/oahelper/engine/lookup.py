@@ -21,20 +21,20 @@ from typing import Any
 
 import aiohttp
 
+from oahelper.engine.budget import CallBudgets, Caller, Ticket
 from oahelper.engine.cache import AsyncCache, Cached
-from oahelper.engine.budget import Caller, CallBudgets, Ticket
-from oahelper.errors import FetchError, OAHelperError, PageOverBudget, ScrapeError
-from oahelper.net import FetchedPage
 from oahelper.engine.merge import build_payload
+from oahelper.errors import FetchError, OAHelperError, PageOverBudget, ScrapeError
+from oahelper.identifiers import normalise_doi, parse_query
 from oahelper.models import Article, SourceAnswer, WorkQuery
-from oahelper.sources.politeness import Gate
+from oahelper.net import FetchedPage
 from oahelper.resolve.query import work_query
 from oahelper.resolve.resolver import Identified, Resolver
 from oahelper.scrape import scrape
 from oahelper.scrape.decode import decode_labelled
-from oahelper.identifiers import normalise_doi, parse_query
 from oahelper.settings import Settings
 from oahelper.sources.base import SearchSource, Source
+from oahelper.sources.politeness import Gate
 
 log = logging.getLogger(__name__)
 

@@ -55,8 +55,10 @@ def url_key(url: str) -> str:
 # host, PMC id in either case, ?pdf=render). Each pattern turns them into one key.
 SAME_COPY = (
     (re.compile(r"^(?:export\.|www\.)?arxiv\.org/(?:abs|pdf)/(.+?)(?:v\d+)?(?:\.pdf)?$", re.I), "arxiv:{}"),
-    (re.compile(r"^(?:www\.ncbi\.nlm\.nih\.gov/pmc|pmc\.ncbi\.nlm\.nih\.gov)/articles/(pmc\d+)(?:/pdf.*)?$", re.I), "pmc:{}"),
-    (re.compile(r"^(?:www\.)?europepmc\.org/(?:articles|pmc/articles)/(pmc\d+)(?:\?pdf=render)?$", re.I), "europepmc:{}"),
+    (re.compile(r"^(?:www\.ncbi\.nlm\.nih\.gov/pmc|pmc\.ncbi\.nlm\.nih\.gov)/articles/(pmc\d+)(?:/pdf.*)?$",
+                re.I), "pmc:{}"),
+    (re.compile(r"^(?:www\.)?europepmc\.org/(?:articles|pmc/articles)/(pmc\d+)(?:\?pdf=render)?$", re.I),
+     "europepmc:{}"),
     (re.compile(r"^(?:dx\.)?doi\.org/(10\..+)$", re.I), "doi:{}"),
 )
 

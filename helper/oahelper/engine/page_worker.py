@@ -77,8 +77,8 @@ def _typed(hint: Any, value: Any, name: str) -> Any:
     if dataclasses.is_dataclass(hint):
         return from_plain(hint, value)
     allowed = tuple(t for t in typing.get_args(hint) or (hint,) if isinstance(t, type))
-    if value is None and type(None) in allowed or isinstance(value, allowed) and \
-            not (isinstance(value, bool) and bool not in allowed):
+    if (value is None and type(None) in allowed) or (isinstance(value, allowed) and \
+            not (isinstance(value, bool) and bool not in allowed)):
         return value
     raise ValueError(f"{name} has the wrong type")
 

@@ -32,9 +32,9 @@ import logging
 import sys
 from contextlib import suppress
 
+from oahelper.engine.page_worker import article_from_json
 from oahelper.errors import PageOverBudget, ScrapeError
 from oahelper.models import Article
-from oahelper.engine.page_worker import article_from_json
 
 log = logging.getLogger(__name__)
 

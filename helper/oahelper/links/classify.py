@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from urllib.parse import urljoin, urlsplit
 
+from oahelper.identifiers import doi_key
 from oahelper.links.markers import (
     CHALLENGE_MARKERS,
     CONSENT_MARKERS,
@@ -39,7 +40,6 @@ from oahelper.links.matching import same_title
 from oahelper.links.page import PageFacts, decode, looks_like_markup
 from oahelper.links.pdf import PDF_IDENTITY_MAX_BYTES, PdfReading, identify
 from oahelper.links.verdict import ArticleRef, LinkResponse, LinkState, LinkVerdict
-from oahelper.identifiers import doi_key
 
 _TEXT_TYPES = ("text/", "application/xhtml", "application/xml")
 

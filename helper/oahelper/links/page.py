@@ -14,9 +14,9 @@ from functools import cached_property
 import lxml.etree
 import lxml.html
 
-from oahelper.scrape.decode import decode_html, decode_labelled
-from oahelper.links.markers import DOI_META, PDF_META, TITLE_HINTS, TITLE_META
 from oahelper.identifiers import doi_key, normalise_doi
+from oahelper.links.markers import DOI_META, PDF_META, TITLE_HINTS, TITLE_META
+from oahelper.scrape.decode import decode_html, decode_labelled
 from oahelper.text import absolute_url, clean
 
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)

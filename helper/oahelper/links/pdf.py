@@ -26,9 +26,9 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Literal
 
+from oahelper.identifiers import doi_key
 from oahelper.links.matching import doi_in_text, dois_in_text, squeeze, title_in_text
 from oahelper.links.pdf_worker import FIRST_PAGE_MAX_CHARS, first_page_text
-from oahelper.identifiers import doi_key
 
 __all__ = ["FIRST_PAGE_MAX_CHARS", "IdentityCheck", "PdfReading", "first_page_text", "identify",
            "identity", "read_first_page", "read_first_page_async"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from oahelper.models import Article, WorkQuery
 from oahelper.identifiers import (
     arxiv_doi,
     find_dois,
@@ -17,6 +16,7 @@ from oahelper.identifiers import (
     normalise_pmcid,
     normalise_pmid,
 )
+from oahelper.models import Article, WorkQuery
 from oahelper.text import clean, plain
 
 # Longest text searched for (a reference is rarely over 600 characters; a title 300).

@@ -17,11 +17,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from oahelper.models import Article, SourceAnswer, WorkQuery
-from oahelper.sources.match import Choice, Match, choose
 from oahelper.identifiers import normalise_arxiv, normalise_doi
+from oahelper.models import Article, SourceAnswer, WorkQuery
 from oahelper.sources.base import SearchSource, Source, can_search
 from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX, arxiv_id
+from oahelper.sources.match import Choice, Match, choose
 
 # Ask one source about an article (lookup) and give (cache key, answer).
 AskLookup = Callable[[Source, Article], Awaitable[tuple[str | None, SourceAnswer]]]
@@ -114,7 +114,7 @@ class Resolver:
     async def _convert(self, article: Article, converters: list[Source]) -> Identified:
         asked = await asyncio.gather(*(self._ask_lookup(s, article) for s in converters))
         known: dict[str, tuple[str | None, SourceAnswer]] = {}
-        for source, (key, answer) in zip(converters, asked):
+        for source, (key, answer) in zip(converters, asked, strict=True):
             known[source.name] = (key, answer)
             if answer.state == "ok":
                 article = with_identifiers(article, answer.metadata)

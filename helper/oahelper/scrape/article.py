@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 from oahelper.errors import ScrapeError
+from oahelper.identifiers import arxiv_doi
 from oahelper.models import Article
 from oahelper.scrape import fields, masthead
 from oahelper.scrape.challenge import is_challenge
@@ -13,11 +14,10 @@ from oahelper.scrape.decode import page_text
 from oahelper.scrape.document import Page
 from oahelper.scrape.doi_tiers import TAGGED_TIERS, find_doi
 from oahelper.scrape.references import MAX_REFERENCES, tagged_references
-from oahelper.identifiers import arxiv_doi
 from oahelper.scrape.sites import arxiv_id, site_authors
-from oahelper.text import plain
 from oahelper.scrape.urls import doi_from_url, ids_from_url
 from oahelper.scrape.vocab import REFERENCE_META_NAME, meta_is_read
+from oahelper.text import plain
 
 # More tags of one name than any real page has (a bioRxiv page has 262 author
 # affiliations; a physics paper can have a few thousand authors: the first ones do).

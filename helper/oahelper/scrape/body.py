@@ -12,8 +12,8 @@ import re
 
 from lxml import etree
 
-from oahelper.scrape.document import head_end
 from oahelper.identifiers import find_dois, normalise_doi
+from oahelper.scrape.document import head_end
 
 # Cheap test before parsing: no DOI-shaped text, nothing to do.
 _ANY_DOI = re.compile(r"10\.\d{4,9}/")
@@ -39,7 +39,7 @@ _HEADING_CHARS = 64
 def _is_reference_list(attrib: dict[str, str]) -> bool:
     if attrib.get("role", "").lower() in _NOT_CONTENT_ROLES:
         return True
-    tokens = attrib.get("class", "").split() + [attrib.get("id", "")]
+    tokens = [*attrib.get("class", "").split(), attrib.get("id", "")]
     return any(REFERENCE_TOKEN.search(token) for token in tokens if token)
 
 
@@ -48,7 +48,7 @@ class _Frame:
     heading (up to a heading of ``dropping`` level or higher), and for a heading
     where its text starts."""
 
-    __slots__ = ("tag", "skipped", "dropping", "heading_start", "chars_start", "links_start")
+    __slots__ = ("chars_start", "dropping", "heading_start", "links_start", "skipped", "tag")
 
     def __init__(self, tag: str, skipped: bool, heading_start: int = -1, chars_start: int = 0,
                  links_start: int = 0) -> None:

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+from oahelper.identifiers import doi_key, normalise_doi
 from oahelper.scrape import jsonld
 from oahelper.scrape.body import body_dois
 from oahelper.scrape.document import Page
-from oahelper.identifiers import doi_key, normalise_doi
 from oahelper.scrape.sites import site_doi
 from oahelper.scrape.urls import doi_from_url
 from oahelper.scrape.vocab import DC_IDENTIFIER_NAMES, DOI_CITATION_NAMES, DOI_QUALIFIED_NAMES

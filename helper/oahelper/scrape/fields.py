@@ -9,18 +9,26 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from oahelper.identifiers import (
+    isbn_key,
+    normalise_isbn,
+    normalise_pmcid,
+    normalise_pmid,
+)
 from oahelper.scrape import jsonld
 from oahelper.scrape.document import Page
-from oahelper.identifiers import (
-    isbn_key, normalise_isbn, normalise_pmcid, normalise_pmid,
-)
 from oahelper.scrape.issue_date import labelled_issue_year
-from oahelper.text import absolute_url, clean, first_year
 from oahelper.scrape.urls import ids_from_url
 from oahelper.scrape.vocab import (
-    CITATION_DATE_FAMILIES, CITATION_PREFIXES, DC_SCHOLARLY_NAMES, FAMILY_ORDER, JSONLD_KEYS,
-    META_NAMES, SCHOLARLY_JSONLD_TYPES,
+    CITATION_DATE_FAMILIES,
+    CITATION_PREFIXES,
+    DC_SCHOLARLY_NAMES,
+    FAMILY_ORDER,
+    JSONLD_KEYS,
+    META_NAMES,
+    SCHOLARLY_JSONLD_TYPES,
 )
+from oahelper.text import absolute_url, clean, first_year
 
 
 def _jsonld_values(page: Page, field: str) -> list[str]:

@@ -34,7 +34,11 @@ from dataclasses import dataclass
 from oahelper.scrape.document import Page
 from oahelper.scrape.fields import first_value, has_citation_meta, title_from_tag
 from oahelper.scrape.line_kinds import (
-    is_byline, is_date_line, is_issue_line, line_year, names_in,
+    is_byline,
+    is_date_line,
+    is_issue_line,
+    line_year,
+    names_in,
 )
 from oahelper.scrape.lines import BODY_SIZE, Line, opening_lines
 

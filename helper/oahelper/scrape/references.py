@@ -19,11 +19,11 @@ import re
 import lxml.html
 from lxml import etree
 
+from oahelper.identifiers import find_dois, normalise_arxiv, normalise_doi, normalise_pmid
 from oahelper.models import Reference
 from oahelper.scrape.body import REFERENCE_HEADING, REFERENCE_TOKEN
 from oahelper.scrape.decode import page_text
 from oahelper.scrape.document import head_end
-from oahelper.identifiers import find_dois, normalise_arxiv, normalise_doi, normalise_pmid
 from oahelper.text import clean, first_year
 
 # More than any article cites; past it a page is not a reference list we can use.

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from oahelper.scrape.document import CLOSERS, NextMatch, Page, element_content, tag_spans
 from oahelper.identifiers import arxiv_doi, normalise_arxiv, normalise_doi
-from oahelper.text import clean
+from oahelper.scrape.document import CLOSERS, NextMatch, Page, element_content, tag_spans
 from oahelper.scrape.urls import host_of, ids_from_url
+from oahelper.text import clean
 
 _DECODER = json.JSONDecoder()
 

@@ -11,7 +11,10 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from oahelper.identifiers import (
-    normalise_arxiv, normalise_doi, normalise_pmcid, normalise_pmid,
+    normalise_arxiv,
+    normalise_doi,
+    normalise_pmcid,
+    normalise_pmid,
 )
 
 _DOI_START = re.compile(r"10\.\d{4,9}/")

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from rich.console import Console
-from rich.progress import (BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn,
-                           TimeRemainingColumn)
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Column
 from rich.text import Text
 

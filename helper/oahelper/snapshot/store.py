@@ -240,7 +240,7 @@ class SnapshotReader:
             [doi]).fetchone())
         if row is None:
             return None, self._as_of
-        return {name: _plain(name, value) for name, value in zip(fields, row)}, self._as_of
+        return {name: _plain(name, value) for name, value in zip(fields, row, strict=True)}, self._as_of
 
     def query(self, sql: str, params: dict[str, Any]) -> tuple[list[tuple[Any, ...]], str | None]:
         """Every row of one read-only query (the audit's join), and the snapshot's date."""

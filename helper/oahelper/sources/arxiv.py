@@ -21,14 +21,14 @@ import yarl
 from lxml import etree
 
 from oahelper.errors import SourceBadResponse, SourceError
-from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
-from oahelper.sources.politeness import Gate
-from oahelper.sources.match import family_name, fold
 from oahelper.identifiers import normalise_arxiv, normalise_doi
-from oahelper.text import first_year, plain
+from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX, arxiv_id
 from oahelper.sources.http import Clock, HttpSource, Reply
+from oahelper.sources.match import family_name, fold
+from oahelper.sources.politeness import Gate
+from oahelper.text import first_year, plain
 
 NAME = "arxiv"
 DEFAULT_BASE_URL = "https://export.arxiv.org/api"

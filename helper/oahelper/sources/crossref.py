@@ -25,14 +25,14 @@ import aiohttp
 import yarl
 
 from oahelper.errors import SourceBadResponse, SourceError
-from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
-from oahelper.sources.politeness import Gate
-from oahelper.sources.match import fold
 from oahelper.identifiers import doi_key, normalise_doi
-from oahelper.text import plain
+from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX
 from oahelper.sources.http import Clock, HttpSource, Reply
+from oahelper.sources.match import fold
+from oahelper.sources.politeness import Gate
+from oahelper.text import plain
 
 NAME = "crossref"
 DEFAULT_BASE_URL = "https://api.crossref.org"

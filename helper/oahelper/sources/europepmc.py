@@ -19,12 +19,12 @@ import aiohttp
 import yarl
 
 from oahelper.errors import SourceBadResponse
-from oahelper.models import Article, Location, SourceAnswer
-from oahelper.sources.politeness import Gate
 from oahelper.identifiers import doi_key, normalise_doi, normalise_pmcid, normalise_pmid
-from oahelper.text import plain
+from oahelper.models import Article, Location, SourceAnswer
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import Clock, HttpSource, Reply
+from oahelper.sources.politeness import Gate
+from oahelper.text import plain
 
 NAME = "europepmc"
 DEFAULT_BASE_URL = "https://www.ebi.ac.uk/europepmc/webservices/rest"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import aiohttp
 
-from oahelper.models import Article, Location, SourceAnswer
 from oahelper.identifiers import normalise_arxiv, normalise_pmcid
+from oahelper.models import Article, Location, SourceAnswer
 from oahelper.sources.base import SourceHealth
 
 NAME = "free_by_id"

@@ -213,7 +213,7 @@ def failed_answer(source: str, error: SourceError, *, calls: int, ms: int) -> So
 
 def elapsed_ms(started: float, clock: Clock) -> int:
     """Whole milliseconds since ``started`` on ``clock``."""
-    return int(round((clock() - started) * 1000))
+    return round((clock() - started) * 1000)
 
 
 Read = Callable[[Reply], SourceAnswer]

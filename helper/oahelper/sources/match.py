@@ -24,8 +24,8 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from oahelper.models import Article, Candidate, WorkQuery
 from oahelper.identifiers import doi_key
+from oahelper.models import Article, Candidate, WorkQuery
 from oahelper.text import plain
 
 TITLE_THRESHOLD = 0.90
@@ -160,5 +160,5 @@ def choose(query: WorkQuery, candidates: Sequence[Candidate]) -> Choice | None:
     scored.sort(key=lambda sc: (is_preprint_doi(sc[1].work.doi) or not sc[1].work.doi,
                                 -sc[0], sc[1].rank))
     score, best = scored[0]
-    agreeing = (best,) + tuple(c for _, c in scored[1:] if _agrees(best.work, c.work))
+    agreeing = (best, *(c for _, c in scored[1:] if _agrees(best.work, c.work)))
     return Choice(best, agreeing, Match(by=best.source, query=query.kind, score=score))

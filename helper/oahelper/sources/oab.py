@@ -18,9 +18,8 @@ import aiohttp
 import yarl
 
 from oahelper.errors import SourceBadResponse, SourceError, SourceRetired
-from oahelper.models import Article, Location, SourceAnswer
-from oahelper.sources.politeness import Gate
 from oahelper.identifiers import doi_key
+from oahelper.models import Article, Location, SourceAnswer
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import (
     Clock,
@@ -30,6 +29,7 @@ from oahelper.sources.http import (
     failed_answer,
     get_with_retries,
 )
+from oahelper.sources.politeness import Gate
 
 NAME = "oab"
 RETIRED_BACKOFF = 24 * 3600.0

@@ -21,13 +21,13 @@ import aiohttp
 import yarl
 
 from oahelper.errors import SourceBadResponse, SourceConfigProblem
-from oahelper.models import Article, Candidate, Location, SourceAnswer, Version, WorkQuery
-from oahelper.sources.politeness import Gate
-from oahelper.sources.match import fold
 from oahelper.identifiers import doi_key, normalise_doi, normalise_pmcid, normalise_pmid
-from oahelper.text import plain
+from oahelper.models import Article, Candidate, Location, SourceAnswer, Version, WorkQuery
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import Clock, HttpSource, Reply
+from oahelper.sources.match import fold
+from oahelper.sources.politeness import Gate
+from oahelper.text import plain
 
 NAME = "openalex"
 DEFAULT_BASE_URL = "https://api.openalex.org"

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from oahelper.identifiers import is_placeholder_email
 from oahelper.keys import KeyStore
-from oahelper.sources.politeness import Politeness
 from oahelper.settings import Settings
-from oahelper.sources.base import Source
 from oahelper.sources.arxiv import ArXiv
+from oahelper.sources.base import Source
 from oahelper.sources.crossref import Crossref
 from oahelper.sources.europepmc import EuropePMC
 from oahelper.sources.free_by_id import FreeById
 from oahelper.sources.oab import OpenAccessButton
-from oahelper.sources.snapshot import Snapshot
 from oahelper.sources.openalex import OpenAlex
+from oahelper.sources.politeness import Politeness
 from oahelper.sources.semanticscholar import SemanticScholar
+from oahelper.sources.snapshot import Snapshot
 from oahelper.sources.unpaywall import Unpaywall
 
 

@@ -21,9 +21,6 @@ import aiohttp
 import yarl
 
 from oahelper.errors import SourceBadResponse, SourceConfigProblem
-from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
-from oahelper.sources.politeness import Gate
-from oahelper.sources.match import fold
 from oahelper.identifiers import (
     doi_key,
     normalise_arxiv,
@@ -31,10 +28,13 @@ from oahelper.identifiers import (
     normalise_pmcid,
     normalise_pmid,
 )
-from oahelper.text import plain
+from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
 from oahelper.sources import free_by_id
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import Clock, HttpSource, Reply
+from oahelper.sources.match import fold
+from oahelper.sources.politeness import Gate
+from oahelper.text import plain
 
 NAME = "semanticscholar"
 DEFAULT_BASE_URL = "https://api.semanticscholar.org"

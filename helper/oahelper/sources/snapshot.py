@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 import aiohttp
 
 from oahelper.errors import SnapshotError
-from oahelper.models import Article, SourceAnswer
 from oahelper.identifiers import doi_key
+from oahelper.models import Article, SourceAnswer
 from oahelper.snapshot.status import SnapshotStatus, file_stamp
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.unpaywall import parse_unpaywall

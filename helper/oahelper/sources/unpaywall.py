@@ -19,7 +19,6 @@ from urllib.parse import quote
 import aiohttp
 import yarl
 
-from oahelper.identifiers import is_placeholder_email
 from oahelper.errors import (
     SourceBadResponse,
     SourceConfigProblem,
@@ -27,9 +26,8 @@ from oahelper.errors import (
     SourceRateLimited,
     SourceThrottled,
 )
+from oahelper.identifiers import doi_key, is_placeholder_email
 from oahelper.models import Article, Location, SourceAnswer, Version
-from oahelper.sources.politeness import Gate
-from oahelper.identifiers import doi_key
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import (
     Clock,
@@ -40,6 +38,7 @@ from oahelper.sources.http import (
     failed_answer,
     get_with_retries,
 )
+from oahelper.sources.politeness import Gate
 
 NAME = "unpaywall"
 DEFAULT_BASE_URL = "https://api.unpaywall.org"

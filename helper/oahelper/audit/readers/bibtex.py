@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import bibtexparser
 from bibtexparser.middlewares import LatexDecodingMiddleware
 from bibtexparser.middlewares.enclosing import REMOVED_ENCLOSING_KEY
-from bibtexparser.model import DuplicateBlockKeyBlock, Entry as BibEntry, ParsingFailedBlock
+from bibtexparser.model import DuplicateBlockKeyBlock, ParsingFailedBlock
+from bibtexparser.model import Entry as BibEntry
 
 from oahelper.audit.entries import Entry, make_entry, unreadable
 from oahelper.errors import ReadingListError
