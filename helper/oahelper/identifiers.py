@@ -101,7 +101,7 @@ def clean_doi(text: str) -> str | None:
     return None
 
 
-def normalise_doi(text: str) -> str | None:
+def normalise_doi(text: object) -> str | None:
     """The DOI in ``text`` (a bare DOI, ``doi:…``, a doi.org URL…), or None."""
     if not isinstance(text, str):
         return None
@@ -157,7 +157,7 @@ def normalise_pmcid(text: str) -> str | None:
     return f"PMC{match.group(1)}" if match else None
 
 
-def normalise_arxiv(text: str) -> str | None:
+def normalise_arxiv(text: object) -> str | None:
     """An arXiv id without version or prefix: ``1706.03762``, ``hep-th/9901001``."""
     if not isinstance(text, str):
         return None
@@ -200,7 +200,7 @@ def isbn_key(isbn: str) -> str:
     return re.sub(r"[^0-9X]", "", isbn.upper())
 
 
-def normalise_isbn(text: str) -> str | None:
+def normalise_isbn(text: object) -> str | None:
     """A valid ISBN-10 or ISBN-13 written as on the page, or None.
 
     Hyphens are kept where the page put them (spaces become hyphens, ``x``

@@ -159,7 +159,7 @@ class Location:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Location:
-        known = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
+        known: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
         known["found_by"] = tuple(known.get("found_by") or ())
         return cls(**known)
 
@@ -173,8 +173,8 @@ class SourceAnswer:
     let one source identify the article for the others. ``candidates`` are the works a
     title search returned, each with ``answer``: what the source would have said when
     asked by that work's identifier (so an accepted hit costs no second call).
-    ``calls`` counts upstream HTTP requests made (retries included) for the daily quota. ``stale`` marks an expired cached answer
-    served because the source failed just now. ``as_of`` is the date of the data a
+    ``calls`` counts upstream HTTP requests made (retries included) for the daily quota.
+    ``stale`` marks an expired cached answer served because the source failed just now. ``as_of`` is the date of the data a
     local copy answered from (the snapshot's newest record), so its age can be shown.
     """
 

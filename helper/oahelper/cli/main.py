@@ -356,7 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("oahelper: name the setting: oahelper config set KEY VALUE", file=sys.stderr)
         return 2
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except OAHelperError as exc:
         print(f"oahelper: {exc.message}", file=sys.stderr)
         return 1 if isinstance(exc, PortTaken) else 2

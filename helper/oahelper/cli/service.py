@@ -390,6 +390,6 @@ def helper_running(port: int, host: str = "127.0.0.1") -> bool:
     """Does oahelper answer /v1/health on the port (within 2 s)?"""
     try:
         with urllib.request.urlopen(f"http://{host}:{port}/v1/health", timeout=2) as answer:
-            return json.loads(answer.read()).get("service") == "oahelper"
+            return bool(json.loads(answer.read()).get("service") == "oahelper")
     except (OSError, ValueError):
         return False

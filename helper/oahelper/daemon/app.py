@@ -52,8 +52,8 @@ log = logging.getLogger(__name__)
 KEYSTORE = web.AppKey("keystore", KeyStore)
 CLIENTS = web.AppKey("clients", AsyncClientStore)
 CACHE = web.AppKey("cache", AsyncCache)
-ENGINES = web.AppKey("engines", "Engines")
-PAIR_LIMITER = web.AppKey("pair_limiter", "RateLimiter")
+ENGINES: web.AppKey[Engines] = web.AppKey("engines")
+PAIR_LIMITER: web.AppKey[RateLimiter] = web.AppKey("pair_limiter")
 # Lookups at once for all /v1/batch requests together: several open tabs checking
 # their references share it, and the pages the user opens meanwhile are not starved.
 BATCH_SLOTS = web.AppKey("batch_slots", asyncio.Semaphore)

@@ -74,7 +74,7 @@ def _typed(hint: Any, value: Any, name: str) -> Any:
         if not isinstance(value, list):
             raise ValueError(f"{name} must be a list")
         return tuple(_typed(item, v, name) for v in value)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return from_plain(hint, value)
     allowed = tuple(t for t in typing.get_args(hint) or (hint,) if isinstance(t, type))
     if (value is None and type(None) in allowed) or (isinstance(value, allowed) and \
@@ -84,7 +84,8 @@ def _typed(hint: Any, value: Any, name: str) -> Any:
 
 
 def article_to_json(article: Article) -> dict[str, Any]:
-    return to_plain(article)
+    plain: dict[str, Any] = to_plain(article)
+    return plain
 
 
 def article_from_json(data: dict[str, Any]) -> Article:

@@ -115,7 +115,8 @@ class _Worker:
             stdin.write(len(data).to_bytes(_LENGTH_BYTES, "big"))
             stdin.write(data)
         await stdin.drain()
-        return json.loads(await self._read_frame())
+        answer: dict[str, object] = json.loads(await self._read_frame())
+        return answer
 
     async def _read_frame(self) -> bytes:
         stdout = self.process.stdout

@@ -20,7 +20,7 @@ from typing import Any
 from oahelper.identifiers import normalise_arxiv, normalise_doi
 from oahelper.models import Article, SourceAnswer, WorkQuery
 from oahelper.sources.base import SearchSource, Source, can_search
-from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX, arxiv_id
+from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX, arxiv_id, has_publisher_doi
 from oahelper.sources.match import Choice, Match, choose
 
 # Ask one source about an article (lookup) and give (cache key, answer).
@@ -55,11 +55,6 @@ class Identified:
     known: dict[str, tuple[str | None, SourceAnswer]] = field(default_factory=dict)
     searched: tuple[SourceAnswer, ...] = ()
     problem: str | None = None
-
-
-def has_publisher_doi(article: Article) -> bool:
-    """A DOI that is not arXiv's own DataCite DOI."""
-    return bool(article.doi) and not article.doi.casefold().startswith(ARXIV_DOI_PREFIX)
 
 
 def with_identifiers(article: Article, metadata: dict[str, Any]) -> Article:

@@ -24,7 +24,7 @@ from oahelper.errors import SourceBadResponse, SourceError
 from oahelper.identifiers import normalise_arxiv, normalise_doi
 from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
 from oahelper.sources.base import SourceHealth
-from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX, arxiv_id
+from oahelper.sources.free_by_id import arxiv_id, has_publisher_doi
 from oahelper.sources.http import Clock, HttpSource, Reply
 from oahelper.sources.match import family_name, fold
 from oahelper.sources.politeness import Gate
@@ -128,9 +128,7 @@ class ArXiv(HttpSource):
         """Asked by arXiv id only while the publisher DOI is not known (it is what
         arXiv adds; the preprint PDF needs no call)."""
         ident = arxiv_id(article)
-        has_publisher_doi = bool(article.doi) and not article.doi.casefold().startswith(
-            ARXIV_DOI_PREFIX)
-        return f"arxiv:{ident.casefold()}" if ident and not has_publisher_doi else None
+        return f"arxiv:{ident.casefold()}" if ident and not has_publisher_doi(article) else None
 
     def search_key(self, query: WorkQuery) -> str | None:
         return f"search:{fold(query.title)}|{fold(family_name(query.first_author))}"

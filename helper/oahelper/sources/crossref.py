@@ -28,7 +28,7 @@ from oahelper.errors import SourceBadResponse, SourceError
 from oahelper.identifiers import doi_key, normalise_doi
 from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
 from oahelper.sources.base import SourceHealth
-from oahelper.sources.free_by_id import ARXIV_DOI_PREFIX
+from oahelper.sources.free_by_id import has_publisher_doi
 from oahelper.sources.http import Clock, HttpSource, Reply
 from oahelper.sources.match import fold
 from oahelper.sources.politeness import Gate
@@ -142,7 +142,8 @@ def parse_crossref(body: Any) -> Mapping[str, Any]:
     """The ``message`` of a Crossref answer (a work, or a list of works)."""
     if not isinstance(body, Mapping) or not isinstance(body.get("message"), Mapping):
         raise SourceBadResponse("Crossref sent JSON without a 'message'")
-    return body["message"]
+    message: Mapping[str, Any] = body["message"]
+    return message
 
 
 def candidates_of(message: Mapping[str, Any]) -> tuple[Candidate, ...]:
@@ -183,7 +184,7 @@ class Crossref(HttpSource):
     def cache_key(self, article: Article) -> str | None:
         """Asked by DOI, except arXiv's own DOIs: DataCite registers them, and Crossref
         answers 404 for every one (recorded), so asking would only spend a call."""
-        if not article.doi or article.doi.casefold().startswith(ARXIV_DOI_PREFIX):
+        if not article.doi or not has_publisher_doi(article):
             return None
         return f"doi:{doi_key(article.doi)}"
 

@@ -57,7 +57,7 @@ def _text(value: Any) -> str | None:
 
 
 def _yes(value: Any) -> bool:
-    return value == "Y"
+    return isinstance(value, str) and value == "Y"
 
 
 def carries(record: Mapping[str, Any], kind: str, value: str) -> bool:

@@ -26,6 +26,11 @@ def arxiv_id(article: Article) -> str | None:
     return normalise_arxiv(doi[len(ARXIV_DOI_PREFIX):]) if doi.startswith(ARXIV_DOI_PREFIX) else None
 
 
+def has_publisher_doi(article: Article) -> bool:
+    """A DOI that is not arXiv's own DataCite DOI."""
+    return article.doi is not None and not article.doi.casefold().startswith(ARXIV_DOI_PREFIX)
+
+
 def free_locations(article: Article) -> tuple[Location, ...]:
     """The free copies the article's identifiers name (pure)."""
     found: list[Location] = []

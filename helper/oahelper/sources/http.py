@@ -37,7 +37,7 @@ from oahelper.errors import (
     SourceThrottled,
     SourceTimeout,
 )
-from oahelper.models import SourceAnswer
+from oahelper.models import SourceAnswer, SourceState
 from oahelper.net import (
     AddressPolicy,
     follow,
@@ -203,10 +203,16 @@ async def get_with_retries(
         await sleep(wait)
 
 
+def mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is a JSON object, else an empty one: a field a source sent as
+    a list, a string or null reads as missing, never as an adapter's crash."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def failed_answer(source: str, error: SourceError, *, calls: int, ms: int) -> SourceAnswer:
     """The answer of a source that could not answer: state "error" with code and message,
     or "skipped" when our own politeness limit kept it from asking in time."""
-    state = "skipped" if isinstance(error, SourceThrottled) else "error"
+    state: SourceState = "skipped" if isinstance(error, SourceThrottled) else "error"
     return SourceAnswer(source=source, state=state, error=error.message,
                         error_code=error.code, calls=calls, ms=ms)
 

@@ -24,7 +24,7 @@ from oahelper.errors import SourceBadResponse, SourceConfigProblem
 from oahelper.identifiers import doi_key, normalise_doi, normalise_pmcid, normalise_pmid
 from oahelper.models import Article, Candidate, Location, SourceAnswer, Version, WorkQuery
 from oahelper.sources.base import SourceHealth
-from oahelper.sources.http import Clock, HttpSource, Reply
+from oahelper.sources.http import Clock, HttpSource, Reply, mapping
 from oahelper.sources.match import fold
 from oahelper.sources.politeness import Gate
 from oahelper.text import plain
@@ -49,11 +49,15 @@ def _tail(url: Any) -> str:
     return match.group(0) if match else ""
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def metadata_of(work: Mapping[str, Any]) -> dict[str, Any]:
-    ids = work.get("ids") if isinstance(work.get("ids"), Mapping) else {}
-    source = ((work.get("primary_location") or {}).get("source") or {})
-    authors = tuple(name for a in work.get("authorships") or () if isinstance(a, Mapping)
-                    if (name := _text((a.get("author") or {}).get("display_name"))))
+    ids = mapping(work.get("ids"))
+    source = mapping(mapping(work.get("primary_location")).get("source"))
+    authors = tuple(name for a in _list(work.get("authorships")) if isinstance(a, Mapping)
+                    if (name := _text(mapping(a.get("author")).get("display_name"))))
     pmcid = _tail(ids.get("pmcid"))
     fields: dict[str, Any] = {
         "doi": normalise_doi(str(work.get("doi") or "")),
@@ -76,7 +80,7 @@ def _location(raw: Any) -> Location | None:
     url = pdf or landing
     if not url:
         return None
-    source = raw.get("source") if isinstance(raw.get("source"), Mapping) else {}
+    source = mapping(raw.get("source"))
     kind = source.get("type")
     version = raw.get("version")
     return Location(url=url, source=NAME, pdf_url=pdf, landing_url=landing,
@@ -88,8 +92,7 @@ def _location(raw: Any) -> Location | None:
 
 
 def record_answer(work: Mapping[str, Any]) -> SourceAnswer:
-    raw = work.get("locations")
-    locations = tuple(loc for r in (raw if isinstance(raw, list) else ()) if (loc := _location(r)))
+    locations = tuple(loc for r in _list(work.get("locations")) if (loc := _location(r)))
     return SourceAnswer(source=NAME, state="ok", locations=locations, metadata=metadata_of(work))
 
 

@@ -31,7 +31,7 @@ from oahelper.identifiers import (
 from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
 from oahelper.sources import free_by_id
 from oahelper.sources.base import SourceHealth
-from oahelper.sources.http import Clock, HttpSource, Reply
+from oahelper.sources.http import Clock, HttpSource, Reply, mapping
 from oahelper.sources.match import fold
 from oahelper.sources.politeness import Gate
 from oahelper.text import plain
@@ -61,11 +61,12 @@ def _licence(value: Any) -> str | None:
 
 def metadata_of(paper: Mapping[str, Any]) -> dict[str, Any]:
     """The Article fields a paper record gives, identifiers included."""
-    ids = paper.get("externalIds") if isinstance(paper.get("externalIds"), Mapping) else {}
+    ids = mapping(paper.get("externalIds"))
     pmc = ids.get("PubMedCentral")
-    journal = (paper.get("journal") or {}).get("name") if isinstance(paper.get("journal"), Mapping) else None
-    authors = tuple(name for a in paper.get("authors") or () if isinstance(a, Mapping)
-                    if (name := _text(a.get("name"))))
+    journal = _text(mapping(paper.get("journal")).get("name"))
+    authors_list = paper.get("authors")
+    authors = tuple(name for a in (authors_list if isinstance(authors_list, list) else ())
+                    if isinstance(a, Mapping) if (name := _text(a.get("name"))))
     fields: dict[str, Any] = {
         "doi": normalise_doi(str(ids.get("DOI") or "")),
         "arxiv": normalise_arxiv(str(ids.get("ArXiv") or "")),
@@ -74,7 +75,7 @@ def metadata_of(paper: Mapping[str, Any]) -> dict[str, Any]:
         "title": _text(paper.get("title")),
         "year": paper.get("year") if isinstance(paper.get("year"), int) else None,
         # "ArXiv" as a journal name is the preprint server, not a journal.
-        "journal": _text(journal) if journal and journal.lower() != "arxiv" else None,
+        "journal": journal if journal and journal.lower() != "arxiv" else None,
         "authors": authors,
     }
     return {k: v for k, v in fields.items() if v}
@@ -84,8 +85,9 @@ def free_locations(paper: Mapping[str, Any]) -> tuple[Location, ...]:
     """The open-access PDF (when its URL is not empty), and the arXiv and PubMed
     Central copies the paper's own identifiers prove."""
     out: list[Location] = []
-    pdf = paper.get("openAccessPdf") if isinstance(paper.get("openAccessPdf"), Mapping) else {}
-    url = pdf.get("url") if isinstance(pdf.get("url"), str) else ""
+    pdf = mapping(paper.get("openAccessPdf"))
+    url = pdf.get("url")
+    url = url if isinstance(url, str) else ""
     if url.strip().startswith("http"):
         status = str(pdf.get("status") or "").upper()
         publisher = status in AT_PUBLISHER

@@ -74,11 +74,12 @@ class Snapshot:
     async def lookup(self, article: Article, session: aiohttp.ClientSession,
                      timeout: float) -> SourceAnswer:
         started = self._clock()
-        if not article.doi:
+        doi = article.doi
+        if not doi:
             return SourceAnswer(source=NAME, state="skipped")
         try:
             # In a thread: the first call also imports DuckDB and opens the file.
-            record, as_of = await asyncio.to_thread(lambda: self.reader.record(article.doi))
+            record, as_of = await asyncio.to_thread(lambda: self.reader.record(doi))
         except SnapshotError as exc:
             self._last_error = exc.message
             return SourceAnswer(source=NAME, state="error", error=exc.message,
