@@ -6,6 +6,7 @@
 //
 // Which tab: ?tab=<id>, set by the popup's "Check the N references".
 
+import { csvText, REPORT_NUMBERS } from "../lib/csv.js";
 import { COLORS, hostOf, versionWords } from "../lib/describe.js";
 import { $, el, link } from "../lib/dom.js";
 import "../lib/messages.js";
@@ -91,20 +92,12 @@ function applyFilter() {
   }
 }
 
-function csvCell(value) {
-  if (value === null || value === undefined) return "";
-  const text = typeof value === "boolean" ? (value ? "yes" : "no") : String(value);
-  // Quote when needed; a leading =, +, - or @ is prefixed so a spreadsheet never runs it.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
-
 function downloadCsv() {
   const ordered = [...rows.entries()].sort((a, b) => a[0] - b[0]).map(([, row]) => row);
   if (!ordered.length) return;
-  const columns = Object.keys(ordered[0]);
-  const lines = [columns.join(","), ...ordered.map((row) => columns.map((c) => csvCell(row[c])).join(","))];
-  const blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+  // The helper's own rule (lib/csv.js): no cell is read as a formula by a spreadsheet.
+  const text = csvText(Object.keys(ordered[0]), ordered, REPORT_NUMBERS);
+  const blob = new Blob([text], { type: "text/csv;charset=utf-8" });
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
   a.download = "references.csv";

@@ -17,6 +17,18 @@ The service runs this installation's Python with ``-m oahelper serve`` and the
 OAHELPER_ variables of the shell that installed it (OAHELPER_HOME made absolute), so
 it uses the same settings, config file and data as the command line. Nothing here
 touches the user's data: uninstall removes only the files install wrote.
+
+Every value that goes into one of these files (the variables' names and values, the
+Python path, the folders, the user name) is checked first: a control character (C0,
+DEL, C1), a line or paragraph separator, a noncharacter or a byte that is not UTF-8
+is refused with a message naming the variable (`refusal`), since no format carries
+them safely (a carriage return ends a line of a systemd unit; XML 1.0 forbids most
+controls). So are the characters a format cannot escape where they would go: " ' \\
+and $ in the Python path of a systemd unit (systemd runs no program from such a path),
+% and " in the task's command line (Task Scheduler expands %NAME%). What remains is
+escaped by each format's own rules: systemd quoting, with ``%%`` for specifiers and
+``$$`` in ExecStart's arguments; plistlib's XML; XML escaping in the task; ``repr`` in
+the launcher script.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ from __future__ import annotations
 import json
 import os
 import plistlib
+import re
 import subprocess
 import sys
 import urllib.request
@@ -35,6 +48,7 @@ from xml.sax.saxutils import escape
 from oahelper.errors import ConfigError
 
 UNIT_NAME = "oahelper.service"
+SYSTEMD_KIND, LAUNCHD_KIND, TASK_KIND = "systemd user unit", "LaunchAgent", "logon task"
 LAUNCHD_LABEL = "org.oahelper.helper"
 TASK_NAME = "oahelper"
 DESCRIPTION = "oahelper: finds free, legal copies of scholarly articles (helper daemon on 127.0.0.1)"
@@ -45,7 +59,7 @@ Runner = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
 def run_command(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
     """Run a service-manager command, capturing what it says (30 s at most)."""
     try:
-        return subprocess.run(list(argv), capture_output=True, text=True, timeout=30)
+        return subprocess.run(list(argv), capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return subprocess.CompletedProcess(list(argv), 127, "", str(exc))
 
@@ -66,6 +80,7 @@ class StartupPlan:
     query: tuple[str, ...] | None = None  # exit status 0 = loaded and running
     manager_check: tuple[str, ...] | None = None  # exit status 0 = the manager is there
     logs: str = ""                  # where its output goes
+    refused: str | None = None      # why install cannot write it (uninstall still can)
 
     def files(self) -> dict[Path, str]:
         return {self.path: self.text, **self.extra_files}
@@ -84,14 +99,74 @@ def serve_argv(python: Path) -> list[str]:
     return [str(python), "-m", "oahelper", "serve"]
 
 
+# What no service file may carry: C0 controls (tab and line breaks too), DEL, C1
+# controls, U+2028/2029, the noncharacters U+FFFE/FFFF, and lone surrogates (the
+# bytes of a variable that were not UTF-8).
+_UNWRITABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+_NAMED = {"\t": "a tab", "\n": "a line feed", "\r": "a carriage return", "\x00": "a NUL",
+          "\x1b": "an escape character", "\u2028": "a line separator",
+          "\u2029": "a paragraph separator"}
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_NOT_IN_EXECUTABLE = "\"'\\$"
+
+
+def unwritable(what: str, value: str, kind: str) -> str | None:
+    """Why ``value`` (``what``: a variable's name, "the Python path"…) cannot go into a
+    ``kind`` file, or None when it can."""
+    found = _UNWRITABLE.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    words = _NAMED.get(char) or ("a byte that is not UTF-8" if "\ud800" <= char <= "\udfff"
+                                 else "a noncharacter" if char in "\ufffe\uffff"
+                                 else "a control character")
+    return (f"{what} holds {words} (U+{ord(char):04X}) at character {found.start() + 1}, "
+            f"which cannot go into a {kind}: remove it, then run `oahelper service install` again")
+
+
+def refusal(ctx: Context, env: Mapping[str, str], kind: str) -> str | None:
+    """Why this context's values cannot be written into its service file, or None."""
+    values: list[tuple[str, str]] = []
+    for name, value in env.items():
+        if not _ENV_NAME.match(name):
+            return (f"the environment variable {name!r} does not have a plain name (letters, "
+                    f"digits, _), so it cannot go into a {kind}: unset it, then run "
+                    "`oahelper service install` again")
+        values.append((name, value))
+    values += [("the Python path", str(ctx.python)), ("the data folder", str(ctx.data_dir)),
+               ("the home folder", str(ctx.home)), ("the config folder", str(ctx.config_home)),
+               ("the user name", ctx.user)]
+    for what, value in values:
+        why = unwritable(what, value, kind)
+        if why is not None:
+            return why
+    if ctx.platform == "win32":
+        # Task Scheduler expands %NAME% in a command and its arguments, and the paths
+        # are written between double quotes.
+        for what, value in (("the Python path", str(ctx.python)), ("the data folder", str(ctx.data_dir))):
+            if "%" in value or '"' in value:
+                return (f"{what} holds {'%' if '%' in value else 'a double quote'}, which a "
+                        f"{kind} would read as part of its command line: install oahelper "
+                        "in a folder without it")
+    elif not ctx.python.is_absolute():
+        return f"the Python path {str(ctx.python)!r} is not absolute, which a {kind} needs"
+    elif kind == SYSTEMD_KIND and set(str(ctx.python)) & set(_NOT_IN_EXECUTABLE):
+        # systemd refuses these in an executable's path whatever the quoting, and would
+        # expand a $ in the program's name (argv[0]) but not in the path it runs.
+        return (f"the Python path holds one of {' '.join(_NOT_IN_EXECUTABLE)}, which systemd does "
+                "not run a program from: install oahelper in a folder without it")
+    return None
+
+
 # Linux: systemd
 
 
 def _systemd_quote(word: str, *, command: bool = False) -> str:
     """One ExecStart or Environment word for a unit file: double-quoted, with \\ and ",
     the % of specifiers and (in a command line) the $ of variables escaped."""
-    if "\n" in word:
-        raise ConfigError(f"a line break cannot go into a systemd unit: {word!r}")
+    why = unwritable("a value", word, SYSTEMD_KIND)  # which one, refusal() has said first
+    if why is not None:
+        raise ConfigError(why)
     quoted = word.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
     return '"' + (quoted.replace("$", "$$") if command else quoted) + '"'
 
@@ -104,7 +179,8 @@ def systemd_unit(argv: Sequence[str], env: Mapping[str, str]) -> str:
         "",
         "[Service]",
         "Type=exec",
-        "ExecStart=" + " ".join(_systemd_quote(a, command=True) for a in argv),
+        # The program's path is read literally (no $ variables); its arguments are not.
+        "ExecStart=" + " ".join(_systemd_quote(a, command=i > 0) for i, a in enumerate(argv)),
         *(f"Environment={_systemd_quote(f'{k}={v}')}" for k, v in env.items()),
         "Restart=on-failure",
         "RestartSec=5",
@@ -116,11 +192,12 @@ def systemd_unit(argv: Sequence[str], env: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _systemd_plan(config_home: Path, argv: Sequence[str], env: Mapping[str, str]) -> StartupPlan:
+def _systemd_plan(config_home: Path, argv: Sequence[str], env: Mapping[str, str],
+                  refused: str | None) -> StartupPlan:
     user = ("systemctl", "--user")
     return StartupPlan(
-        kind="systemd user unit", path=config_home / "systemd" / "user" / UNIT_NAME,
-        text=systemd_unit(argv, env), manager="systemctl",
+        kind=SYSTEMD_KIND, path=config_home / "systemd" / "user" / UNIT_NAME,
+        text="" if refused else systemd_unit(argv, env), refused=refused, manager="systemctl",
         load=((*user, "daemon-reload"), (*user, "enable", "--now", UNIT_NAME)),
         restart=((*user, "try-restart", UNIT_NAME),),
         unload=((*user, "disable", "--now", UNIT_NAME), (*user, "daemon-reload")),
@@ -147,11 +224,13 @@ def launchd_plist(argv: Sequence[str], env: Mapping[str, str], log: Path) -> str
     }).decode("utf-8")
 
 
-def _launchd_plan(home: Path, uid: int, log: Path, argv: Sequence[str], env: Mapping[str, str]) -> StartupPlan:
+def _launchd_plan(home: Path, uid: int, log: Path, argv: Sequence[str], env: Mapping[str, str],
+                  refused: str | None) -> StartupPlan:
     path = home / "Library" / "LaunchAgents" / f"{LAUNCHD_LABEL}.plist"
     domain = f"gui/{uid}"
     return StartupPlan(
-        kind="LaunchAgent", path=path, text=launchd_plist(argv, env, log), manager="launchctl",
+        kind=LAUNCHD_KIND, path=path, text="" if refused else launchd_plist(argv, env, log),
+        refused=refused, manager="launchctl",
         # bootout first: bootstrap refuses a label that is already loaded (install twice).
         load=(("launchctl", "bootout", f"{domain}/{LAUNCHD_LABEL}"), ("launchctl", "bootstrap", domain, str(path))),
         unload=(("launchctl", "bootout", f"{domain}/{LAUNCHD_LABEL}"),),
@@ -222,14 +301,16 @@ def windows_task(pythonw: PureWindowsPath, launcher: Path, user: str) -> str:
 """
 
 
-def _windows_plan(data_dir: Path, python: Path, user: str, env: Mapping[str, str]) -> StartupPlan:
+def _windows_plan(data_dir: Path, python: Path, user: str, env: Mapping[str, str],
+                  refused: str | None) -> StartupPlan:
     folder = data_dir / "service"
     launcher, xml, log = folder / "oahelper-service.pyw", folder / "oahelper-task.xml", folder / "oahelper.log"
     exe = PureWindowsPath(python)  # a Windows path, also when tests build the plan elsewhere
     pythonw = exe.with_name("pythonw.exe") if exe.name.lower() == "python.exe" else exe
     return StartupPlan(
-        kind="logon task", path=xml, text=windows_task(pythonw, launcher, user), encoding="utf-16",
-        extra_files={launcher: windows_launcher(env, log)}, manager="schtasks",
+        kind=TASK_KIND, path=xml, text="" if refused else windows_task(pythonw, launcher, user),
+        encoding="utf-16", refused=refused, manager="schtasks",
+        extra_files={launcher: "" if refused else windows_launcher(env, log)},
         load=(("schtasks", "/Create", "/TN", TASK_NAME, "/XML", str(xml), "/F"),
               ("schtasks", "/Run", "/TN", TASK_NAME)),
         restart=(("schtasks", "/End", "/TN", TASK_NAME), ("schtasks", "/Run", "/TN", TASK_NAME)),
@@ -269,14 +350,17 @@ class Context:
 
 
 def plan_for(ctx: Context) -> StartupPlan:
+    """The plan for this context; when one of its values cannot be written, a plan
+    that says why (``refused``: install refuses it, uninstall and status still work)."""
     env = service_environment(ctx.environ)
     argv = serve_argv(ctx.python)
     if ctx.platform.startswith("linux"):
-        return _systemd_plan(ctx.config_home, argv, env)
+        return _systemd_plan(ctx.config_home, argv, env, refusal(ctx, env, SYSTEMD_KIND))
     if ctx.platform == "darwin":
-        return _launchd_plan(ctx.home, ctx.uid, ctx.data_dir / "oahelper.log", argv, env)
+        return _launchd_plan(ctx.home, ctx.uid, ctx.data_dir / "oahelper.log", argv, env,
+                             refusal(ctx, env, LAUNCHD_KIND))
     if ctx.platform == "win32":
-        return _windows_plan(ctx.data_dir, ctx.python, ctx.user, env)
+        return _windows_plan(ctx.data_dir, ctx.python, ctx.user, env, refusal(ctx, env, TASK_KIND))
     raise ConfigError(f"oahelper service knows Linux (systemd), macOS and Windows, not {ctx.platform}; "
                       "start `oahelper serve` from your session's startup programs instead")
 
@@ -314,7 +398,10 @@ def _shell(argv: Sequence[str]) -> str:
 
 
 def install(plan: StartupPlan, run: Runner = run_command) -> Outcome:
-    """Write the files (the same ones every time) and load them when the manager is there."""
+    """Write the files (the same ones every time) and load them when the manager is there;
+    a plan with a value no service file can carry is refused before anything is written."""
+    if plan.refused is not None:
+        raise ConfigError(plan.refused)
     out = Outcome()
     was_installed = plan.path.exists()
     changed = False
