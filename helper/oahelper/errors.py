@@ -16,6 +16,7 @@ keyring) are translated once, in the module that talks to the library, with
     ├── UnsupportedMediaType      unsupported_media_type (415): body is not application/json
     ├── RateLimited               rate_limited (429)
     ├── ConfigError               config (500): a setting has a value that cannot work
+    │   └── PortTaken             port_taken: the daemon's port is in use (exit code 1)
     ├── ReadingListError          bad_reading_list (400): a reading list file cannot be read
     ├── KeyringUnavailable        keyring_unavailable (503): no OS keyring backend works
     ├── ScrapeError               bad_html (422): the only error the scraper lets escape
@@ -99,6 +100,10 @@ class RateLimited(OAHelperError):
 class ConfigError(OAHelperError):
     code = "config"
     status = 500
+
+
+class PortTaken(ConfigError):
+    code = "port_taken"
 
 
 class ReadingListError(OAHelperError):

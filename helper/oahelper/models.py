@@ -174,8 +174,9 @@ class SourceAnswer:
     title search returned, each with ``answer``: what the source would have said when
     asked by that work's identifier (so an accepted hit costs no second call).
     ``calls`` counts upstream HTTP requests made (retries included) for the daily quota.
-    ``stale`` marks an expired cached answer served because the source failed just now. ``as_of`` is the date of the data a
-    local copy answered from (the snapshot's newest record), so its age can be shown.
+    ``stale`` marks an expired cached answer served because the source failed just now.
+    ``as_of`` is the date of the data a local copy answered from (the snapshot's newest
+    record), so its age can be shown.
     """
 
     source: str

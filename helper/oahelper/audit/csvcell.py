@@ -109,7 +109,7 @@ class SafeCsvWriter:
             raise ValueError(f"a row of {len(values)} values for {self._width} columns")
         if not self._plain(values):
             values = [number_cell(v) if number else text_cell(v)
-                      for v, number in zip(values, self._number)]
+                      for v, number in zip(values, self._number, strict=True)]
         self._csv.writerow(values)
 
     def _plain(self, values: Sequence[Any]) -> bool:

@@ -32,7 +32,7 @@ from oahelper.daemon.clients import ClientStore
 from oahelper.daemon.server import DaemonRunner
 from oahelper.engine.build import open_engine
 from oahelper.engine.lookup import LookupRequest
-from oahelper.errors import ConfigError, OAHelperError
+from oahelper.errors import ConfigError, OAHelperError, PortTaken
 from oahelper.files import make_private
 from oahelper.identifiers import parse_query
 from oahelper.keys import KEY_NAMES, KeyStore
@@ -40,10 +40,6 @@ from oahelper.logtext import printable
 from oahelper.scrape import scrape
 from oahelper.scrape.references import linked_references
 from oahelper.settings import SETTINGS, Settings, config_file, load_settings, text, write_setting
-
-
-class PortTaken(OAHelperError):
-    code = "port_taken"
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -470,7 +470,8 @@ def describe(s: Status) -> str:
         return f"not installed (`oahelper service install` writes a {s.kind})"
     if s.loaded is None:
         return f"installed ({s.kind} {s.path}), but no service manager runs here to start it"
-    return f"installed ({s.kind} {s.path}), {'started by the service manager' if s.loaded else 'not running under the service manager'}"
+    running = "started by the service manager" if s.loaded else "not running under the service manager"
+    return f"installed ({s.kind} {s.path}), {running}"
 
 
 def helper_running(port: int, host: str = "127.0.0.1") -> bool:

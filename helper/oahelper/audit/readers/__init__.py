@@ -2,14 +2,14 @@
 
 A file's format is recognised by its content first (a RIS ``TY  -`` line, a JSON
 array, a BibTeX ``@type{``, a CSV header naming a doi/pmid/title column), then by its
-extension (a ``.bib`` without any ``@`` is a plain list), else it is a plain list. Plain lists, CSV and RIS are streamed line by
-line; BibTeX and CSL-JSON are parsed whole by their libraries.
+extension (a ``.bib`` without any ``@`` is a plain list), else it is a plain list.
+Plain lists, CSV and RIS are streamed line by line; BibTeX and CSL-JSON are parsed
+whole by their libraries.
 """
 
 from __future__ import annotations
 
 import codecs
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
