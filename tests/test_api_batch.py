@@ -47,7 +47,7 @@ async def test_one_line_per_item_as_answers_arrive_then_done(start_daemon) -> No
     assert rows[0]["status"] == "open" and rows[0]["key"] == "ref-1" and rows[0]["oa_status"] == "gold"
     assert rows[0]["best_url"].startswith("https://") and rows[0]["cc_by_or_cc0"] is True
     assert rows[1]["status"] == "open" and rows[1]["doi"] == GREEN_DOI
-    assert rows[2]["status"] == "no_identifier"
+    assert rows[2]["status"] == "not_found" and rows[2]["problem"] == "No article matches this title"
     assert rows[3]["status"] == "closed" and rows[3]["doi"] == CLOSED_DOI
     # What left the machine: identifiers, and for the item without one its title,
     # first author and year (to the search sources); never a whole reference's text.

@@ -43,7 +43,8 @@ async def test_every_entry_gets_a_row_in_input_order_even_when_answers_come_out_
     assert (green.status, green.oa_status, green.host_type) == ("open", "green", "repository")
     assert green.cc_by_or_cc0 is False and green.free_copies >= 2
     assert (closed.status, closed.free_copies, closed.cc_by_or_cc0) == ("closed", 0, False)
-    assert unknown.status == "closed" and "no source knows this DOI" in unknown.problem
+    assert unknown.status == "not_found" and unknown.problem.startswith("No source knows DOI ")
+    assert unknown.problem.endswith(": check it for typos")
     assert gold.sources == "unpaywall;europepmc;crossref;openalex" and gold.title  # the title Unpaywall knows
 
 
@@ -68,10 +69,9 @@ async def test_entries_without_identifier_or_unreadable_are_rows_and_ask_nobody(
                      list(open_reading_list(FILES / "thesis.bib").entries()))
     by_key = {r.key: r for r in rows}
     assert by_key["broken"].status == "unreadable" and "not valid BibTeX" in by_key["broken"].problem
-    # No identifier: looked for by its title (no search source answers here).
-    assert by_key["notitle2001"].status == "no_identifier"
-    assert "title" in by_key["notitle2001"].problem
-    assert not by_key["notitle2001"].problem.startswith("Could not check")
+    # No identifier: looked for by its title, which no search source matches.
+    assert by_key["notitle2001"].status == "not_found"
+    assert by_key["notitle2001"].problem == "No article matches this title"
     assert by_key["pmc-only"].status == "open" and by_key["pmc-only"].sources == "europepmc;free_by_id"
     assert by_key["vaswani2017attention"].status == "open"
     assert by_key["vaswani2017attention"].version == "submittedVersion"

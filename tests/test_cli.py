@@ -87,7 +87,7 @@ def test_lookup_of_text_that_is_no_identifier_is_a_title_search(env) -> None:
     with fake_upstream(env) as base:
         proc = oahelper(["lookup", "hello world"], env | upstream_env(base))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "UNKNOWN" in proc.stdout and "title" in proc.stdout
+    assert "NOT FOUND: No article matches this title." in proc.stdout
 
 
 def test_lookup_of_nothing_says_what_it_takes(env) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oahelper.engine.merge import build_payload, rank_locations, url_key
-from oahelper.models import Article, Location, SourceAnswer
+from oahelper.models import Article, LinkCheck, Location, SourceAnswer
 
 ART = Article(url="https://pub.example/a", doi="10.1234/ABC", title="A study", authors=("Ada Lovelace",),
               journal="J. Things", year=2020, author_email="ada@uni.example", citation_meta=True)
@@ -83,9 +84,9 @@ def test_closed_gives_email_and_library_actions() -> None:
     assert q["rft.jtitle"] == ["J. Things"] and q["rft.date"] == ["2020"]
 
 
-def test_not_found_everywhere_is_closed_but_all_failed_is_unknown_with_reason() -> None:
+def test_not_found_everywhere_is_not_found_but_all_failed_is_unknown_with_reason() -> None:
     nf = SourceAnswer(source="unpaywall", state="not_found")
-    assert build_payload(ART, [nf])["status"] == "closed"
+    assert build_payload(ART, [nf])["status"] == "not_found"
     err = SourceAnswer(source="unpaywall", state="error", error="no answer within 8.0 s")
     p = build_payload(ART, [err, SourceAnswer(source="oab", state="disabled")])
     assert p["status"] == "unknown" and p["badge"]["color"] == "unknown"
@@ -138,9 +139,64 @@ def test_a_page_that_could_not_be_fetched_is_unknown_not_not_article() -> None:
     assert "could not fetch the page" in p["badge"]["tooltip"]
 
 
-def test_an_identifier_no_source_knows_says_so() -> None:
-    p = build_payload(ART, [SourceAnswer(source="unpaywall", state="not_found")])
-    assert p["status"] == "closed" and "check it for typos" in p["badge"]["tooltip"]
+def test_an_identifier_no_source_knows_is_not_found_never_paywalled() -> None:
+    nobody = [SourceAnswer(source="unpaywall", state="not_found"),
+              SourceAnswer(source="crossref", state="not_found")]
+    typed = build_payload(ART, nobody, typed=True)
+    assert typed["status"] == "not_found" and typed["badge"]["color"] == "unknown"
+    assert typed["badge"]["text"] == "Not found"
+    assert typed["badge"]["tooltip"] == "No source knows DOI 10.1234/ABC: check it for typos"
+    assert "paywall" not in json.dumps(typed["badge"]).lower() and typed["actions"] == []
+    on_a_page = build_payload(ART, nobody, typed=False)
+    assert on_a_page["badge"]["tooltip"].endswith("it may be too new to be indexed yet")
+
+
+def test_a_source_that_knows_the_article_makes_it_closed() -> None:
+    known = SourceAnswer(source="crossref", state="ok", metadata={"title": "A study"})
+    p = build_payload(ART, [SourceAnswer(source="unpaywall", state="not_found"), known])
+    assert p["status"] == "closed" and p["badge"]["text"] == "No free copy"
+
+
+def test_a_title_nothing_matches_is_not_found_with_the_searchs_words() -> None:
+    searched = [SourceAnswer(source="crossref", state="not_found")]
+    p = build_payload(Article(title="A title"), searched, no_match=True,
+                      page_problem="no article matches this title")
+    assert p["status"] == "not_found" and p["badge"]["tooltip"] == "No article matches this title"
+
+
+def test_a_busy_source_is_pending_not_a_no_match() -> None:
+    busy = SourceAnswer(source="semanticscholar", state="skipped", error_code="source_busy",
+                        error="Semantic Scholar was busy; asking again", pending=True)
+    p = build_payload(Article(title="A title"), [SourceAnswer(source="crossref", state="not_found"),
+                                                 busy], no_match=True,
+                      page_problem="no article matches this title")
+    assert p["status"] == "unknown" and p["pending"] == ["semanticscholar"]
+    assert p["badge"]["tooltip"] == ("Could not check for a free copy: still searching "
+                                     "(Semantic Scholar was busy; asking again)")
+    assert "allows" not in json.dumps(p)  # never the limiter's own words
+
+
+def test_broken_links_stay_listed_never_best_and_do_not_make_it_open() -> None:
+    up = SourceAnswer(source="unpaywall", state="ok", oa_status="bronze", locations=(
+        loc("https://pub.example/a.pdf", is_best=True), loc("https://repo.example/a", source="oab")))
+    gone = {"https://pub.example/a.pdf": LinkCheck("gone"), "https://repo.example/a": LinkCheck("paywall")}
+    p = build_payload(ART, [up], links=gone)
+    assert p["status"] == "closed" and p["best"] is None and len(p["locations"]) == 2
+    assert p["badge"]["tooltip"] == ("No free legal copy found: 2 free copies were reported, "
+                                     "but their links don't work")
+    one_works = gone | {"https://repo.example/a": LinkCheck("landing")}
+    p = build_payload(ART, [up], links=one_works)
+    assert p["status"] == "open" and p["best"]["url"] == "https://repo.example/a"
+    assert [x["link"]["state"] for x in p["locations"]] == ["landing", "gone"]
+
+
+def test_ranking_puts_working_then_passable_then_unknown_links_first() -> None:
+    copies = [loc(f"https://h{n}.example/a", source=f"s{n}", is_best=(n == 0)) for n in range(4)]
+    states = {"https://h0.example/a": LinkCheck("error"), "https://h1.example/a": LinkCheck("challenge"),
+              "https://h2.example/a": LinkCheck("pdf")}
+    p = build_payload(ART, [SourceAnswer(source="unpaywall", state="ok", locations=tuple(copies))],
+                      links=states)
+    assert [x["link"]["state"] for x in p["locations"]] == ["pdf", "challenge", "error", "unchecked"]
 
 
 def test_a_copy_two_sources_report_is_one_location_naming_both() -> None:
@@ -187,7 +243,9 @@ def test_not_found_in_a_partial_source_while_the_main_one_failed_is_unknown() ->
     epmc = SourceAnswer(source="europepmc", state="not_found")
     assert build_payload(ART, [up, epmc])["status"] == "unknown"
     assert build_payload(ART, [SourceAnswer(source="unpaywall", state="not_found"), epmc])[
-        "status"] == "closed"
+        "status"] == "not_found"
+    paused = SourceAnswer(source="unpaywall", state="paused", error="paused after errors until 10:42")
+    assert build_payload(ART, [paused, epmc])["status"] == "unknown"
 
 
 def _url_key_by_urlsplit(url: str) -> str:

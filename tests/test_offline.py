@@ -36,7 +36,7 @@ async def test_offline_nothing_reaches_the_upstreams_and_local_sources_answer(
     assert found["sources"]["oab"]["state"] == "disabled"
 
     missing = await d.lookup_json({"doi": GREEN_DOI})  # not in the snapshot
-    assert missing["status"] == "closed" and missing["sources"]["snapshot"]["state"] == "not_found"
+    assert missing["status"] == "not_found" and missing["sources"]["snapshot"]["state"] == "not_found"
 
     arxiv = await d.lookup_json({"doi": "arXiv:1706.03762"})
     assert arxiv["status"] == "open" and arxiv["sources"]["free_by_id"]["state"] == "ok"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import aiohttp
@@ -180,12 +181,21 @@ async def test_arxiv_is_not_retried_but_its_retry_after_holds_every_lookup(upstr
 
 async def test_a_lookup_goes_on_without_a_busy_source_and_says_why(start_daemon) -> None:
     """Through the daemon: arXiv asked a moment ago cannot be asked again before this
-    lookup's deadline, so it is skipped with the reason; the answer comes from the rest."""
+    lookup's deadline, so the answer comes from the rest, arXiv is asked in the
+    background (pending) and the next lookup has its answer."""
     require_shared("arxiv")
     d = await start_daemon(timeout=1.5)
     await d.lookup_json({"doi": "arXiv:1605.08386"})
     p = await d.lookup_json({"doi": "arXiv:1707.08567"})
     arxiv = p["sources"]["arxiv"]
-    assert arxiv["state"] == "skipped" and "one request every 3 s" in arxiv["error"], arxiv
+    assert arxiv["state"] == "skipped" and arxiv["error"] == "arXiv was busy; asking again", arxiv
+    assert p["pending"] == ["arxiv"] and "allows" not in json.dumps(p)
     assert p["status"] == "open" and p["best"]["url"] == "https://arxiv.org/pdf/1707.08567"
     assert len([r for r in d.upstream.requests if r["service"] == "arxiv"]) == 1
+    for _ in range(80):  # arXiv's next slot comes within 3 s: the background asks then
+        if len([r for r in d.upstream.requests if r["service"] == "arxiv"]) == 2:
+            break
+        await asyncio.sleep(0.1)
+    again = await d.lookup_json({"doi": "arXiv:1707.08567"})
+    assert again["pending"] == [] and again["sources"]["arxiv"]["state"] in ("ok", "not_found")
+    assert again["sources"]["arxiv"]["cached"] is True

@@ -35,10 +35,10 @@ async def test_a_pmid_resolves_to_its_doi_and_europe_pmcs_free_pdf(start_daemon,
 async def test_an_unknown_pmid_says_so(start_daemon) -> None:
     d = await start_daemon()
     p = await d.lookup_json({"doi": "PMID 1"})
-    assert p["status"] == "closed" and p["article"]["doi"] is None
+    assert p["status"] == "not_found" and p["article"]["doi"] is None
     assert p["sources"]["europepmc"]["state"] == "not_found"
     assert p["sources"]["unpaywall"]["state"] == "skipped"
-    assert "no source knows this identifier" in p["badge"]["tooltip"]
+    assert p["badge"]["tooltip"] == "No source knows PMID 1: check it for typos"
 
 
 async def test_europe_pmc_switched_off_is_never_asked(start_daemon) -> None:

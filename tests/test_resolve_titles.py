@@ -32,8 +32,8 @@ async def test_crossrefs_wrong_guess_for_attention_is_refused_never_shown(start_
     require_shared("crossref")
     d = await start_daemon(disabled_sources="arxiv")
     p = await d.lookup_json({"query": "Attention is All you Need"})
-    assert p["status"] == "unknown" and p["article"]["doi"] is None and "match" not in p["article"]
-    assert "no article matches this title" in p["badge"]["tooltip"]
+    assert p["status"] == "not_found" and p["article"]["doi"] is None and "match" not in p["article"]
+    assert p["badge"]["tooltip"].startswith("No article matches this title")
     assert p["sources"]["crossref"]["state"] == "ok"  # it answered: with the wrong paper
     assert [r for r in d.upstream.requests if r["service"] == "unpaywall"] == []
 
@@ -73,7 +73,7 @@ def test_cli_lookup_of_a_title_says_how_it_was_found(tmp_path) -> None:
                                         "OAHELPER_DISABLED_SOURCES": "semanticscholar,arxiv"})
     assert "Found by title" in proc.stdout and f"doi:{AUGMENTING_DOI}" in proc.stdout
     payload = json.loads(wrong.stdout)
-    assert payload["status"] == "unknown" and payload["article"]["doi"] is None
+    assert payload["status"] == "not_found" and payload["article"]["doi"] is None
     assert wrong.returncode == 1
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-SourceState = Literal["ok", "not_found", "error", "disabled", "retired", "skipped", "rate_limited"]
+SourceState = Literal["ok", "not_found", "error", "disabled", "retired", "skipped", "rate_limited",
+                      "paused"]
 Version = Literal["publishedVersion", "acceptedVersion", "submittedVersion"]
 
 # The article fields the payload carries, in the API's order.
@@ -127,6 +128,37 @@ class WorkQuery:
     text: str = ""
 
 
+# What a copy's link gave when it was opened (links/, docs/api.md "Link states").
+LinkState = Literal["pdf", "landing", "challenge", "consent", "login", "paywall", "gone",
+                    "wrong_article", "error", "unchecked"]
+# The ranking of link states, best first: working, passable by the reader's own
+# browser (a bot check, a cookie wall), not known yet, broken (never the best copy).
+LINK_TIER: dict[str, int] = {"pdf": 0, "landing": 0, "challenge": 1, "consent": 1,
+                             "unchecked": 2, "error": 2,
+                             "login": 3, "paywall": 3, "gone": 3, "wrong_article": 3}
+BROKEN_TIER = 3
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    """A copy's link as it was found when opened: its state, when (ISO 8601, UTC) and
+    where it ended after redirects."""
+
+    state: LinkState = "unchecked"
+    checked_at: str | None = None
+    final_url: str | None = None
+
+    @property
+    def broken(self) -> bool:
+        return LINK_TIER[self.state] == BROKEN_TIER
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state": self.state, "checked_at": self.checked_at, "final_url": self.final_url}
+
+
+UNCHECKED = LinkCheck()
+
+
 @dataclass(frozen=True)
 class Location:
     """One place a free copy lives. ``is_best`` is the source's own pick (ranking only).
@@ -147,6 +179,7 @@ class Location:
     oa_date: str | None = None
     is_best: bool = False
     found_by: tuple[str, ...] = ()
+    link: LinkCheck = UNCHECKED  # what opening ``url`` gave (set by the engine)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -155,11 +188,14 @@ class Location:
             "repository": self.repository, "evidence": self.evidence,
             "oa_date": self.oa_date, "source": self.source,
             "found_by": list(self.found_by or (self.source,)),
+            "link": self.link.to_json(),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Location:
-        known: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__ if k in data}
+        # A source's report, as cached: what its link gave is the engine's to say now.
+        known: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__
+                                 if k in data and k != "link"}
         known["found_by"] = tuple(known.get("found_by") or ())
         return cls(**known)
 
@@ -176,7 +212,8 @@ class SourceAnswer:
     ``calls`` counts upstream HTTP requests made (retries included) for the daily quota.
     ``stale`` marks an expired cached answer served because the source failed just now.
     ``as_of`` is the date of the data a local copy answered from (the snapshot's newest
-    record), so its age can be shown.
+    record), so its age can be shown. ``pending``: the source was busy and its answer is
+    being finished in the background (ask again shortly).
     """
 
     source: str
@@ -192,6 +229,7 @@ class SourceAnswer:
     metadata: dict[str, Any] = field(default_factory=dict)
     candidates: tuple[Candidate, ...] = ()
     as_of: str | None = None
+    pending: bool = False
 
     @property
     def answered(self) -> bool:
@@ -203,6 +241,8 @@ class SourceAnswer:
         out: dict[str, Any] = {"state": self.state, "ms": self.ms, "cached": self.cached}
         if self.stale:
             out["stale"] = True
+        if self.pending:
+            out["pending"] = True
         if self.error:
             out["error"] = self.error
         if self.error_code:
@@ -215,7 +255,8 @@ class SourceAnswer:
         """What the cache stores: the answer without timing or cache flags."""
         return {
             "source": self.source, "state": self.state, "oa_status": self.oa_status,
-            "locations": [loc.to_json() | {"is_best": loc.is_best, "found_by": list(loc.found_by)}
+            "locations": [{k: v for k, v in loc.to_json().items() if k != "link"}
+                          | {"is_best": loc.is_best, "found_by": list(loc.found_by)}
                           for loc in self.locations],
             "metadata": {k: list(v) if isinstance(v, tuple) else v for k, v in self.metadata.items()},
             "candidates": [c.to_json() for c in self.candidates],

@@ -8,17 +8,22 @@ from typing import Any
 from oahelper.models import ARTICLE_PAYLOAD_FIELDS
 from oahelper.identifiers import normalise_doi
 
-STATUSES = frozenset({"open", "closed", "unknown", "not_article"})
+STATUSES = frozenset({"open", "closed", "not_found", "unknown", "not_article"})
 OA_STATUSES = frozenset({"gold", "hybrid", "bronze", "green", "closed", None})
 COLORS = frozenset({"gold", "hybrid", "bronze", "green", "closed", "unknown"})
-SOURCE_STATES = frozenset({"ok", "not_found", "error", "disabled", "retired", "skipped", "rate_limited"})
+SOURCE_STATES = frozenset({"ok", "not_found", "error", "disabled", "retired", "skipped", "rate_limited",
+                           "paused"})
+LINK_STATES = frozenset({"pdf", "landing", "challenge", "consent", "login", "paywall", "gone",
+                         "wrong_article", "error", "unchecked"})
+BROKEN_LINKS = frozenset({"login", "paywall", "gone", "wrong_article"})
 VERSIONS = frozenset({"publishedVersion", "acceptedVersion", "submittedVersion", None})
 ACTION_KINDS = frozenset({"email_author", "library"})
 PAYLOAD_KEYS = frozenset({"api", "status", "oa_status", "article", "best", "locations", "badge",
-                          "actions", "sources", "cached", "offline", "elapsed_ms", "references"})
+                          "actions", "sources", "cached", "offline", "elapsed_ms", "references",
+                          "pending"})
 REFERENCE_KEYS = frozenset({"doi", "pmid", "arxiv", "title", "authors", "year", "journal", "text"})
 LOCATION_KEYS = frozenset({"url", "pdf_url", "landing_url", "version", "license", "host_type",
-                           "repository", "evidence", "oa_date", "source", "found_by"})
+                           "repository", "evidence", "oa_date", "source", "found_by", "link"})
 BADGE_KEYS = frozenset({"show", "color", "text", "tooltip"})
 
 
@@ -42,7 +47,11 @@ def payload_problems(payload: Any) -> list[str]:
          "a location is malformed"),
         (p["best"] is None or (_location_ok(p["best"]) and p["locations"][:1] == [p["best"]]),
          "best is not the first location"),
-        ((p["status"] == "open") == bool(p["locations"]), "open <=> has locations"),
+        ((p["status"] == "open") == any(_works(x) for x in p["locations"]),
+         "open <=> a location whose link is not broken"),
+        (p["best"] is None or _works(p["best"]), "best is a broken link"),
+        (isinstance(p["pending"], list) and all(isinstance(x, str) for x in p["pending"]),
+         "pending malformed"),
         (isinstance(p["badge"], dict) and set(p["badge"]) == BADGE_KEYS
          and p["badge"].get("color") in COLORS, "badge malformed"),
         (isinstance(p["badge"], dict) and p["badge"].get("show") is (p["status"] != "not_article"),
@@ -68,7 +77,13 @@ def payload_problems(payload: Any) -> list[str]:
 def _location_ok(loc: Any) -> bool:
     return (isinstance(loc, dict) and set(loc) == LOCATION_KEYS and isinstance(loc["url"], str)
             and loc["version"] in VERSIONS and isinstance(loc["found_by"], list)
-            and loc["source"] in loc["found_by"])
+            and loc["source"] in loc["found_by"] and isinstance(loc["link"], dict)
+            and loc["link"].get("state") in LINK_STATES)
+
+
+def _works(loc: Any) -> bool:
+    """A location whose link is not known to be broken."""
+    return isinstance(loc, dict) and loc.get("link", {}).get("state") not in BROKEN_LINKS
 
 
 def _match_ok(match: Any) -> bool:

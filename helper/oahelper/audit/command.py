@@ -81,8 +81,9 @@ async def _run(settings: Settings, lists: Sequence[ReadingList],
             refuse_without_unpaywall(service)
             snapshot = _snapshot(service)
             prepass = SnapshotPrepass(snapshot.reader, offline=service.offline) if snapshot else None
-            runner = (AuditRunner(service.lookup_article, prepass=prepass, chunk=BULK_CHUNK)
-                      if prepass else AuditRunner(service.lookup_article))
+            lookup = service.lookup_article_settled  # a busy source is waited for, not skipped
+            runner = (AuditRunner(lookup, prepass=prepass, chunk=BULK_CHUNK)
+                      if prepass else AuditRunner(lookup))
             with progress:
                 stats = await runner.run(_entries(lists), write, on_row=progress.answered,
                                          stop=stop)

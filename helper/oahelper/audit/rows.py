@@ -13,12 +13,11 @@ from oahelper.audit.entries import Entry
 # Statuses beyond the lookup's own (open, closed, unknown).
 NO_IDENTIFIER = "no_identifier"
 UNREADABLE = "unreadable"
-STATUSES = ("open", "closed", "unknown", NO_IDENTIFIER, UNREADABLE)
+STATUSES = ("open", "closed", "not_found", "unknown", NO_IDENTIFIER, UNREADABLE)
 # Licences that meet funder mandates such as Plan S for the copy itself.
 CC_BY_OR_CC0 = frozenset({"cc-by", "cc0"})
 # Source states that are an answer about the work (found or not).
 ANSWERED = frozenset({"ok", "not_found"})
-ID_WORDS = {"doi": "DOI", "pmid": "PMID", "pmcid": "PMCID", "arxiv": "arXiv id"}
 NO_ID_PROBLEM = "no DOI, PMID, PMCID or arXiv id, and no title to search for"
 
 
@@ -144,9 +143,8 @@ def row_from_payload(entry: Entry, payload: dict[str, Any]) -> Row:
             status, problem = NO_IDENTIFIER, (problem or "").split(": ", 1)[-1] or NO_ID_PROBLEM
     elif status == "not_article":  # nothing identified it after all
         status, problem = NO_IDENTIFIER, NO_ID_PROBLEM
-    elif status == "closed" and all(states[name] == "not_found" for name in answered):
-        what = ID_WORDS.get(entry.identified_by or "", "identifier")
-        problem = f"no source knows this {what} (check it for typos)"
+    elif status == "not_found":  # no source knows the identifier, or no article matches
+        problem = (payload.get("badge") or {}).get("tooltip")
     return _base(
         entry,
         identified_by=(match.get("query") or "title") if match else entry.identified_by,

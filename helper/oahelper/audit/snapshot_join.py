@@ -25,8 +25,9 @@ from typing import Any
 
 from oahelper.audit.entries import Entry
 from oahelper.audit.rows import CC_BY_OR_CC0, Row, row_from_fields
-from oahelper.engine.merge import rank_locations
+from oahelper.engine.merge import no_source_knows, rank_locations
 from oahelper.errors import SnapshotError
+from oahelper.models import Article
 from oahelper.snapshot.store import SnapshotReader
 from oahelper.sources.unpaywall import parse_unpaywall
 
@@ -67,8 +68,8 @@ def _absent_row(sources: str, entry: Entry) -> Row | None:
     """Offline, a DOI the snapshot lacks: no source knows it (as the lookup would say)."""
     if entry.pmcid or entry.arxiv:
         return None
-    return row_from_fields(entry, status="closed", free_copies=0, cc_by_or_cc0=False,
-                           sources=sources, problem="no source knows this DOI (check it for typos)")
+    return row_from_fields(entry, status="not_found", free_copies=0, sources=sources,
+                           problem=no_source_knows(Article(doi=entry.doi), typed=True))
 
 
 class BulkAnswers(Mapping[str, Callable[[Entry], "Row | None"]]):

@@ -63,6 +63,7 @@ class Tally:
         elif share is not None:
             line += f" ({share:.0%})"
         rest = [f"{self.status[s]} {label}" for s, label in (
+            ("not_found", "not found (no source knows them)"),
             ("unknown", "could not be checked"), ("no_identifier", "without an identifier"),
             ("unreadable", "unreadable")) if self.status[s]]
         return line + (f"; {', '.join(rest)}" if rest else "")

@@ -15,9 +15,10 @@ from rich.text import Text
 
 from oahelper.audit.rows import Row
 from oahelper.audit.tally import Tally
+from oahelper.logtext import printable
 
-STATUS_WORDS = {"open": "FREE", "closed": "no free copy", "unknown": "UNKNOWN",
-                "no_identifier": "no identifier", "unreadable": "UNREADABLE"}
+STATUS_WORDS = {"open": "FREE", "closed": "no free copy", "not_found": "NOT FOUND",
+                "unknown": "UNKNOWN", "no_identifier": "no identifier", "unreadable": "UNREADABLE"}
 
 
 class RateColumn(ProgressColumn):
@@ -61,7 +62,9 @@ def row_line(row: Row) -> str:
         detail = " · ".join(x for x in (row.oa_status, row.version, row.license, row.best_url) if x)
     else:
         detail = row.problem or row.doi or ""
-    return f"{row.key}\t{verdict}\t{detail}"
+    # The key comes from the reading list and the rest partly from upstreams: a
+    # terminal escape or a tab in either must not reach the terminal as such.
+    return f"{printable(row.key)}\t{verdict}\t{printable(detail)}"
 
 
 def summary_table(tally: Tally) -> Table:
@@ -72,7 +75,7 @@ def summary_table(tally: Tally) -> Table:
     for status, n in sorted(tally.status.items(), key=lambda kv: -kv[1]):
         table.add_row(STATUS_WORDS.get(status, status), str(n))
     for oa, n in sorted(tally.oa_status.items(), key=lambda kv: -kv[1]):
-        table.add_row(f"  OA status: {oa}", str(n))
+        table.add_row(f"  OA status: {printable(oa)}", str(n))
     if tally.cc_by_or_cc0["yes"]:
         table.add_row("  a copy under CC BY or CC0", str(tally.cc_by_or_cc0["yes"]))
     return table

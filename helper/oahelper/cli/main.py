@@ -2,8 +2,8 @@
 
 The daemon, one-off lookups, and their housekeeping.
 
-Exit codes: 0 done; 1 a problem the output explains (unknown answer, doctor found
-something, port taken); 2 bad input or configuration.
+Exit codes: 0 done; 1 a problem the output explains (not found, unknown answer, doctor
+found something, port taken); 2 bad input or configuration.
 """
 
 from __future__ import annotations
@@ -127,7 +127,8 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
     payload = asyncio.run(run())
     print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else render_payload(payload))
-    return 1 if payload["status"] == "unknown" else 0
+    # 1: the answer is not "free" or "no free copy" (not found, unknown): a script notices.
+    return 1 if payload["status"] in ("unknown", "not_found") else 0
 
 
 def cmd_audit(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ from oahelper.engine.budget import CallBudgets
 from oahelper.engine.cache import AsyncCache
 from oahelper.engine.lookup import LookupService, PageFetcher, service_for
 from oahelper.engine.pages import PageReader
+from oahelper.engine.pauses import Pauses
 from oahelper.keys import KeyStore
 from oahelper.net import fetch_page, make_fetch_session
 from oahelper.settings import SETTINGS, Settings
@@ -61,7 +62,12 @@ class Plant:
     # Tests put their own sources or page fetcher in; the daemon and the CLI never do.
     sources: Sequence[Source] | None = None
     fetch_page: PageFetcher | None = None
+    pauses: Pauses = field(default_factory=Pauses)  # sources that keep failing, process-wide
     _engines: list[Engine] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A pause is kept in the cache too, for doctor (another process) to show.
+        self.pauses.on_pause = lambda source, p: self.cache.note_pause(source, p.until, p.reason)
 
     def engine(self, settings: Settings) -> Engine:
         """The sources and lookup service for ``settings``, on this plant's resources."""
@@ -72,7 +78,8 @@ class Plant:
         service = service_for(
             settings, sources=sources, cache=self.cache, session=self.session,
             fetch_page=self.fetch_page or partial(fetch_page, session=self.fetch_session),
-            read_page=self.pages.read if self.pages else None, budgets=self.budgets)
+            read_page=self.pages.read if self.pages else None, budgets=self.budgets,
+            pauses=self.pauses)
         engine = Engine(settings, sources, service, config_stamp(settings.config_file))
         self._engines.append(engine)
         return engine

@@ -66,6 +66,11 @@ CREATE TABLE IF NOT EXISTS calls (
     n INTEGER NOT NULL,
     PRIMARY KEY (source, day)
 );
+CREATE TABLE IF NOT EXISTS pauses (
+    source TEXT PRIMARY KEY,
+    until REAL NOT NULL,
+    reason TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS errors (
     source TEXT PRIMARY KEY,
     at REAL NOT NULL,
@@ -204,6 +209,19 @@ class Cache:
                                               (source,)).fetchone(), None)
         return (float(row[0]), str(row[1])) if row else None
 
+    def note_pause(self, source: str, until: float, reason: str) -> None:
+        """Remember that a process paused ``source`` until ``until`` (engine/pauses.py),
+        for ``oahelper doctor``, which runs in another process."""
+        self._run(lambda db: db.execute(
+            "INSERT OR REPLACE INTO pauses (source, until, reason) VALUES (?, ?, ?)",
+            (source, until, reason)), None)
+
+    def pause_of(self, source: str) -> tuple[float, str] | None:
+        """(until, why) of ``source``'s pause while it lasts, or None."""
+        row = self._run(lambda db: db.execute("SELECT until, reason FROM pauses WHERE source=?",
+                                              (source,)).fetchone(), None)
+        return (float(row[0]), str(row[1])) if row and row[0] > self.clock() else None
+
     def stats(self) -> dict[str, object]:
         """Figures for /v1/status and doctor."""
         entries, fresh = self._run(lambda db: db.execute(
@@ -332,6 +350,12 @@ class AsyncCache:
         self._write_thread.submit(self._writes.note_error, source, message
                                   ).add_done_callback(written)
 
+    def note_pause(self, source: str, until: float, reason: str) -> None:
+        self._write_thread.submit(self._writes.note_pause, source, until, reason)
+
+    async def pause_of(self, source: str) -> tuple[float, str] | None:
+        return await self._read_thread.run(self._reads.pause_of, source)
+
     async def last_error(self, source: str) -> tuple[float, str] | None:
         with self._lock:
             pending = self._pending_errors.get(source)
@@ -340,7 +364,9 @@ class AsyncCache:
     async def stats(self) -> dict[str, object]:
         """Figures for /v1/status and doctor."""
         stats = await self._read_thread.run(self._reads.stats)
-        return stats | {"hits": self.hits, "misses": self.misses}
+        with self._lock:
+            waiting = len(self._pending)  # answers not written yet (another process may hold the lock)
+        return stats | {"hits": self.hits, "misses": self.misses, "pending_writes": waiting}
 
     async def check(self) -> None:
         """Raise ConfigError unless the database passes SQLite's integrity check."""

@@ -24,7 +24,8 @@ import aiohttp
 from oahelper.engine.budget import CallBudgets, Caller, Ticket
 from oahelper.engine.cache import AsyncCache, Cached
 from oahelper.engine.merge import build_payload
-from oahelper.errors import FetchError, OAHelperError, PageOverBudget, ScrapeError
+from oahelper.engine.pauses import Pauses
+from oahelper.errors import FetchError, OAHelperError, PageOverBudget, ScrapeError, SourceThrottled
 from oahelper.identifiers import normalise_doi, parse_query
 from oahelper.models import Article, SourceAnswer, WorkQuery
 from oahelper.net import FetchedPage
@@ -34,11 +35,17 @@ from oahelper.scrape import scrape
 from oahelper.scrape.decode import decode_labelled
 from oahelper.settings import Settings
 from oahelper.sources.base import SearchSource, Source
-from oahelper.sources.politeness import Gate
+from oahelper.sources.politeness import Gate, queueing
 
 log = logging.getLogger(__name__)
 
 PageFetcher = Callable[[str], Awaitable[FetchedPage]]
+# The code of a source our own politeness limit left no slot in time (SourceThrottled).
+THROTTLED = SourceThrottled.code
+# How long a busy source's answer may take when it is finished in the background, and
+# how many such answers may be under way at once (each one is a request, queued).
+BACKGROUND_SECONDS = 120.0
+MAX_BACKGROUND = 500
 # Reads (url, html) into an Article: the daemon's PageReader (under a budget, in worker
 # processes); without one, the scraper runs in a thread.
 PageReader = Callable[[str | None, str | bytes], Awaitable[Article]]
@@ -72,6 +79,7 @@ class LookupService:
                  openurl_base: str | None = None, fetch_page: PageFetcher | None = None,
                  read_page: PageReader | None = None, budgets: CallBudgets | None = None,
                  daily_limits: Mapping[str, int] | None = None, offline: bool = False,
+                 pauses: Pauses | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.sources = list(sources)
         self.cache = cache
@@ -84,12 +92,15 @@ class LookupService:
         self.daily_limits = dict(daily_limits or {})
         self.offline = offline  # ask only the sources that need no network
         self.clock = clock
+        self.pauses = pauses or Pauses()
         self._inflight: dict[tuple[str, str], asyncio.Task[SourceAnswer]] = {}
+        # Busy sources being asked after the answer went out (see _finish_later).
+        self._background: dict[tuple[str, str], asyncio.Task[None]] = {}
 
     async def aclose(self) -> None:
         """Cancel the upstream calls still running (shielded from their callers), so
         none outlives the cache and session it writes to."""
-        tasks = list(self._inflight.values())
+        tasks: list[asyncio.Future[Any]] = [*self._inflight.values(), *self._background.values()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -99,26 +110,48 @@ class LookupService:
         whose budget of upstream lookups it spends (engine/budget.py); None: the user's own."""
         started = self.clock()
         article, query, page_problem = await self.request_article(request)
+        typed = request.html is None and bool(request.doi or request.query)
         return await self.lookup_article(article, query=query, page_problem=page_problem,
-                                         started=started, caller=caller)
+                                         started=started, caller=caller, typed=typed)
 
     async def lookup_article(self, article: Article, *, query: WorkQuery | None = None,
                              page_problem: str | None = None, started: float | None = None,
-                             caller: Caller | None = None) -> dict[str, Any]:
+                             caller: Caller | None = None, typed: bool = True) -> dict[str, Any]:
         """The payload for an article already read: a page's, or a reading-list entry
         with several identifiers and its citation (never raises for upstream trouble).
         One without an identifier is searched for by ``query``, else by its own title,
-        first author and year."""
+        first author and year. ``typed``: the identifier came from a person (a typo is
+        likely), not from a publisher's page (which may be too new to be indexed)."""
         # Every upstream call this lookup makes, searches included, goes through
         # _cached_call, which asks the caller's ticket (one unit for the whole lookup).
         mark = _TICKET.set(self.budgets.ticket(caller) if caller and self.budgets else None)
         try:
-            return await self._lookup_article(article, query, page_problem, started)
+            return await self._lookup_article(article, query, page_problem, started, typed)
         finally:
             _TICKET.reset(mark)
 
+    async def settle(self, timeout: float = BACKGROUND_SECONDS) -> None:
+        """Wait (at most ``timeout`` seconds) for the busy sources' answers under way."""
+        tasks = list(self._background.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
+    async def lookup_article_settled(self, article: Article, **kw: Any) -> dict[str, Any]:
+        """``lookup_article``, for work nobody watches (an audit): an answer still open
+        while a busy source is asked in the background (unknown, not found) waits for
+        that source and is looked up again. A decided answer (free, no free copy) is
+        not held up by a source that could only add to it."""
+        payload = await self.lookup_article(article, **kw)
+        for _ in range(3):
+            if not payload["pending"] or payload["status"] not in ("unknown", "not_found"):
+                break
+            await self.settle()
+            payload = await self.lookup_article(article, **kw)
+        return payload
+
     async def _lookup_article(self, article: Article, query: WorkQuery | None,
-                              page_problem: str | None, started: float | None) -> dict[str, Any]:
+                              page_problem: str | None, started: float | None,
+                              typed: bool) -> dict[str, Any]:
         started = self.clock() if started is None else started
         deadline = started + self.timeout
         query = query or title_query(article)
@@ -133,7 +166,8 @@ class LookupService:
         elapsed = int((self.clock() - started) * 1000)
         payload = build_payload(found.article, answers, openurl_base=self.openurl_base,
                                 elapsed_ms=elapsed, page_problem=page_problem or found.problem,
-                                match=found.match.to_json() if found.match else None)
+                                match=found.match.to_json() if found.match else None,
+                                no_match=found.no_match, typed=typed)
         # The works the page cites, for "Check the N references" (never looked up here).
         payload["references"] = [ref.to_json() for ref in article.references]
         payload["offline"] = self.offline
@@ -272,7 +306,11 @@ class LookupService:
 
     async def _cached_call(self, source: Source, key: str, deadline: float,
                            call: Callable[[float], Awaitable[SourceAnswer]]) -> SourceAnswer:
-        """Cache → single flight → upstream (``call`` with the seconds left) → cache."""
+        """Cache → single flight → upstream (``call`` with the seconds left) → cache.
+
+        A paused source (engine/pauses.py) is not asked; a busy one (our politeness
+        limit left it no slot in time) is asked in the background and said ``pending``.
+        """
         if not self._may_ask(source):
             return SourceAnswer(source=source.name, state="disabled")
         cached = await self.cache.get(source.name, key)
@@ -280,6 +318,10 @@ class LookupService:
             return dataclasses.replace(cached.answer, cached=True)
         flight_key = (source.name, key)
         task = self._inflight.get(flight_key)
+        if task is None:
+            waiting = self._not_asked_now(source, flight_key)
+            if waiting is not None:
+                return _stale_or(waiting, cached)
         # A source that needs no network (the local snapshot) costs no upstream call.
         ticket = _TICKET.get() if source.needs_network else None
         if task is None and ticket is not None and not ticket.spend():
@@ -290,10 +332,39 @@ class LookupService:
             task.add_done_callback(lambda _t: self._inflight.pop(flight_key, None))
         # shield: one caller giving up must not cancel the call others wait for
         answer = await asyncio.shield(task)
-        if answer.state in ("error", "skipped") and answer.error and cached is not None:
-            return dataclasses.replace(cached.answer, cached=True, stale=True,
-                                       error=answer.error, error_code=answer.error_code)
-        return answer
+        if answer.state == "skipped" and answer.error_code == THROTTLED:
+            answer = self._finish_later(source, key, call)
+        return _stale_or(answer, cached)
+
+    def _not_asked_now(self, source: Source, flight_key: tuple[str, str]) -> SourceAnswer | None:
+        """Why ``source`` is not asked now (paused, or still being asked in the
+        background), or None when it may be."""
+        pause = self.pauses.paused(source.name)
+        if pause is not None:
+            return SourceAnswer(source=source.name, state="paused", error_code="source_paused",
+                                error=pause.words(_label(source)))
+        if flight_key in self._background:
+            return _busy(source)
+        return None
+
+    def _finish_later(self, source: Source, key: str,
+                      call: Callable[[float], Awaitable[SourceAnswer]]) -> SourceAnswer:
+        """Ask a busy source again in the background, waiting in its queue this time;
+        its answer is cached for the next lookup, which the extension makes shortly."""
+        flight_key = (source.name, key)
+        if flight_key not in self._background and len(self._background) < MAX_BACKGROUND:
+
+            async def later() -> None:
+                with queueing():
+                    await self._ask_upstream(source, key, self.clock() + BACKGROUND_SECONDS, call)
+
+            task = asyncio.ensure_future(later())
+            self._background[flight_key] = task
+            task.add_done_callback(lambda _t: self._background.pop(flight_key, None))
+        if flight_key not in self._background:  # too many already: the next lookup asks
+            return SourceAnswer(source=source.name, state="skipped", error_code=THROTTLED,
+                                error=f"{_label(source)} was busy")
+        return _busy(source)
 
     async def _ask_upstream(self, source: Source, key: str, deadline: float,
                             call: Callable[[float], Awaitable[SourceAnswer]]) -> SourceAnswer:
@@ -319,6 +390,7 @@ class LookupService:
             log.exception("%s adapter failed", source.name)
             answer = SourceAnswer(source=source.name, state="error", error_code="internal",
                                   error="internal error in this source's adapter")
+        self.pauses.note(answer)
         self.cache.count_calls(source.name, answer.calls)
         if self.cache.put(answer, key):
             log.debug("cached %s answer (%s)", source.name, answer.state)
@@ -326,6 +398,27 @@ class LookupService:
             log.warning("%s: %s", source.name, answer.error)
             self.cache.note_error(source.name, answer.error or answer.error_code or "error")
         return answer
+
+
+def _label(source: Source) -> str:
+    """The source's name as people read it ("Semantic Scholar")."""
+    return str(getattr(source, "label", source.name))
+
+
+def _busy(source: Source) -> SourceAnswer:
+    """A busy source being asked in the background. What a person reads says so in
+    plain words, never the limiter's own ("allows one request every 1 s")."""
+    return SourceAnswer(source=source.name, state="skipped", error_code="source_busy",
+                        error=f"{_label(source)} was busy; asking again", pending=True)
+
+
+def _stale_or(answer: SourceAnswer, cached: Cached | None) -> SourceAnswer:
+    """A source that could not answer now: its expired cached answer, marked stale
+    (with why), when there is one; else ``answer``."""
+    if answer.state in ("error", "skipped", "paused") and answer.error and cached is not None:
+        return dataclasses.replace(cached.answer, cached=True, stale=True, pending=answer.pending,
+                                   error=answer.error, error_code=answer.error_code)
+    return answer
 
 
 def _rate_limited(source: str, cached: Cached | None, ticket: Ticket) -> SourceAnswer:
@@ -366,7 +459,8 @@ def _with_searches(answers: list[SourceAnswer], searched: Sequence[SourceAnswer]
 def service_for(settings: Settings, *, sources: Sequence[Source], cache: AsyncCache,
                 session: aiohttp.ClientSession, fetch_page: PageFetcher | None,
                 read_page: PageReader | None = None,
-                budgets: CallBudgets | None = None) -> LookupService:
+                budgets: CallBudgets | None = None,
+                pauses: Pauses | None = None) -> LookupService:
     """The LookupService the settings describe (the daemon and the CLI share it).
     Offline, no page is fetched either."""
     return LookupService(sources=sources, cache=cache, session=session,
@@ -374,7 +468,7 @@ def service_for(settings: Settings, *, sources: Sequence[Source], cache: AsyncCa
                          fetch_page=refuse_offline if settings.offline else fetch_page,
                          read_page=read_page, budgets=budgets,
                          daily_limits={"unpaywall": settings.unpaywall_daily_limit},
-                         offline=settings.offline)
+                         offline=settings.offline, pauses=pauses)
 
 
 async def refuse_offline(url: str) -> FetchedPage:

@@ -1,19 +1,22 @@
 """Pure merge: the sources' answers about one article → the lookup payload.
 
-Ranking and badges follow docs/api.md ("POST /v1/lookup"). ``oa_status`` is Unpaywall's own field and
-is never recomputed from licences.
+Ranking and badges follow docs/api.md ("POST /v1/lookup"). ``oa_status`` is Unpaywall's
+own field and is never recomputed from licences. What the payload says is only what is
+known: a copy counts as free while its link is not known to be broken (a broken one
+stays listed, marked, never the best); "not found" (no source knows the identifier, no
+article matches the title) is not "closed"; a source still being asked is ``pending``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from oahelper import API_VERSION
-from oahelper.models import Article, Location, SourceAnswer
+from oahelper.models import LINK_TIER, Article, LinkCheck, Location, SourceAnswer
 
 VERSION_RANK = {"publishedVersion": 0, "acceptedVersion": 1, "submittedVersion": 2}
 HOST_RANK = {"publisher": 0, "repository": 1}
@@ -27,8 +30,11 @@ BADGE_TEXT = {
     "bronze": ("Free (bronze)", "Free to read at the publisher, without an open licence{where}"),
     "green": ("Free copy", "A free copy is in a repository{where}"),
     "closed": ("No free copy", "No free legal copy found{why}"),
+    "not_found": ("Not found", "{why}"),
     "unknown": ("Unknown", "Could not check for a free copy{why}"),
 }
+# A not-found article gets the grey badge: it says nothing about a paywall.
+BADGE_COLOR = {"not_found": "unknown"}
 
 
 # An http(s) URL urlsplit has nothing to clean up or check in (ASCII, no tab or line
@@ -78,8 +84,9 @@ def _copy_keys(loc: Location) -> set[str]:
     return {copy_key(u) for u in {loc.url, loc.pdf_url, loc.landing_url} if u}
 
 
-def _rank(loc: Location) -> tuple[int, int, int, int, int]:
+def _rank(loc: Location) -> tuple[int, int, int, int, int, int]:
     return (
+        LINK_TIER[loc.link.state],
         0 if loc.is_best else 1,
         VERSION_RANK.get(loc.version or "", 3),
         HOST_RANK.get(loc.host_type or "", 2),
@@ -178,27 +185,36 @@ def enrich(article: Article, answers: Sequence[SourceAnswer]) -> Article:
 
 
 def decide_status(article: Article, answers: Sequence[SourceAnswer],
-                  locations: Sequence[Location], page_problem: str | None = None) -> str:
-    if not article.is_article:
+                  locations: Sequence[Location], page_problem: str | None = None, *,
+                  no_match: bool = False) -> str:
+    """open, closed, not_found, unknown or not_article (docs/api.md). ``no_match``: the
+    search sources answered and none found the typed title or reference."""
+    if not article.is_article and not no_match:
         # A page we could not read is not known to be "not an article".
         return "unknown" if page_problem else "not_article"
-    if locations:
+    if any(not loc.link.broken for loc in locations):
         return "open"
-    # "No free copy" needs an identifier the sources answered about; an article that
-    # could not be identified (a title nothing matched) is unknown. A source that knows
-    # the article and has no free copy settles it; "not found" alone settles it only
-    # when no source failed (Europe PMC or arXiv not knowing a DOI says little while
-    # Unpaywall could not be asked). A source our own politeness limit skipped did not
-    # fail: it was not asked.
-    if article.identifiers and (any(a.state == "ok" for a in answers) or (
-            any(a.answered for a in answers) and not any(_failed(a) for a in answers))):
+    if locations:  # copies were reported, and every link is broken
         return "closed"
+    pending = any(a.pending for a in answers)
+    if no_match:
+        return "unknown" if pending else "not_found"
+    if not article.identifiers:
+        return "unknown"
+    # A source that knows the article and has no free copy settles it. "Not found"
+    # from every source that answered settles it only when none failed: Europe PMC
+    # not knowing a DOI says little while Unpaywall could not be asked. A source our
+    # politeness limit kept waiting did not fail, but its answer is still to come.
+    if any(a.state == "ok" for a in answers):
+        return "closed"
+    if any(a.answered for a in answers) and not any(_failed(a) for a in answers) and not pending:
+        return "not_found"
     return "unknown"
 
 
 def _failed(answer: SourceAnswer) -> bool:
-    """The source was asked and could not answer."""
-    return answer.state == "error"
+    """The source was asked and could not answer, or is paused after failing."""
+    return answer.state in ("error", "paused")
 
 
 # Who may say ``oa_status`` (Unpaywall's own field), most current first: the live API,
@@ -223,18 +239,45 @@ def _why_unknown(answers: Sequence[SourceAnswer], page_problem: str | None) -> s
     return ": " + "; ".join(reasons)
 
 
-def _why_closed(answers: Sequence[SourceAnswer]) -> str:
-    if all(a.state == "not_found" for a in answers if a.answered):
-        return ": no source knows this identifier (check it for typos)"
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _why_closed(locations: Sequence[Location]) -> str:
+    if locations:  # reported, but none of their links works
+        reported = _plural(len(locations), "free copy was", "free copies were")
+        links = "its link doesn't" if len(locations) == 1 else "their links don't"
+        return f": {reported} reported, but {links} work"
     return ""
 
 
+ID_WORDS = {"doi": "DOI", "pmid": "PMID", "pmcid": "PMCID", "arxiv": "arXiv id", "isbn": "ISBN"}
+
+
+def no_source_knows(article: Article, typed: bool) -> str:
+    """"No source knows DOI 10.…: check it for typos" (or, for an identifier read off
+    a publisher's page: it may be too new to be indexed yet)."""
+    kind, value = next(iter(article.identifiers.items()), ("identifier", ""))
+    said = f"No source knows {ID_WORDS.get(kind, kind)} {value}"
+    return said + (": check it for typos" if typed else ": it may be too new to be indexed yet")
+
+
+def _why_not_found(article: Article, no_match: str | None, typed: bool) -> str:
+    """Who does not know the identifier, or the search's own words for a title."""
+    if no_match:
+        return no_match[0].upper() + no_match[1:]
+    return no_source_knows(article, typed)
+
+
 def make_badge(status: str, oa_status: str | None, best: Location | None,
-               answers: Sequence[SourceAnswer], page_problem: str | None = None) -> dict[str, Any]:
+               answers: Sequence[SourceAnswer], page_problem: str | None = None, *,
+               locations: Sequence[Location] = (), article: Article | None = None,
+               typed: bool = False, no_match: bool = False) -> dict[str, Any]:
     if status == "not_article":
         return {"show": False, "color": "unknown", "text": "", "tooltip": "Not an article page"}
     if status == "open":
-        color = oa_status if oa_status in BADGE_TEXT and oa_status != "closed" else "green"
+        color = oa_status if oa_status in BADGE_TEXT and oa_status not in ("closed", "not_found") \
+            else "green"
     else:
         color = status
     text, tooltip = BADGE_TEXT[color]
@@ -247,8 +290,15 @@ def make_badge(status: str, oa_status: str | None, best: Location | None,
     if status == "unknown":
         why = _why_unknown(answers, page_problem)
     elif status == "closed":
-        why = _why_closed(answers)
-    return {"show": True, "color": color, "text": text,
+        why = _why_closed(locations)
+    elif status == "not_found":
+        why = _why_not_found(article or Article(), page_problem, typed)
+    still = [a.error for a in answers if a.pending and a.error]
+    if status == "unknown" and no_match and still:
+        why = ": still searching"
+    if still:  # a source's answer is still to come: the badge says so, and is asked again
+        tooltip += " (" + "; ".join(still) + ")"
+    return {"show": True, "color": BADGE_COLOR.get(color, color), "text": text,
             "tooltip": tooltip.format(where=where, why=why)}
 
 
@@ -293,20 +343,28 @@ def make_actions(article: Article, openurl_base: str | None) -> list[dict[str, s
 def build_payload(article: Article, answers: Sequence[SourceAnswer], *,
                   openurl_base: str | None = None, elapsed_ms: int = 0,
                   page_problem: str | None = None,
-                  match: dict[str, Any] | None = None) -> dict[str, Any]:
+                  match: dict[str, Any] | None = None, no_match: bool = False,
+                  typed: bool = False, links: Mapping[str, LinkCheck] | None = None,
+                  pending: Sequence[str] = ()) -> dict[str, Any]:
     """The lookup payload of docs/api.md. ``page_problem`` says why the page or
     the typed text could not be read or identified (the daemon could not fetch the
-    page; no article matches the title). ``match`` says how a search identified it."""
+    page; no article matches the title: then ``no_match``). ``match`` says how a search
+    identified it; ``typed``: the user typed the identifier (a typo is likely).
+    ``links``: what each copy's link gave, by URL; ``pending``: work still going on
+    besides the sources' own (``"links"``)."""
     article = enrich(article, answers)
-    locations = rank_locations(loc for a in answers for loc in a.locations) \
-        if article.is_article else []
-    status = decide_status(article, answers, locations, page_problem)
+    reported = (loc for a in answers for loc in a.locations)
+    if links:
+        reported = (_with(loc, link=links[loc.url]) if loc.url in links else loc for loc in reported)
+    locations = rank_locations(reported) if article.is_article else []
+    status = decide_status(article, answers, locations, page_problem, no_match=no_match)
     oa_status = _oa_status(answers) if status != "not_article" else None
-    best = locations[0] if locations else None
+    best = locations[0] if locations and not locations[0].link.broken else None
     actions = make_actions(article, openurl_base) if status in ("closed", "unknown") else []
     article_json = article.to_payload()
     if match is not None:
         article_json["match"] = match
+    still = sorted({a.source for a in answers if a.pending} | set(pending))
     return {
         "api": API_VERSION,
         "status": status,
@@ -314,9 +372,11 @@ def build_payload(article: Article, answers: Sequence[SourceAnswer], *,
         "article": article_json,
         "best": best.to_json() if best else None,
         "locations": [loc.to_json() for loc in locations],
-        "badge": make_badge(status, oa_status, best, answers, page_problem),
+        "badge": make_badge(status, oa_status, best, answers, page_problem, locations=locations,
+                            article=article, typed=typed, no_match=no_match),
         "actions": actions,
         "sources": {a.source: a.to_state_json() for a in answers},
+        "pending": still,
         "cached": bool(answers) and all(a.cached for a in answers if a.answered)
                   and any(a.answered for a in answers),
         "elapsed_ms": elapsed_ms,

@@ -55,6 +55,8 @@ class Identified:
     known: dict[str, tuple[str | None, SourceAnswer]] = field(default_factory=dict)
     searched: tuple[SourceAnswer, ...] = ()
     problem: str | None = None
+    # The search sources answered and none found the work: "not found", not "unknown".
+    no_match: bool = False
 
 
 def with_identifiers(article: Article, metadata: dict[str, Any]) -> Article:
@@ -122,7 +124,8 @@ class Resolver:
                                                "cannot be looked up")
         answers, chosen = await self._search_round(searchers, query)
         if chosen is None:
-            return Identified(article, searched=tuple(answers), problem=_no_match(query, answers))
+            return Identified(article, searched=tuple(answers), problem=_no_match(query, answers),
+                              no_match=any(a.answered for a in answers))
         found = article
         for candidate in chosen.agreeing:
             found = with_identifiers(found, {k: getattr(candidate.work, k) for k in IDENTIFIERS})
@@ -180,7 +183,8 @@ def _not_waited_for(source: str, wait: float, limit: str) -> SourceAnswer:
 def _no_match(query: WorkQuery, answers: Sequence[SourceAnswer]) -> str:
     by_error: dict[str, list[str]] = {}  # one sentence for the sources that say the same
     for a in answers:
-        if a.state in ("error", "skipped", "rate_limited") and a.error:
+        # A busy source still being asked (pending) did not fail: the payload says so.
+        if a.state in ("error", "skipped", "rate_limited", "paused") and a.error and not a.pending:
             by_error.setdefault(a.error, []).append(a.source)
     failed = [f"{', '.join(sources)}: {error}" for error, sources in by_error.items()]
     what = "title" if query.kind == "title" else "reference"

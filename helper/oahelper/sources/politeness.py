@@ -19,15 +19,20 @@ A gate:
   ``SourceThrottled`` at once and the source is ``skipped`` with the reason, while the
   other sources answer. So a reading list of 500 DOIs goes at Unpaywall's pace, not at
   Semantic Scholar's one request a second: most of its lookups go on without it.
+
+A request made in the background (``queueing()``: the engine finishing, after the answer
+went out, what a busy source could not answer in time) waits in the queue like any
+other, up to its own deadline: nobody is waiting for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 
 from aiolimiter import AsyncLimiter
@@ -37,6 +42,18 @@ from oahelper.errors import SourceThrottled
 Clock = Callable[[], float]
 # A wait an upstream asks for is believed up to a day; more is a mistake or an attack.
 LONGEST_BLOCK = 24 * 3600.0
+# True while the engine finishes a busy source's answer in the background.
+_QUEUEING: contextvars.ContextVar[bool] = contextvars.ContextVar("queueing", default=False)
+
+
+@contextmanager
+def queueing() -> Iterator[None]:
+    """Within: a request waits for its slot up to its deadline, however long the queue."""
+    mark = _QUEUEING.set(True)
+    try:
+        yield
+    finally:
+        _QUEUEING.reset(mark)
 
 
 @dataclass(frozen=True)
@@ -130,7 +147,7 @@ class Gate:
                                       retry_after=self.blocked_until - now)
             await asyncio.sleep(self.blocked_until - now)
         wait = self.expected_wait()
-        patience = self.limit.patience
+        patience = None if _QUEUEING.get() else self.limit.patience
         if self._clock() + wait > deadline or (patience is not None and wait > patience + 1e-3):
             raise SourceThrottled(
                 f"{self.name} allows {self.limit.words()} and is busy: its next free slot "
