@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import BinaryIO, Protocol
 
 import duckdb
@@ -58,7 +59,8 @@ class Interrupts:
         self.requested = False
         self.forced = False
         self._note = note
-        self._previous: object = None
+        # The handler signal.signal gave back, put back on the way out (None: none replaced).
+        self._previous: Callable[[int, FrameType | None], object] | int | signal.Handlers | None = None
 
     def __enter__(self) -> Interrupts:
         # An inherited SIG_IGN (a job started with `&` by a script) is respected.
@@ -69,7 +71,7 @@ class Interrupts:
 
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+            signal.signal(signal.SIGINT, self._previous)
 
     def _handle(self, signum: int, frame: object) -> None:
         if self.requested:
