@@ -7,7 +7,7 @@ is nothing to draw. Colours are the extension's badge colours (extension/lib/des
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import altair as alt
@@ -41,18 +41,28 @@ def _oa_scale(present: Sequence[str]) -> alt.Scale:
     return alt.Scale(domain=domain, range=[colours.get(o, "#5f6368") for o in domain])
 
 
+def _data(values: list[dict[str, Any]]) -> alt.Data:
+    """``values`` written into the spec where they are used (Altair moves those of an
+    ``InlineData`` or a dict to the spec's ``datasets``)."""
+    # Altair leaves the schema wrapper's __init__ (*args, **kwds) unannotated.
+    return alt.Data(values=values)  # type: ignore[no-untyped-call]
+
+
 def _bar_height(n: int) -> int:
     return max(40, 26 * n)
 
 
-def _horizontal(values: list[dict[str, Any]], label: str, colour: alt.Color | alt.value,
-                sort: list[str]) -> alt.LayerChart:
-    """Bars of ``n`` by ``label``, in ``sort`` order, each with its number at its end."""
-    base = alt.Chart(alt.Data(values=values)).encode(
+def _horizontal(values: list[dict[str, Any]], label: str, colour: alt.Color | Mapping[str, object],
+                sort: list[str]) -> alt.LayerChart | alt.FacetChart:
+    """Bars of ``n`` by ``label``, in ``sort`` order, each with its number at its end
+    (``colour``: a scale, or one ``alt.value``)."""
+    base = alt.Chart(_data(values)).encode(
         y=alt.Y(f"{label}:N", sort=sort, title=None, axis=alt.Axis(labelLimit=220)),
         x=alt.X("n:Q", title="references", axis=alt.Axis(tickMinStep=1, format="d")))
-    bars = base.mark_bar(cornerRadiusEnd=2).encode(color=colour)
-    numbers = base.mark_text(align="left", dx=4, fontSize=12).encode(text="n:Q")
+    # Altair's mark_* methods take their signature from a decorator that hides the
+    # chart they return.
+    bars: alt.Chart = base.mark_bar(cornerRadiusEnd=2).encode(color=colour)
+    numbers: alt.Chart = base.mark_text(align="left", dx=4, fontSize=12).encode(text="n:Q")
     return (bars + numbers).properties(width=WIDTH, height=_bar_height(len(values)))
 
 
@@ -75,7 +85,7 @@ def year_chart(tally: Tally) -> str | None:
     order = {oa: i for i, oa in enumerate(scale.domain)}
     values = [{"year": y, "oa": oa, "n": n, "order": order[oa]} for (y, oa), n in tally.year_oa.items()]
     years = sorted({y for y, _ in tally.year_oa}, key=lambda y: (not y.isdigit(), y))
-    chart = alt.Chart(alt.Data(values=values)).mark_bar().encode(
+    chart = alt.Chart(_data(values)).mark_bar().encode(
         x=alt.X("year:O", sort=years, title=None, axis=alt.Axis(labelAngle=-45 if len(years) > 8 else 0)),
         y=alt.Y("sum(n):Q", title="references", axis=alt.Axis(tickMinStep=1, format="d")),
         color=alt.Color("oa:N", scale=scale, title="OA status"),
@@ -108,7 +118,7 @@ def version_host_chart(tally: Tally) -> str | None:
     values = [{"version": v, "host": h, "n": n} for (v, h), n in tally.version_host.items()]
     versions = ["published version", "accepted manuscript", "preprint", "version not stated"]
     hosts = [h for h in HOST_COLOURS if any(h == v["host"] for v in values)]
-    chart = alt.Chart(alt.Data(values=values)).mark_bar().encode(
+    chart = alt.Chart(_data(values)).mark_bar().encode(
         y=alt.Y("version:N", sort=versions, title=None),
         x=alt.X("sum(n):Q", title="references", axis=alt.Axis(tickMinStep=1, format="d")),
         color=alt.Color("host:N", title="host", scale=alt.Scale(

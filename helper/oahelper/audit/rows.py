@@ -74,25 +74,23 @@ def _join(*parts: str | None) -> str | None:
     return text or None
 
 
-def _base(entry: Entry, **values: Any) -> Row:
-    """A row from the entry alone (nothing looked up)."""
-    row = dict(file=entry.file, key=entry.key, line=entry.line,
+def _base(entry: Entry) -> Row:
+    """A row from the entry alone (nothing looked up); ``_replace`` fills in the rest."""
+    return Row(file=entry.file, key=entry.key, line=entry.line,
                identified_by=entry.identified_by, doi=entry.doi, pmid=entry.pmid,
                pmcid=entry.pmcid, arxiv=entry.arxiv, match_score=None, title=entry.title,
                year=entry.year, journal=entry.journal, reference=entry.text, status=UNREADABLE,
                oa_status=None, best_url=None, version=None, license=None, host_type=None,
                free_copies=0, cc_by_or_cc0=None, sources="", problem=None)
-    row.update(values)
-    return Row(**row)
 
 
 def row_without_lookup(entry: Entry, why_not: str | None = None) -> Row | None:
     """The row of an entry that is not looked up (unreadable, or nothing to look it up
     by: ``why_not``), or None when it should be looked up."""
     if entry.unreadable:
-        return _base(entry, status=UNREADABLE, problem=entry.unreadable)
+        return _base(entry)._replace(status=UNREADABLE, problem=entry.unreadable)
     if why_not is not None:
-        return _base(entry, status=NO_IDENTIFIER, problem=_join(entry.note, why_not))
+        return _base(entry)._replace(status=NO_IDENTIFIER, problem=_join(entry.note, why_not))
     return None
 
 
@@ -145,8 +143,7 @@ def row_from_payload(entry: Entry, payload: dict[str, Any]) -> Row:
         status, problem = NO_IDENTIFIER, NO_ID_PROBLEM
     elif status == "not_found":  # no source knows the identifier, or no article matches
         problem = (payload.get("badge") or {}).get("tooltip")
-    return _base(
-        entry,
+    return _base(entry)._replace(
         identified_by=(match.get("query") or "title") if match else entry.identified_by,
         doi=entry.doi or article.get("doi"), pmid=entry.pmid or article.get("pmid"),
         pmcid=entry.pmcid or article.get("pmcid"), arxiv=entry.arxiv or article.get("arxiv"),

@@ -132,7 +132,9 @@ class AuditRunner:
 
         async def write_head() -> None:
             if not window[0].done():
-                await asyncio.wait([window[0], stopped], return_when=asyncio.FIRST_COMPLETED)
+                # A row and the stop signal: asyncio.wait reads only which one is done.
+                either: list[asyncio.Future[Any]] = [window[0], stopped]
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
             if window[0].done():
                 write(window.popleft().result())
                 stats.written += 1

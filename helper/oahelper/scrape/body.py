@@ -138,7 +138,10 @@ def body_dois(text: str) -> list[str]:
     if not _ANY_DOI.search(text, start):
         return []
     target = _ContentText()
-    parser = etree.HTMLParser(target=target, recover=True, remove_comments=True, remove_pis=True)
+    # lxml-stubs' ParserTarget asks for every method (``comment`` too) taking str | bytes;
+    # lxml calls only the methods a target has, with str for a str fed in.
+    parser = etree.HTMLParser(target=target,  # type: ignore[arg-type]
+                              recover=True, remove_comments=True, remove_pis=True)
     try:
         parser.feed(text[start:])
         parser.close()

@@ -84,8 +84,9 @@ def codec_for_label(label: str, *, in_markup: bool = False) -> str | None:
     if name == REPLACEMENT:
         return REPLACEMENT
     # x-user-defined is webencodings' own codec; Windows-1252 reads its ASCII the same.
-    return webencodings.lookup(_PRESCAN_OVERRIDES.get(name, name) if name == "x-user-defined"
-                               else name).codec_info.name
+    codec: str = webencodings.lookup(_PRESCAN_OVERRIDES.get(name, name) if name == "x-user-defined"
+                                     else name).codec_info.name  # a codecs.CodecInfo's name
+    return codec
 
 
 def decode_labelled(data: bytes, label: str | None) -> str | bytes:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Generic, TypeVar, cast
 
 from bs4 import BeautifulSoup
 
@@ -212,6 +212,18 @@ def compact_markup(text: str, wanted: MetaFilter = lambda key: True) -> tuple[st
     return "\n".join(pieces), seen
 
 
+_T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+@dataclass(frozen=True)
+class MemoKey(Generic[_T_co]):
+    """A name in ``Page.memo`` and the type of what is kept under it. Each key is
+    made once, by the module that reads it, so a name always holds the one type."""
+
+    name: str
+
+
 @dataclass
 class Page:
     """One page: its URL, its decoded text, the small metadata tree and views of it."""
@@ -222,13 +234,20 @@ class Page:
     tree: BeautifulSoup = field(init=False)
     # Every meta name on the page, including those not parsed (nothing reads them).
     meta_names_seen: frozenset[str] = field(init=False)
-    # Scratch space for site rules that decode an embedded blob once per page.
-    memo: dict[str, Any] = field(default_factory=dict)
+    # Scratch space for site rules that decode an embedded blob once per page
+    # (read and written through ``remembered``).
+    memo: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         markup, seen = compact_markup(self.text, self.wanted)
         self.tree = BeautifulSoup(markup, "lxml")
         self.meta_names_seen = frozenset(seen)
+
+    def remembered(self, key: MemoKey[_T], read: Callable[[], _T]) -> _T:
+        """What ``read`` gives for this page, read the first time only."""
+        if key.name not in self.memo:
+            self.memo[key.name] = read()
+        return cast(_T, self.memo[key.name])  # only ``key`` writes its name: a _T
 
     @cached_property
     def meta(self) -> MetaTable:
@@ -251,19 +270,20 @@ class Page:
     def base_url(self) -> str | None:
         """What relative links resolve against: ``<base href>`` or the page URL."""
         base = self.tree.find("base", href=True)
-        href = absolute_url(base["href"], self.url) if base else None
-        return href or self.url
+        href = base.get("href") if base else None  # one value: href is not multi-valued
+        resolved = absolute_url(href, self.url) if isinstance(href, str) else None
+        return resolved or self.url
 
     def link_href(self, rel: str, mime_type: str | None = None) -> str | None:
         """The absolute href of the first ``<link rel=…>`` (of a type, if given)."""
         for link in self.tree.find_all("link", href=True):
-            rels = link.get("rel") or []
-            rels = rels.split() if isinstance(rels, str) else rels
-            if rel not in (r.lower() for r in rels):
+            rels = link.get("rel") or ""
+            if rel not in (r.lower() for r in (rels.split() if isinstance(rels, str) else rels)):
                 continue
             if mime_type and str(link.get("type", "")).lower() != mime_type:
                 continue
-            href = absolute_url(link["href"], self.base_url)
+            value = link.get("href")
+            href = absolute_url(value, self.base_url) if isinstance(value, str) else None
             if href:
                 return href
         return None

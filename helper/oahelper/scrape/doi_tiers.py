@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from oahelper.identifiers import doi_key, normalise_doi
 from oahelper.scrape import jsonld
 from oahelper.scrape.body import body_dois
-from oahelper.scrape.document import Page
+from oahelper.scrape.document import MemoKey, Page
 from oahelper.scrape.sites import site_doi
 from oahelper.scrape.urls import doi_from_url
 from oahelper.scrape.vocab import DC_IDENTIFIER_NAMES, DOI_CITATION_NAMES, DOI_QUALIFIED_NAMES
@@ -34,13 +34,14 @@ def _page_urls(page: Page) -> list[str]:
     return [u for u in (page.url, page.canonical, page.og_url) if u]
 
 
+_URL_DOI_KEYS: MemoKey[frozenset[str]] = MemoKey("url_doi_keys")
+
+
 def _url_doi_keys(page: Page) -> frozenset[str]:
     """The keys of the DOIs the page URL, canonical link and og:url spell out (read
     once per page: a page may tag thousands of DOIs)."""
-    if "url_doi_keys" not in page.memo:
-        page.memo["url_doi_keys"] = frozenset(
-            doi_key(doi) for doi in map(doi_from_url, _page_urls(page)) if doi)
-    return page.memo["url_doi_keys"]
+    return page.remembered(_URL_DOI_KEYS, lambda: frozenset(
+        doi_key(doi) for doi in map(doi_from_url, _page_urls(page)) if doi))
 
 
 def _matches_page(doi: str, page: Page) -> bool:

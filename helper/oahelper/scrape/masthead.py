@@ -31,7 +31,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from oahelper.scrape.document import Page
+from oahelper.scrape.document import MemoKey, Page
 from oahelper.scrape.fields import first_value, has_citation_meta, title_from_tag
 from oahelper.scrape.line_kinds import (
     is_byline,
@@ -197,15 +197,19 @@ def _read(lines: list[Line], known_title: str | None) -> Masthead:
     )
 
 
+_MASTHEAD: MemoKey[Masthead] = MemoKey("masthead")
+
+
 def read(page: Page) -> Masthead:
     """The page's visible title block, read once per page; empty unless the
     page is described by nothing but ``<title>``: no citation metadata and no
     title tag of any family (a page with tags has said what it has to say)."""
-    if "masthead" not in page.memo:
+    def read_once() -> Masthead:
         bare = not has_citation_meta(page) and first_value(page, "title") is None
-        page.memo["masthead"] = _read(opening_lines(page.text, MASTHEAD_LINES),
-                                      title_from_tag(page)) if bare else EMPTY
-    return page.memo["masthead"]
+        return _read(opening_lines(page.text, MASTHEAD_LINES),
+                     title_from_tag(page)) if bare else EMPTY
+
+    return page.remembered(_MASTHEAD, read_once)
 
 
 def choose_title(page: Page) -> str | None:

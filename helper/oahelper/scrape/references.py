@@ -96,13 +96,28 @@ _CANDIDATES = etree.XPath(
     " | //h1 | //h2 | //h3 | //h4 | //h5 | //h6")
 
 
+# What lxml.html's ``text_content`` evaluates (the stubs give the elements of an lxml.html
+# tree as plain ``_Element``, without it).
+_STRING = etree.XPath("string()")
+
+
+def _text_content(element: etree._Element) -> str:
+    """The text inside ``element``, its descendants' included."""
+    text = _STRING(element)
+    return text if isinstance(text, str) else ""
+
+
 def _reference_containers(body: etree._Element) -> list[etree._Element]:
     """Elements holding a reference list: by class/id/role, or after a "References" heading."""
-    found = []
-    for element in _CANDIDATES(body):
+    found: list[etree._Element] = []
+    candidates = _CANDIDATES(body)
+    for element in candidates if isinstance(candidates, list) else ():
+        if not isinstance(element, etree._Element):  # the XPath selects elements only
+            continue
         if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            if REFERENCE_HEADING.match(element.text_content()) and element.getparent() is not None:
-                found.append(element.getparent())
+            parent = element.getparent()
+            if REFERENCE_HEADING.match(_text_content(element)) and parent is not None:
+                found.append(parent)
             continue
         tokens = [*(element.get("class") or "").split(), element.get("id") or ""]
         if (element.get("role") or "").lower() == "doc-bibliography" or any(
@@ -129,7 +144,7 @@ def _linked(text: str) -> list[Reference]:
                 continue
             seen.add(doi.casefold())
             item = next((a for a in link.iterancestors() if a.tag == "li"), link)
-            found.append(Reference(doi=doi, text=clean(item.text_content())[:1000] or None))
+            found.append(Reference(doi=doi, text=clean(_text_content(item))[:1000] or None))
     return found
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from oahelper.identifiers import arxiv_doi, normalise_arxiv, normalise_doi
-from oahelper.scrape.document import CLOSERS, NextMatch, Page, element_content, tag_spans
+from oahelper.scrape.document import CLOSERS, MemoKey, NextMatch, Page, element_content, tag_spans
 from oahelper.scrape.urls import host_of, ids_from_url
 from oahelper.text import clean
 
@@ -42,20 +42,21 @@ def _arxiv_doi(page: Page) -> str | None:
 
 _SCRIPT_OPENER = re.compile(r"<script\b", re.IGNORECASE)
 _JSON_TYPE = re.compile(r"""type\s*=\s*["']?application/json\b""", re.IGNORECASE)
+_SCIENCEDIRECT_STATE: MemoKey[dict[str, Any]] = MemoKey("sciencedirect")
 
 
 def _sciencedirect_state(page: Page) -> dict[str, Any]:
     """The page state: the first ``<script type="application/json" data-iso-key=…>``."""
-    if "sciencedirect" not in page.memo:
-        page.memo["sciencedirect"] = {}
+    def read_once() -> dict[str, Any]:
         closers = NextMatch(CLOSERS["script"], page.text)
         for start, stop in tag_spans(page.text, _SCRIPT_OPENER):
             tag = page.text[start:stop]
             if "data-iso-key" in tag.lower() and _JSON_TYPE.search(tag):
                 content = element_content(page.text, stop, closers)
-                page.memo["sciencedirect"] = _json_object(content[0] if content else "")
-                break
-    return page.memo["sciencedirect"]
+                return _json_object(content[0] if content else "")
+        return {}
+
+    return page.remembered(_SCIENCEDIRECT_STATE, read_once)
 
 
 def _json_object(text: str, start: int = 0) -> dict[str, Any]:
@@ -96,14 +97,16 @@ def _sciencedirect_authors(page: Page) -> list[str]:
 # --- IEEE Xplore --------------------------------------------------------------
 
 _IEEE_METADATA = re.compile(r"xplGlobal\.document\.metadata\s*+=\s*+(?=\{)")
+_IEEE_METADATA_KEY: MemoKey[dict[str, Any]] = MemoKey("ieee")
 
 
 def _ieee_metadata(page: Page) -> dict[str, Any]:
     """The object assigned to ``xplGlobal.document.metadata`` (the first assignment)."""
-    if "ieee" not in page.memo:
+    def read_once() -> dict[str, Any]:
         found = _IEEE_METADATA.search(page.text)
-        page.memo["ieee"] = _json_object(page.text, found.end()) if found else {}
-    return page.memo["ieee"]
+        return _json_object(page.text, found.end()) if found else {}
+
+    return page.remembered(_IEEE_METADATA_KEY, read_once)
 
 
 def _ieee_doi(page: Page) -> str | None:

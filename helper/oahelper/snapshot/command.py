@@ -20,7 +20,7 @@ from rich.table import Column
 from rich.text import Text
 
 from oahelper.settings import Settings
-from oahelper.snapshot.importer import BadLine, Importer, ImportResult
+from oahelper.snapshot.importer import BATCH_LINES, BadLine, Importer, ImportResult
 from oahelper.snapshot.status import SnapshotStatus, human_bytes
 from oahelper.snapshot.store import SnapshotReader
 
@@ -115,10 +115,9 @@ def run_import(settings: Settings, files: Sequence[str], *, again: bool = False,
                batch_lines: int | None = None, stdout: IO[str] = sys.stdout,
                stderr: IO[str] = sys.stderr) -> int:
     """Import ``files`` into the snapshot; 0 when done, 130 when interrupted."""
-    options = {"batch_lines": batch_lines} if batch_lines else {}
     progress = ImportProgress(stderr)
     importer = Importer(settings.snapshot_path, memory_limit=settings.snapshot_memory,
-                        progress=progress, **options)
+                        progress=progress, batch_lines=batch_lines or BATCH_LINES)
     try:
         with progress:
             result = importer.run(files, again=again)

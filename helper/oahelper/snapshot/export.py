@@ -20,7 +20,7 @@ import duckdb
 from oahelper import __version__
 from oahelper.errors import ConfigError, SnapshotError
 from oahelper.snapshot.schema import RECORD_NAMES, TYPED_FIELD_LIST
-from oahelper.snapshot.store import connect, private_files
+from oahelper.snapshot.store import connect, count, private_files
 
 BUCKET = "substr(md5(key), 1, 2)"
 MANIFEST = "_oahelper.json"
@@ -42,7 +42,7 @@ def export_parquet(db: Path, folder: Path, *, memory_limit: str | None = None) -
     con = connect(db, read_only=True, memory_limit=memory_limit)
     try:
         as_of_row = con.execute("SELECT value FROM meta WHERE name = 'as_of'").fetchone()
-        records = con.execute("SELECT count(*) FROM records").fetchone()[0]
+        records = count(con, "SELECT count(*) FROM records")
         target = str(folder).replace("'", "''")
         with private_files():  # the files and folders, like everything oahelper writes
             folder.mkdir(parents=True, exist_ok=True)

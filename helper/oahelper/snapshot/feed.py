@@ -72,9 +72,12 @@ class FeedReader:
         self.feed = feed
         raw = (stdin or sys.stdin.buffer) if feed.is_stdin else feed.path.open("rb")
         self._raw: BinaryIO = raw
-        buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw, _READ)  # type: ignore[arg-type]
+        # typeshed's BinaryIO leaves out readinto, which BufferedReader calls and every
+        # binary stream has (a file, stdin's buffer, BytesIO).
+        buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw, _READ)  # type: ignore[type-var]
         self.compressed = buffered.peek(2)[:2] == GZIP_MAGIC
-        stream: BinaryIO = gzip.GzipFile(fileobj=buffered, mode="rb") if self.compressed else buffered
+        stream: io.BufferedIOBase = (gzip.GzipFile(fileobj=buffered, mode="rb") if self.compressed
+                                     else buffered)
         self._text = stream
         self.offset = 0
         if offset:

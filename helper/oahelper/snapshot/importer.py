@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import BinaryIO, Protocol
 
 import duckdb
@@ -35,7 +36,7 @@ import duckdb
 from oahelper.errors import SnapshotError
 from oahelper.snapshot.feed import Feed, FeedError, FeedReader, Line
 from oahelper.snapshot.schema import FIELD_LIST, INDEX, RECORD_TYPE
-from oahelper.snapshot.store import connect, private_files
+from oahelper.snapshot.store import connect, count, private_files
 
 BATCH_LINES = 100_000
 BATCH_BYTES = 256 * 1024 * 1024
@@ -58,7 +59,8 @@ class Interrupts:
         self.requested = False
         self.forced = False
         self._note = note
-        self._previous: object = None
+        # The handler signal.signal gave back, put back on the way out (None: none replaced).
+        self._previous: Callable[[int, FrameType | None], object] | int | signal.Handlers | None = None
 
     def __enter__(self) -> Interrupts:
         # An inherited SIG_IGN (a job started with `&` by a script) is respected.
@@ -69,7 +71,7 @@ class Interrupts:
 
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+            signal.signal(signal.SIGINT, self._previous)
 
     def _handle(self, signum: int, frame: object) -> None:
         if self.requested:
@@ -245,7 +247,7 @@ class Importer:
                 for name in names:
                     result.feeds.append(self._stage(con, Feed(name), again))
                 result.merged = self._merge(con)
-                result.total = con.execute("SELECT count(*) FROM records").fetchone()[0]
+                result.total = count(con, "SELECT count(*) FROM records")
                 con.execute("CHECKPOINT")
         except Exception as exc:
             if interrupts.forced:  # the second Ctrl-C, surfacing from inside DuckDB
@@ -280,7 +282,7 @@ class Importer:
                     return file_id, lines, offset, "already read; merging"
                 if merged is None:
                     return file_id, lines, offset, None
-        file_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM files").fetchone()[0]
+        file_id = count(con, "SELECT coalesce(max(id), 0) + 1 FROM files")
         con.execute("INSERT INTO files VALUES (?, ?, ?, 0, 0, 0, 0, ?, NULL, NULL)",
                     [file_id, feed.name, fingerprint, self.clock.now()])
         return file_id, 0, 0, None
@@ -350,7 +352,7 @@ class Importer:
                 reason = f"{doi!r} is not a DOI" if doi else "no DOI: not an Unpaywall record"
                 bad.append(BadLine(result.name, line, reason))
             con.execute(f"DELETE {in_batch} AND key IS NULL", span)
-            records = con.execute(f"SELECT count(*) {in_batch}", span).fetchone()[0]
+            records = count(con, f"SELECT count(*) {in_batch}", span)
             con.execute("""UPDATE files SET lines_done = $last, offset_done = $offset,
                                records = records + $records, bad_lines = bad_lines + $bad,
                                staged = CASE WHEN $eof THEN $now END
@@ -375,9 +377,9 @@ class Importer:
 
     def _merge(self, con: duckdb.DuckDBPyConnection) -> int:
         """Move the staged rows into ``records``, newest version of each DOI winning."""
-        staged = con.execute("SELECT count(*) FROM staging").fetchone()[0]
-        pending = con.execute("SELECT count(*) FROM files WHERE staged IS NOT NULL "
-                              "AND merged IS NULL").fetchone()[0]
+        staged = count(con, "SELECT count(*) FROM staging")
+        pending = count(con, "SELECT count(*) FROM files WHERE staged IS NOT NULL "
+                        "AND merged IS NULL")
         if not staged and not pending:
             return 0
         self.progress.note(f"merging {staged:,} staged record(s) into the snapshot")
@@ -391,13 +393,13 @@ class Importer:
                         SELECT key FROM staging GROUP BY key HAVING count(*) > 1)
                     QUALIFY row_number() OVER (PARTITION BY key ORDER BY updated DESC NULLS LAST,
                                                file_id DESC, line DESC) > 1)""")
-            existing = con.execute("SELECT count(*) FROM records").fetchone()[0]
+            existing = count(con, "SELECT count(*) FROM records")
             if existing == 0:
                 # ...into an empty snapshot the staged table becomes the records as it is.
                 con.execute("DROP TABLE records")
                 con.execute("ALTER TABLE staging RENAME TO records")
                 con.execute("CREATE TABLE staging AS SELECT * FROM records LIMIT 0")
-                merged = con.execute("SELECT count(*) FROM records").fetchone()[0]
+                merged = count(con, "SELECT count(*) FROM records")
             else:
                 # ...then staged rows older than the snapshot's own, then the rows replaced.
                 con.execute("""DELETE FROM staging USING records
@@ -406,7 +408,7 @@ class Importer:
                                    > coalesce(staging.updated, '-infinity'::TIMESTAMP)""")
                 con.execute("""DELETE FROM records USING staging
                                WHERE records.key = staging.key""")
-                merged = con.execute("SELECT count(*) FROM staging").fetchone()[0]
+                merged = count(con, "SELECT count(*) FROM staging")
                 con.execute(f"INSERT INTO records SELECT key, {FIELD_LIST}, file_id, line FROM staging")
                 con.execute("DELETE FROM staging")
             con.execute(INDEX)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -29,6 +29,7 @@ from oahelper.snapshot.status import SnapshotStatus, disk_bytes, file_stamp
 # most this much: imports stream, and the daemon beside it needs little.
 DEFAULT_MEMORY_CAP = 2 * 1024**3
 LOCK_WAIT = 15.0  # seconds to wait for another process (an idle daemon) to let go
+_T = TypeVar("_T")
 
 
 def default_memory_limit() -> str:
@@ -66,6 +67,19 @@ def duckdb_memory(setting: str | None) -> str:
     return f"{max(total // 2, total - max(total // 5, PROCESS_ROOM)) // 1024**2}MiB"
 
 
+def one_row(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None) -> tuple[Any, ...]:
+    """The row of a query that always gives exactly one (an aggregate: ``SELECT count(*) …``)."""
+    row = con.execute(sql, parameters).fetchone()
+    assert row is not None, "an aggregate without GROUP BY gives one row"
+    return row
+
+
+def count(con: duckdb.DuckDBPyConnection, sql: str, parameters: object = None) -> int:
+    """The number a ``SELECT count(*) …`` (or another integer aggregate) gives."""
+    number: int = one_row(con, sql, parameters)[0]
+    return number
+
+
 @contextmanager
 def private_files() -> Iterator[None]:
     """Files created meanwhile (the database, its WAL, DuckDB's spill folder) are
@@ -95,8 +109,8 @@ def connect(path: Path, *, read_only: bool, memory_limit: str | None = None,
             if read_only and not path.exists():
                 raise SnapshotError(f"no snapshot at {path}: import one with "
                                     "`oahelper snapshot import FILE.jsonl.gz`", code="snapshot_missing")
-            config = {"memory_limit": duckdb_memory(memory_limit),
-                      "preserve_insertion_order": False}
+            config: dict[str, str | bool | int | float | list[str]] = {
+                "memory_limit": duckdb_memory(memory_limit), "preserve_insertion_order": False}
             if read_only:
                 con = duckdb.connect(str(path), read_only=True, config=config)
             else:
@@ -133,9 +147,8 @@ def read_status(con: duckdb.DuckDBPyConnection, path: Path) -> SnapshotStatus:
     by_status = dict(con.execute(
         "SELECT coalesce(oa_status, 'unknown'), count(*) FROM records GROUP BY ALL ORDER BY 2 DESC"
     ).fetchall())
-    free, newest = con.execute(
-        "SELECT count(*) FILTER (WHERE is_oa), max(updated) FROM records").fetchone()
-    staged = con.execute("SELECT count(*) FROM staging").fetchone()[0]
+    free, newest = one_row(con, "SELECT count(*) FILTER (WHERE is_oa), max(updated) FROM records")
+    staged = count(con, "SELECT count(*) FROM staging")
     files = tuple(
         {"name": name, "lines": lines, "records": records, "bad_lines": bad,
          "imported": merged.isoformat(timespec="seconds") if merged else None}
@@ -222,7 +235,7 @@ class SnapshotReader:
                 self._timer = None
             self._close()
 
-    def _read(self, run: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+    def _read(self, run: Callable[[duckdb.DuckDBPyConnection], _T]) -> _T:
         with self._lock:
             con = self._connection()
             try:
