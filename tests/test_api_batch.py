@@ -124,3 +124,23 @@ async def test_the_lookup_payload_lists_the_page_references(start_daemon) -> Non
     assert d.upstream.calls_for("10.8888/old.1") == 0  # listed, not looked up
     bare = await d.lookup_json({"doi": GREEN_DOI})
     assert bare["references"] == []
+
+
+async def test_a_row_that_waited_for_a_busy_source_is_sent_again_once_it_answered(start_daemon) -> None:
+    """Semantic Scholar takes one request a second, and a lookup waits a second for it
+    at most: of three items, one finds it busy. Its row says so (pending), and once the
+    background has asked, a second line with the same index replaces it; the
+    limiter's own words never show."""
+    d = await start_daemon(disabled_sources="arxiv", timeout=2.0)
+    got = await lines(await batch(d, {"items": [GOLD_DOI, GREEN_DOI, CLOSED_DOI]}))
+    rows = [line for line in got if "row" in line]
+    first = {}
+    for line in rows:
+        first.setdefault(line["index"], line)
+    waited = [i for i, line in first.items() if line["pending"] == ["semanticscholar"]]
+    assert waited, rows
+    final = [line for line in rows if line["index"] == waited[0]][-1]
+    assert final is not first[waited[0]] and final["pending"] == []
+    assert "semanticscholar" in final["row"]["sources"]
+    assert got[-1] == {"done": True, "total": 3, "free": 2}
+    assert "allows" not in json.dumps(got)

@@ -118,7 +118,7 @@ async def test_a_prepass_answers_a_chunk_before_any_per_item_lookup(engine: Engi
 async def test_as_answered_yields_each_index_once_as_answers_arrive(engine: Engine) -> None:
     engine.upstream.plan(doi=GOLD_DOI, delay=0.3)
     runner = AuditRunner(engine.service.lookup_article)
-    got = [(i, row.doi) async for i, row in runner.as_answered(doi_entries([GOLD_DOI, GREEN_DOI]))]
+    got = [(i, row.doi) async for i, row, _ in runner.as_answered(doi_entries([GOLD_DOI, GREEN_DOI]))]
     assert got == [(1, GREEN_DOI), (0, GOLD_DOI)]
 
 

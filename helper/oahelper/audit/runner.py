@@ -102,15 +102,22 @@ class AuditRunner:
     async def row_for(self, entry: Entry, known: Known | None = None,
                       on_row: RowHook | None = None) -> Row:
         """One entry's row: from the pre-pass, a lookup, or the entry alone."""
-        row = self.ready_row(entry, known)
-        if row is None:
-            article, query, _ = entry.lookup_input()
-            async with self._slots:
-                payload = await self._lookup(entry, article, query)
-            row = row_from_payload(entry, payload)
+        row, _pending = await self.answer_for(entry, known)
         if on_row is not None:
             on_row(row)
         return row
+
+    async def answer_for(self, entry: Entry, known: Known | None = None
+                         ) -> tuple[Row, list[str]]:
+        """One entry's row, and what its lookup was still waiting for (``pending``:
+        a busy source, asked in the background; look it up again shortly)."""
+        row = self.ready_row(entry, known)
+        if row is not None:
+            return row, []
+        article, query, _ = entry.lookup_input()
+        async with self._slots:
+            payload = await self._lookup(entry, article, query)
+        return row_from_payload(entry, payload), list(payload.get("pending") or [])
 
     async def _lookup(self, entry: Entry, article: Article, query: WorkQuery | None
                       ) -> dict[str, Any]:
@@ -174,21 +181,23 @@ class AuditRunner:
             stats.interrupted = stop.is_set()
         return stats
 
-    async def as_answered(self, entries: Sequence[Entry]) -> AsyncIterator[tuple[int, Row]]:
-        """Each entry's (index, row) in the order answers arrive (a short list: the
-        daemon's batch endpoint). Leaving early cancels the lookups still running."""
-        tasks: dict[asyncio.Task[Row], int] = {}
+    async def as_answered(self, entries: Sequence[Entry]
+                          ) -> AsyncIterator[tuple[int, Row, list[str]]]:
+        """Each entry's (index, row, pending) in the order answers arrive (a short
+        list: the daemon's batch endpoint). Leaving early cancels the lookups still
+        running."""
+        tasks: dict[asyncio.Task[tuple[Row, list[str]]], int] = {}
         try:
             start = 0
             async for chunk, known in self._chunks(entries):
                 for offset, entry in enumerate(chunk):
-                    tasks[asyncio.ensure_future(self.row_for(entry, known))] = start + offset
+                    tasks[asyncio.ensure_future(self.answer_for(entry, known))] = start + offset
                 start += len(chunk)
             pending = set(tasks)
             while pending:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in sorted(done, key=tasks.__getitem__):
-                    yield tasks[task], task.result()
+                    yield tasks[task], *task.result()
         finally:
             for task in tasks:
                 task.cancel()

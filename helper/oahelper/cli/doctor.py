@@ -10,6 +10,8 @@ import aiohttp
 
 from oahelper.engine.build import Engine, open_engine
 from oahelper.engine.cache import AsyncCache
+from oahelper.engine.lookup import label
+from oahelper.engine.pauses import Pause
 from oahelper.errors import OAHelperError
 from oahelper.identifiers import arxiv_doi
 from oahelper.keys import KeyStore
@@ -159,6 +161,10 @@ async def _probe_sources(engine: Engine, checks: Checks) -> None:
             continue
         facts = _facts(health, await cache.calls_today(source.name),
                        await cache.last_error(source.name))
+        pause = await cache.pause_of(source.name)
+        if pause is not None:  # paused by the daemon (or a CLI lookup) after errors
+            until, reason = pause
+            facts += f"; {Pause(until, reason).words(label(source))}"
         if health.problems:
             for problem in health.problems:
                 checks.check(False, "", f"{source.name}: {problem}")

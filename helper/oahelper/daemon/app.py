@@ -22,13 +22,15 @@ from aiohttp import web
 
 from oahelper import API_VERSION, __version__
 from oahelper.audit.batch import batch_entries
-from oahelper.audit.runner import CONCURRENCY, AuditRunner
+from oahelper.audit.rows import Row
+from oahelper.audit.runner import AuditRunner
 from oahelper.daemon.clients import AsyncClientStore, Client, ClientStore
 from oahelper.engine.budget import CallBudgets, Caller
 from oahelper.engine.build import Engine, config_stamp, lane_limits, open_plant
 from oahelper.engine.cache import AsyncCache
 from oahelper.engine.diagnostics import config_problems
-from oahelper.engine.lookup import LookupRequest, PageFetcher
+from oahelper.engine.lookup import LookupRequest, PageFetcher, label
+from oahelper.engine.pauses import Pauses
 from oahelper.errors import (
     BadRequest,
     Forbidden,
@@ -54,9 +56,10 @@ CLIENTS = web.AppKey("clients", AsyncClientStore)
 CACHE = web.AppKey("cache", AsyncCache)
 ENGINES: web.AppKey[Engines] = web.AppKey("engines")
 PAIR_LIMITER: web.AppKey[RateLimiter] = web.AppKey("pair_limiter")
-# Lookups at once for all /v1/batch requests together: several open tabs checking
-# their references share it, and the pages the user opens meanwhile are not starved.
-BATCH_SLOTS = web.AppKey("batch_slots", asyncio.Semaphore)
+# A batch's items that waited for a busy source are asked again this many times, each
+# time once the busy sources' answers are in (or after this many seconds).
+BATCH_ROUNDS = 4
+BATCH_ROUND_SECONDS = 15.0
 BUDGETS = web.AppKey("budgets", CallBudgets)
 CLIENT = web.RequestKey("client", Client)  # the Client the request's token belongs to
 
@@ -295,21 +298,41 @@ def _caller(request: web.Request, lane: str) -> Caller:
 
 async def batch(request: web.Request) -> web.StreamResponse:
     """Up to MAX_ITEMS identifiers or references; one NDJSON line per item as its
-    answer arrives (``{"index", "row"}``), then ``{"done": true, …}``."""
+    answer arrives (``{"index", "row", "pending"}``). An item whose answer waited for a
+    busy source (``pending``) is looked up again once that source has answered, and
+    its new line replaces the first (same ``index``); then ``{"done": true, …}``.
+    Answers the cache has come at once: only lookups that ask an upstream take one of
+    the batch slots, shared fairly between clients (engine/slots.py)."""
     engine = await request.app[ENGINES].current()
     entries = batch_entries(await read_json(request, engine.settings.max_body))
     response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
     add_cors_headers(request, response)
     await response.prepare(request)
-    runner = AuditRunner(partial(engine.service.lookup_article, caller=_caller(request, "batch")),
-                         slots=request.app[BATCH_SLOTS])
-    free = 0
+    service = engine.service
+    runner = AuditRunner(partial(service.lookup_article, caller=_caller(request, "batch")),
+                         concurrency=len(entries) or 1)
+    free: dict[int, bool] = {}
+    waiting: list[int] = []
+
+    async def send(index: int, row: Row, pending: list[str]) -> None:
+        free[index] = row.is_free
+        line = {"index": index, "row": row.to_json(), "pending": pending}
+        await response.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+
     try:
-        async for index, row in runner.as_answered(entries):
-            free += row.is_free
-            line = {"index": index, "row": row.to_json()}
-            await response.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")
-        done = {"done": True, "total": len(entries), "free": free}
+        async for index, row, pending in runner.as_answered(entries):
+            await send(index, row, pending)
+            if pending:
+                waiting.append(index)
+        for _ in range(BATCH_ROUNDS):
+            if not waiting:
+                break
+            await service.settle(timeout=BATCH_ROUND_SECONDS)
+            again = await asyncio.gather(*(runner.answer_for(entries[i]) for i in waiting))
+            for index, (row, pending) in zip(waiting, again, strict=True):
+                await send(index, row, pending)
+            waiting = [i for i, (_, pending) in zip(waiting, again, strict=True) if pending]
+        done = {"done": True, "total": len(entries), "free": sum(free.values())}
         await response.write(json.dumps(done).encode() + b"\n")
     except ConnectionResetError:  # the client went away: its lookups are cancelled
         log.info("batch client left before the last answer")
@@ -321,7 +344,8 @@ async def batch(request: web.Request) -> web.StreamResponse:
 async def status(request: web.Request) -> web.Response:
     app = request.app
     engine = await app[ENGINES].current()
-    report = await status_report(engine.settings, app[KEYSTORE], engine.sources, app[CACHE])
+    report = await status_report(engine.settings, app[KEYSTORE], engine.sources, app[CACHE],
+                                 engine.service.pauses)
     report["snapshot"] = await snapshot_status(engine.sources)
     return web.json_response(report)
 
@@ -339,7 +363,7 @@ async def snapshot_status(sources: list[Source]) -> dict[str, Any] | None:
 
 
 async def status_report(settings: Settings, keystore: KeyStore, sources: list[Source],
-                        cache: AsyncCache) -> dict[str, Any]:
+                        cache: AsyncCache, pauses: Pauses) -> dict[str, Any]:
     """What /v1/status shows (``snapshot`` is added by the handler). The keyring and
     the cache are read in threads."""
     calls = {s.name: await cache.calls_today(s.name) for s in sources}
@@ -348,7 +372,9 @@ async def status_report(settings: Settings, keystore: KeyStore, sources: list[So
                  keystore.available()))
     return {
         "service": "oahelper", "version": __version__, "api": API_VERSION, "port": settings.port,
-        "sources": {s.name: s.health().to_json() | {"calls_today": calls[s.name]} for s in sources},
+        "sources": {s.name: s.health().to_json() | {"calls_today": calls[s.name],
+                                                    "paused": pauses.to_json(s.name, label(s))}
+                    for s in sources},
         "problems": [p.to_json() for p in problems],
         "cache": await cache.stats(),
         "quota": {"unpaywall": {"calls_today": calls.get("unpaywall", 0),
@@ -405,7 +431,6 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
     app[KEYSTORE] = keystore or KeyStore()
     app[PAIR_LIMITER] = RateLimiter(limit=10, window=60.0)
     app[BUDGETS] = CallBudgets(lane_limits(settings))
-    app[BATCH_SLOTS] = asyncio.Semaphore(CONCURRENCY)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         app[CLIENTS] = AsyncClientStore(await asyncio.to_thread(ClientStore, settings.clients_db))

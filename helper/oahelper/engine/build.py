@@ -29,6 +29,7 @@ from oahelper.engine.cache import AsyncCache
 from oahelper.engine.lookup import LookupService, PageFetcher, service_for
 from oahelper.engine.pages import PageReader
 from oahelper.engine.pauses import Pauses
+from oahelper.engine.slots import FairSlots
 from oahelper.keys import KeyStore
 from oahelper.net import fetch_page, make_fetch_session
 from oahelper.settings import SETTINGS, Settings
@@ -63,6 +64,7 @@ class Plant:
     sources: Sequence[Source] | None = None
     fetch_page: PageFetcher | None = None
     pauses: Pauses = field(default_factory=Pauses)  # sources that keep failing, process-wide
+    slots: FairSlots = field(default_factory=FairSlots)  # batch lookups at once, fairly shared
     _engines: list[Engine] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -79,7 +81,7 @@ class Plant:
             settings, sources=sources, cache=self.cache, session=self.session,
             fetch_page=self.fetch_page or partial(fetch_page, session=self.fetch_session),
             read_page=self.pages.read if self.pages else None, budgets=self.budgets,
-            pauses=self.pauses)
+            pauses=self.pauses, slots=self.slots)
         engine = Engine(settings, sources, service, config_stamp(settings.config_file))
         self._engines.append(engine)
         return engine

@@ -25,6 +25,7 @@ from oahelper.engine.budget import CallBudgets, Caller, Ticket
 from oahelper.engine.cache import AsyncCache, Cached
 from oahelper.engine.merge import build_payload
 from oahelper.engine.pauses import Pauses
+from oahelper.engine.slots import FairSlots, SlotClaim
 from oahelper.errors import FetchError, OAHelperError, PageOverBudget, ScrapeError, SourceThrottled
 from oahelper.identifiers import normalise_doi, parse_query
 from oahelper.models import Article, SourceAnswer, WorkQuery
@@ -51,6 +52,8 @@ MAX_BACKGROUND = 500
 PageReader = Callable[[str | None, str | bytes], Awaitable[Article]]
 # The budget ticket of the lookup running in this task (engine/budget.py); None: no budget.
 _TICKET: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("ticket", default=None)
+# The batch slot of the lookup running in this task (engine/slots.py); None: no slot needed.
+_SLOT: contextvars.ContextVar[SlotClaim | None] = contextvars.ContextVar("slot", default=None)
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class LookupService:
                  openurl_base: str | None = None, fetch_page: PageFetcher | None = None,
                  read_page: PageReader | None = None, budgets: CallBudgets | None = None,
                  daily_limits: Mapping[str, int] | None = None, offline: bool = False,
-                 pauses: Pauses | None = None,
+                 pauses: Pauses | None = None, slots: FairSlots | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.sources = list(sources)
         self.cache = cache
@@ -93,6 +96,7 @@ class LookupService:
         self.offline = offline  # ask only the sources that need no network
         self.clock = clock
         self.pauses = pauses or Pauses()
+        self.slots = slots
         self._inflight: dict[tuple[str, str], asyncio.Task[SourceAnswer]] = {}
         # Busy sources being asked after the answer went out (see _finish_later).
         self._background: dict[tuple[str, str], asyncio.Task[None]] = {}
@@ -124,11 +128,18 @@ class LookupService:
         likely), not from a publisher's page (which may be too new to be indexed)."""
         # Every upstream call this lookup makes, searches included, goes through
         # _cached_call, which asks the caller's ticket (one unit for the whole lookup).
+        # A batch lookup takes one of the shared batch slots at its first cache miss.
         mark = _TICKET.set(self.budgets.ticket(caller) if caller and self.budgets else None)
+        claim = SlotClaim(self.slots, caller.client) \
+            if caller and caller.lane == "batch" and self.slots else None
+        slot_mark = _SLOT.set(claim)
         try:
             return await self._lookup_article(article, query, page_problem, started, typed)
         finally:
             _TICKET.reset(mark)
+            _SLOT.reset(slot_mark)
+            if claim is not None:
+                claim.give_back()
 
     async def settle(self, timeout: float = BACKGROUND_SECONDS) -> None:
         """Wait (at most ``timeout`` seconds) for the busy sources' answers under way."""
@@ -326,6 +337,12 @@ class LookupService:
         ticket = _TICKET.get() if source.needs_network else None
         if task is None and ticket is not None and not ticket.spend():
             return _rate_limited(source.name, cached, ticket)
+        claim = _SLOT.get() if source.needs_network else None
+        if task is None and claim is not None:
+            queued = self.clock()
+            await claim.take()
+            deadline += self.clock() - queued  # time in the queue is not the source's time
+            task = self._inflight.get(flight_key)  # another lookup may have asked meanwhile
         if task is None:
             task = asyncio.ensure_future(self._ask_upstream(source, key, deadline, call))
             self._inflight[flight_key] = task
@@ -342,7 +359,7 @@ class LookupService:
         pause = self.pauses.paused(source.name)
         if pause is not None:
             return SourceAnswer(source=source.name, state="paused", error_code="source_paused",
-                                error=pause.words(_label(source)))
+                                error=pause.words(label(source)))
         if flight_key in self._background:
             return _busy(source)
         return None
@@ -363,7 +380,7 @@ class LookupService:
             task.add_done_callback(lambda _t: self._background.pop(flight_key, None))
         if flight_key not in self._background:  # too many already: the next lookup asks
             return SourceAnswer(source=source.name, state="skipped", error_code=THROTTLED,
-                                error=f"{_label(source)} was busy")
+                                error=f"{label(source)} was busy")
         return _busy(source)
 
     async def _ask_upstream(self, source: Source, key: str, deadline: float,
@@ -400,7 +417,7 @@ class LookupService:
         return answer
 
 
-def _label(source: Source) -> str:
+def label(source: Source) -> str:
     """The source's name as people read it ("Semantic Scholar")."""
     return str(getattr(source, "label", source.name))
 
@@ -409,7 +426,7 @@ def _busy(source: Source) -> SourceAnswer:
     """A busy source being asked in the background. What a person reads says so in
     plain words, never the limiter's own ("allows one request every 1 s")."""
     return SourceAnswer(source=source.name, state="skipped", error_code="source_busy",
-                        error=f"{_label(source)} was busy; asking again", pending=True)
+                        error=f"{label(source)} was busy; asking again", pending=True)
 
 
 def _stale_or(answer: SourceAnswer, cached: Cached | None) -> SourceAnswer:
@@ -460,7 +477,7 @@ def service_for(settings: Settings, *, sources: Sequence[Source], cache: AsyncCa
                 session: aiohttp.ClientSession, fetch_page: PageFetcher | None,
                 read_page: PageReader | None = None,
                 budgets: CallBudgets | None = None,
-                pauses: Pauses | None = None) -> LookupService:
+                pauses: Pauses | None = None, slots: FairSlots | None = None) -> LookupService:
     """The LookupService the settings describe (the daemon and the CLI share it).
     Offline, no page is fetched either."""
     return LookupService(sources=sources, cache=cache, session=session,
@@ -468,7 +485,7 @@ def service_for(settings: Settings, *, sources: Sequence[Source], cache: AsyncCa
                          fetch_page=refuse_offline if settings.offline else fetch_page,
                          read_page=read_page, budgets=budgets,
                          daily_limits={"unpaywall": settings.unpaywall_daily_limit},
-                         offline=settings.offline, pauses=pauses)
+                         offline=settings.offline, pauses=pauses, slots=slots)
 
 
 async def refuse_offline(url: str) -> FetchedPage:

@@ -35,7 +35,8 @@ class Pause:
     def words(self, label: str) -> str:
         """"paused after errors until 10:42 (Europe PMC answered HTTP 503)"."""
         when = time.strftime("%H:%M", time.localtime(self.until))
-        return f"paused after errors until {when} ({label}: {self.reason})"
+        said = self.reason if self.reason.startswith(label) else f"{label}: {self.reason}"
+        return f"paused after errors until {when} ({said})"
 
 
 class Pauses:
