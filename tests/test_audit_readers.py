@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from oahelper.audit.entries import make_entry
 from oahelper.audit.readers import open_reading_list
 from oahelper.audit.readers.lines import entry_from_text
-from oahelper.identifiers import parse_query
 from oahelper.errors import ReadingListError
+from oahelper.identifiers import parse_query
 
 FILES = Path(__file__).parent / "fixtures" / "audit"
 
@@ -123,7 +122,7 @@ def test_the_format_is_recognised_by_content_then_extension(tmp_path: Path, name
     path.write_text(content, encoding="utf-8")
     reading = open_reading_list(path)
     assert reading.format == format
-    assert [e.doi for e in reading.entries()][0] == "10.5555/x.1"
+    assert next(e.doi for e in reading.entries()) == "10.5555/x.1"
 
 
 def test_a_headerless_csv_keeps_its_first_row(tmp_path: Path) -> None:

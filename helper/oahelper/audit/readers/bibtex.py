@@ -6,7 +6,8 @@ entry at a time. Before anything is decoded, an entry keeps only the fields read
 here, each within its cap (``limits.py``; an author list is cut, another field
 refused), and of a repeated field (Scopus repeats ``funding_details``) the first:
 the row says so. ``@string`` macros are resolved here and LaTeX (``M{\\"u}ller``,
-``{CRISPR}``) decoded by the library's middleware; a block it cannot parse, or a key
+``{CRISPR}``) decoded by the library's middleware, in the text fields (title,
+author, journal) only; a block it cannot parse, or a key
 used twice, becomes an unreadable entry at its line, and the entries after it are
 read as usual.
 """
@@ -25,6 +26,7 @@ from bibtexparser.model import (
     Block,
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
+    Field,
     ParsingFailedBlock,
     String,
 )
@@ -57,6 +59,11 @@ READ_FIELDS = {
 _JOURNAL_FIELDS = ("journaltitle", "journal", "booktitle")
 _YEAR_FIELDS = ("year", "date")
 _NOTES = "oahelper_notes"  # the block metadata key for what _Prepare did
+_ASIDE = "oahelper_aside"  # and for the fields _AsWritten keeps from the decoder
+# Taken as written, as biblatex's verbatim fields are: "%" and "_" in a DOI or a
+# link are not LaTeX (decoding cut "https://x.org/a%20b" at its "%").
+_VERBATIM = {"doi", "pmid", "pmcid", "arxiv", "url", "year"}
+_LATEX = re.compile(r"[\\{}$%~^_&]|--|``|''")  # what the decoder would change
 MAX_MACROS = 10_000  # @string macros remembered; a file of more is not a reading list
 
 
@@ -97,6 +104,28 @@ class _Prepare(BlockMiddleware):
         if len(str(string.value)) > FIELD_CAPS["title"]:
             string.value = "{}"  # a macro's value is a journal's name, at most
         return string
+
+
+class _AsWritten(BlockMiddleware):
+    """Sets aside, around the LaTeX decoder, the verbatim fields and those with no
+    LaTeX in them (most: decoding costs ~0.1 ms per ten characters), then puts them
+    back."""
+
+    def __init__(self, *, put_back: bool) -> None:
+        super().__init__()
+        self.put_back = put_back
+
+    def transform_entry(self, entry: BibEntry, library: Library) -> Block:
+        if self.put_back:
+            entry.fields = [*entry.fields, *entry.parser_metadata.pop(_ASIDE, [])]
+            return entry
+        decode: list[Field] = []
+        aside: list[Field] = []
+        for f in entry.fields:
+            plain = READ_FIELDS.get(f.key.lower()) in _VERBATIM or not _LATEX.search(str(f.value))
+            (aside if plain else decode).append(f)
+        entry.fields, entry.parser_metadata[_ASIDE] = decode, aside
+        return entry
 
 
 def _first_authors(value: str) -> tuple[str, int]:
@@ -189,7 +218,8 @@ def _failed(name: str, block: ParsingFailedBlock, line: int) -> Entry:
 def read_bibtex(lines: Iterable[tuple[str, int]], name: str) -> Iterator[Entry]:
     """Every entry of a BibTeX file, in file order, broken ones included (``lines``
     as ``bounded_lines`` gives them)."""
-    stack = [_Prepare(), RemoveEnclosingMiddleware(), LatexDecodingMiddleware()]
+    stack = [_Prepare(), RemoveEnclosingMiddleware(), _AsWritten(put_back=False),
+             LatexDecodingMiddleware(), _AsWritten(put_back=True)]
     strings: dict[str, str] = {}
     keys: set[str] = set()
     for start, text in records(lines, BLOCK_START.match):

@@ -89,11 +89,15 @@ class _Record:
     def add(self, tag: str, text: str, *, new_value: bool = True) -> None:
         known = self.form.tags.get(tag)
         self.tag = tag if known else None
-        room = self._room.get(tag, FIELD_CAPS.get(known.field, 1_000) + 1) if known else 0
+        if known is None:
+            return  # a tag not read (cited references, abstracts…): not held
+        room = self._room.get(tag, FIELD_CAPS.get(known.field, 1_000) + 1)
         if room <= 0:
-            return  # a tag not read (cited references, abstracts…), or one past its cap
-        text = text.strip()[:room]
-        self._room[tag] = room - len(text) - 1
+            return  # past its cap: the cap refuses it already
+        text = text.strip()
+        if known.field != "authors":  # a name is kept whole, or not at all, by the cap
+            text = text[:room]
+        self._room[tag] = room - len(text)
         values = self.values.setdefault(tag, [])
         if new_value or not values:
             values.append(text)
