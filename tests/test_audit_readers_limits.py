@@ -14,9 +14,13 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
-from oahelper.audit.readers import open_reading_list
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oahelper.audit.entries import clean_text
+from oahelper.audit.readers import csljson, open_reading_list
 from oahelper.audit.readers.limits import FIELD_CAPS, MAX_RECORD
 
 # One record: a title and a DOI (either may be huge, to test the caps).
@@ -186,3 +190,21 @@ def test_a_record_over_the_record_cap_is_skipped_unread(tmp_path: Path) -> None:
     first, big, last = read(path)
     assert big.unreadable == "a RIS record of more than 1 MiB; not read" and big.line == 4
     assert (first.doi, last.doi) == ("10.5555/x.1", "10.5555/x.3")
+
+
+# Items whose strings hold what the CSL-JSON scanner watches for: quotes, backslashes,
+# brackets, commas, and an "items" key that is not a wrapper's.
+_TRICKY = st.text(alphabet='ab"\\[]{},: \n\u00e9', max_size=12)
+_ITEMS = st.lists(st.fixed_dictionaries({"DOI": st.sampled_from(["10.5555/x.1", "10.5555/x.2"]),
+                                         "title": _TRICKY, "items": st.lists(_TRICKY, max_size=2)}),
+                  max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_ITEMS, st.integers(1, 9), st.booleans())
+def test_csl_json_items_are_the_same_whatever_the_chunks_they_arrive_in(
+        items: list[dict], chunk: int, wrapped: bool) -> None:
+    text = json.dumps({"items": items} if wrapped else items, indent=1, ensure_ascii=False)
+    with patch.object(csljson, "_CHUNK", chunk):
+        got = list(csljson.read_csljson(io.StringIO(text), "x.json"))
+    assert [(e.doi, e.title) for e in got] == [(i["DOI"], clean_text(i["title"])) for i in items]
