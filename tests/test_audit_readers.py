@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from oahelper.audit.entries import make_entry
 from oahelper.audit.readers import open_reading_list
 from oahelper.audit.readers.lines import entry_from_text

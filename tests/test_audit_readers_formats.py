@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from oahelper.audit.readers import open_reading_list
 from oahelper.errors import ReadingListError
-
 from tests.support.fake_upstream import THROTTLED_SOURCES, upstream_env
 from tests.support.processes import fake_upstream, oahelper
 
@@ -81,12 +81,34 @@ def test_a_repeated_field_that_is_read_keeps_its_first_value(tmp_path: Path) -> 
     assert entry.doi == "10.5555/x.1" and entry.note == "field 'doi' appears 2 times; the first is read"
 
 
+def test_endnote_xml_one_entry_per_record() -> None:
+    reading = open_reading_list(FILES / "endnote.xml")
+    assert reading.format == "endnote"
+    gold, green, book = reading.entries()
+    assert (gold.key, gold.doi, gold.year) == ("record 12", "10.5555/oahelper.gold.2024", 2024)
+    assert gold.title == "A gold open-access article for oahelper's tests"  # three <style> runs
+    assert gold.authors == ("Müller, Anna", "O'Brien, Seán")
+    assert gold.journal == "Open Journal of Test Fixtures"
+    assert (green.pmid, green.pmcid, green.doi) == (
+        "23456789", "PMC3531190", "10.5555/oahelper.green.2013")  # the DOI from its link
+    assert book.identified_by is None and book.title == "A Book Without Any Identifier"
+
+
+def test_an_endnote_file_cut_short_keeps_the_records_before_the_cut(tmp_path: Path) -> None:
+    path = tmp_path / "cut.xml"
+    text = (FILES / "endnote.xml").read_text(encoding="utf-8")
+    path.write_text(text[:text.index("<record><rec-number>14")] + "<record><rec-number>14</rec",
+                    encoding="utf-8")
+    assert [e.key for e in entries(path)] == ["record 12", "record 13", "record 14"]
+
+
 @pytest.mark.parametrize("fixture,named,format", [
     ("wos_savedrecs.txt", "savedrecs.dat", "wos"),
     ("wos_cut_short.ciw", "export.csv", "wos"),
     ("pubmed.nbib", "pubmed-export.txt", "medline"),
     ("pubmed.nbib", "citations.ris", "medline"),
     ("scopus.bib", "scopus.txt", "bibtex"),
+    ("endnote.xml", "library.txt", "endnote"),
 ])
 def test_recognised_by_content_whatever_the_extension(tmp_path: Path, fixture: str, named: str,
                                                       format: str) -> None:

@@ -15,10 +15,12 @@ import tracemalloc
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from unittest.mock import patch
+from xml.sax.saxutils import escape
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from oahelper.audit.entries import clean_text
 from oahelper.audit.readers import csljson, open_reading_list
 from oahelper.audit.readers.limits import FIELD_CAPS, MAX_RECORD
@@ -65,11 +67,19 @@ def _medline(records: Iterable[Record]) -> str:
                    for i, (t, d) in enumerate(records))
 
 
+def _endnote(records: Iterable[Record]) -> str:
+    body = "".join(f"<record><rec-number>{i}</rec-number><contributors><authors><author>"
+                   f"Müller, Anna</author></authors></contributors><titles><title>{escape(t)}"
+                   f"</title></titles><electronic-resource-num>{escape(d)}"
+                   f"</electronic-resource-num></record>\n" for i, (t, d) in enumerate(records))
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<xml><records>\n{body}</records></xml>\n'
+
+
 # Format -> how to write a file of records in it (and the file's extension).
 WRITERS: dict[str, tuple[Callable[[Iterable[Record]], str], str]] = {
     "bibtex": (_bibtex, ".bib"), "ris": (_ris, ".ris"), "csljson": (_csljson, ".json"),
     "csv": (_csv, ".csv"), "text": (_text, ".txt"), "wos": (_wos, ".txt"),
-    "medline": (_medline, ".nbib"),
+    "medline": (_medline, ".nbib"), "endnote": (_endnote, ".xml"),
 }
 
 
@@ -91,15 +101,16 @@ def read(path: Path) -> list:
     return list(open_reading_list(path).entries())
 
 
-def best_time(path: Path, runs: int = 3) -> float:
-    """The fastest of a few readings of ``path`` (the least disturbed by the machine)."""
-    best = float("inf")
-    for _ in range(runs):
+def best_time(path: Path) -> float:
+    """The fastest of several readings of ``path`` (the least disturbed by a loaded
+    machine): at least three, more while they take under a second in all."""
+    times: list[float] = []
+    while len(times) < 3 or (sum(times) < 1 and len(times) < 15):
         start = time.perf_counter()
         for _entry in open_reading_list(path).entries():
             pass
-        best = min(best, time.perf_counter() - start)
-    return best
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 @pytest.mark.parametrize("format", WRITERS)
@@ -148,8 +159,9 @@ def test_a_huge_author_list_is_cut_after_a_whole_name(tmp_path: Path, format: st
 
 @pytest.mark.parametrize("format", WRITERS)
 def test_time_grows_linearly_with_the_number_of_records(tmp_path: Path, format: str) -> None:
-    small = write_list(tmp_path, format, plain_records(1_000), "small")
-    large = write_list(tmp_path, format, plain_records(2_000), "large")
+    count = 2_000 if format == "bibtex" else 10_000  # BibTeX's parser is the slowest by far
+    small = write_list(tmp_path, format, plain_records(count), "small")
+    large = write_list(tmp_path, format, plain_records(2 * count), "large")
     assert best_time(large) / best_time(small) < 3
 
 
@@ -157,9 +169,9 @@ def test_time_grows_linearly_with_the_number_of_records(tmp_path: Path, format: 
 def test_time_grows_linearly_with_the_length_of_a_field(tmp_path: Path, format: str) -> None:
     # A title of 250,000 characters took 2.3 s and 1,000,000 took 19.1 s in BibTeX,
     # when the whole value went through the LaTeX decoder.
-    small = write_list(tmp_path, format, plain_records(3, 300_000), "small")
-    large = write_list(tmp_path, format, plain_records(3, 600_000), "large")
-    assert best_time(large, runs=5) / best_time(small, runs=5) < 3
+    small = write_list(tmp_path, format, plain_records(20, 300_000), "small")
+    large = write_list(tmp_path, format, plain_records(20, 600_000), "large")
+    assert best_time(large) / best_time(small) < 3
 
 
 @pytest.mark.parametrize("format", WRITERS)

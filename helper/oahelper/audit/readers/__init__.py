@@ -1,7 +1,7 @@
 """Reading lists in, entries out: which format a file is, and its reader.
 
-A file's format is recognised by its content first (a JSON array, a RIS ``TY  -``
-line, a Web of Science ``PT J`` or ``FN … Web of Science`` line, a MEDLINE ``PMID-``
+A file's format is recognised by its content first (a JSON array, EndNote's
+``<xml><records>``, a RIS ``TY  -`` line, a Web of Science ``PT J`` or ``FN … Web of Science`` line, a MEDLINE ``PMID-``
 line, a BibTeX ``@type{``, a CSV header naming a doi/pmid/title column), then by its
 extension (a ``.bib`` without any ``@`` is a plain list), else it is a plain list.
 Every format is streamed record by record, within the caps of ``limits.py``.
@@ -18,6 +18,7 @@ from pathlib import Path
 from oahelper.audit.entries import Entry
 from oahelper.audit.readers.bibtex import BLOCK_START, read_bibtex
 from oahelper.audit.readers.csljson import read_csljson
+from oahelper.audit.readers.endnote import read_endnote
 from oahelper.audit.readers.limits import MAX_RECORD, bounded_lines
 from oahelper.audit.readers.lines import MAX_LINE, read_lines
 from oahelper.audit.readers.ris import read_ris
@@ -25,16 +26,18 @@ from oahelper.audit.readers.table import looks_like_header, read_table
 from oahelper.audit.readers.tagged import MEDLINE, WEB_OF_SCIENCE, read_tagged
 from oahelper.errors import ReadingListError
 
-FORMATS = ("bibtex", "ris", "csljson", "wos", "medline", "csv", "text")
+FORMATS = ("bibtex", "ris", "csljson", "wos", "medline", "endnote", "csv", "text")
 EXTENSIONS = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "csljson",
               ".csljson": "csljson", ".ciw": "wos", ".isi": "wos", ".nbib": "medline",
+              ".xml": "endnote",
               ".csv": "csv", ".tsv": "csv", ".txt": "text"}
 FORMAT_NAMES = {"bibtex": "BibTeX", "ris": "RIS", "csljson": "CSL-JSON",
-                "wos": "Web of Science", "medline": "PubMed MEDLINE", "csv": "CSV",
+                "wos": "Web of Science", "medline": "PubMed MEDLINE", "endnote": "EndNote XML", "csv": "CSV",
                 "text": "a plain list"}
 SNIFF_BYTES = 64 * 1024
 # What each format's first kilobytes show, tried in this order.
 _SIGNS = (
+    ("endnote", re.compile(r"\A\s*(?:<\?xml[^>]*\?>\s*)?<xml>\s*<records>")),
     ("ris", re.compile(r"^\s*TY  - ", re.MULTILINE)),
     ("wos", re.compile(r"\AFN (?:Clarivate Analytics |Thomson Reuters |Clarivate )?Web of Science"
                        r"|^VR 1\.0\s*$|^PT [A-Z]\s*$", re.MULTILINE)),
@@ -83,6 +86,10 @@ class ReadingList:
         self.notes.clear()
         if self.encoding == "cp1252":
             self.notes.append(f"{self.name}: not UTF-8; read as Windows-1252")
+        if self.format == "endnote":  # XML says its own encoding
+            with self.path.open("rb") as raw:
+                yield from read_endnote(raw, self.name)
+            return
         with self.path.open(encoding=self.encoding, errors="replace", newline="") as fh:
             lines = bounded_lines(fh, MAX_RECORD)
             if self.format == "csljson":
@@ -116,7 +123,7 @@ def open_reading_list(path: str | Path, format: str | None = None) -> ReadingLis
     encoding = guess_encoding(head)
     if b"\0" in head and encoding != "utf-16":
         raise ReadingListError(f"{name}: a binary file, not a reading list (BibTeX, RIS, "
-                               "CSL-JSON, Web of Science, MEDLINE, CSV or one reference "
+                               "CSL-JSON, Web of Science, MEDLINE, EndNote XML, CSV or one reference "
                                "per line)")
     if format is None:
         sample = head.decode(encoding, errors="replace")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Iterator
 
-import bibtexparser
+from bibtexparser.entrypoint import parse_string
 from bibtexparser.library import Library
 from bibtexparser.middlewares import LatexDecodingMiddleware, RemoveEnclosingMiddleware
 from bibtexparser.middlewares.enclosing import REMOVED_ENCLOSING_KEY
@@ -227,7 +227,7 @@ def read_bibtex(lines: Iterable[tuple[str, int]], name: str) -> Iterator[Entry]:
             yield too_big(name, f"line {start}", start, "a BibTeX entry")
             continue
         try:
-            library = bibtexparser.parse_string(text, parse_stack=stack)
+            library = parse_string(text, parse_stack=stack)
         except Exception as exc:  # the library's own bugs: say which file, not a traceback
             raise ReadingListError(f"{name} line {start}: cannot be read as BibTeX ({exc})") from exc
         for block in library.blocks:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
-import rispy  # type: ignore[import-untyped]
+import rispy
 
 from oahelper.audit.entries import Entry, unreadable
 from oahelper.audit.readers.limits import capped_entry, records, too_big
@@ -27,11 +28,11 @@ _JOURNAL_KEYS = ("secondary_title", "journal_name", "alternate_title3", "alterna
 _YEAR_KEYS = ("year", "publication_year", "date")
 
 
-def _first(record: dict, keys: tuple[str, ...]) -> object:
+def _first(record: dict[str, Any], keys: tuple[str, ...]) -> object:
     return next((record[k] for k in keys if record.get(k)), None)
 
 
-def _note_ids(record: dict) -> dict[str, str]:
+def _note_ids(record: dict[str, Any]) -> dict[str, str]:
     notes = [record.get("accession_number") or "", record.get("note") or "",
              *(record.get("notes") or [])]
     found: dict[str, str] = {}
@@ -40,7 +41,7 @@ def _note_ids(record: dict) -> dict[str, str]:
     return found
 
 
-def _entry(name: str, line: int, record: dict) -> Entry:
+def _entry(name: str, line: int, record: dict[str, Any]) -> Entry:
     ids = _note_ids(record)
     authors = record.get("authors") or record.get("first_authors") or []
     return capped_entry(name, str(record.get("id") or f"line {line}"), line, {
