@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from oahelper.audit.entries import Entry
 from oahelper.audit.readers.bibtex import BLOCK_START, read_bibtex
@@ -26,13 +27,11 @@ from oahelper.audit.readers.table import looks_like_header, read_table
 from oahelper.audit.readers.tagged import MEDLINE, WEB_OF_SCIENCE, read_tagged
 from oahelper.errors import ReadingListError
 
-FORMATS = ("bibtex", "ris", "csljson", "wos", "medline", "endnote", "csv", "text")
 EXTENSIONS = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "csljson",
               ".csljson": "csljson", ".ciw": "wos", ".isi": "wos", ".nbib": "medline",
-              ".xml": "endnote",
-              ".csv": "csv", ".tsv": "csv", ".txt": "text"}
-FORMAT_NAMES = {"bibtex": "BibTeX", "ris": "RIS", "csljson": "CSL-JSON",
-                "wos": "Web of Science", "medline": "PubMed MEDLINE", "endnote": "EndNote XML", "csv": "CSV",
+              ".xml": "endnote", ".csv": "csv", ".tsv": "csv", ".txt": "text"}
+FORMAT_NAMES = {"bibtex": "BibTeX", "ris": "RIS", "csljson": "CSL-JSON", "wos": "Web of Science",
+                "medline": "PubMed MEDLINE", "endnote": "EndNote XML", "csv": "CSV",
                 "text": "a plain list"}
 SNIFF_BYTES = 64 * 1024
 # What each format's first kilobytes show, tried in this order.
@@ -46,6 +45,22 @@ _SIGNS = (
 )
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+# Format -> its reader, given the open file, the file's name and the notes for the user.
+# Lines come bounded (limits.py): no line is held longer than a record, or, in a plain
+# list, than a reference (+2: its line end).
+READERS: dict[str, Callable[[TextIO, str, list[str]], Iterator[Entry]]] = {
+    "bibtex": lambda fh, name, notes: read_bibtex(bounded_lines(fh, MAX_RECORD), name),
+    "ris": lambda fh, name, notes: read_ris(bounded_lines(fh, MAX_RECORD), name),
+    "csljson": lambda fh, name, notes: read_csljson(fh, name),
+    "wos": lambda fh, name, notes: read_tagged(bounded_lines(fh, MAX_RECORD), name, WEB_OF_SCIENCE),
+    "medline": lambda fh, name, notes: read_tagged(bounded_lines(fh, MAX_RECORD), name, MEDLINE),
+    "endnote": lambda fh, name, notes: read_endnote(fh.buffer, name),  # XML names its encoding
+    "csv": lambda fh, name, notes: read_table(bounded_lines(fh, MAX_RECORD), name, notes),
+    "text": lambda fh, name, notes: read_lines(bounded_lines(fh, MAX_LINE + 2), name),
+}
+FORMATS = tuple(READERS)
 
 
 def guess_encoding(head: bytes) -> str:
@@ -86,25 +101,8 @@ class ReadingList:
         self.notes.clear()
         if self.encoding == "cp1252":
             self.notes.append(f"{self.name}: not UTF-8; read as Windows-1252")
-        if self.format == "endnote":  # XML says its own encoding
-            with self.path.open("rb") as raw:
-                yield from read_endnote(raw, self.name)
-            return
         with self.path.open(encoding=self.encoding, errors="replace", newline="") as fh:
-            lines = bounded_lines(fh, MAX_RECORD)
-            if self.format == "csljson":
-                yield from read_csljson(fh, self.name)
-            elif self.format == "bibtex":
-                yield from read_bibtex(lines, self.name)
-            elif self.format == "ris":
-                yield from read_ris(lines, self.name)
-            elif self.format in ("wos", "medline"):
-                form = WEB_OF_SCIENCE if self.format == "wos" else MEDLINE
-                yield from read_tagged(lines, self.name, form)
-            elif self.format == "csv":
-                yield from read_table(lines, self.name, self.notes)
-            else:  # a plain list's line is a reference, far shorter than a record
-                yield from read_lines(bounded_lines(fh, MAX_LINE + 2), self.name)
+            yield from READERS[self.format](fh, self.name, self.notes)
 
     def count(self) -> int:
         """How many entries there are (one more pass over the file)."""
