@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from oahelper.audit.entries import make_entry
 from oahelper.audit.readers import open_reading_list
 from oahelper.audit.readers.lines import entry_from_text
-from oahelper.identifiers import parse_query
 from oahelper.errors import ReadingListError
+from oahelper.identifiers import parse_query
 
 FILES = Path(__file__).parent / "fixtures" / "audit"
 
@@ -123,7 +123,7 @@ def test_the_format_is_recognised_by_content_then_extension(tmp_path: Path, name
     path.write_text(content, encoding="utf-8")
     reading = open_reading_list(path)
     assert reading.format == format
-    assert [e.doi for e in reading.entries()][0] == "10.5555/x.1"
+    assert next(e.doi for e in reading.entries()) == "10.5555/x.1"
 
 
 def test_a_headerless_csv_keeps_its_first_row(tmp_path: Path) -> None:
@@ -147,11 +147,14 @@ def test_a_file_that_cannot_be_read_is_an_error_naming_the_line(tmp_path: Path) 
         entries(ris)
 
 
-def test_a_csv_error_names_its_line(tmp_path: Path) -> None:
+def test_a_csv_cell_over_the_csv_limit_loses_its_row_not_the_file(tmp_path: Path) -> None:
     path = tmp_path / "refs.csv"
-    path.write_text("Title,DOI\n" + "x,10.5555/x.1\n" * 3 + '"' + "y" * 200_000 + '",10.5555/x.2\n')
-    with pytest.raises(ReadingListError, match=r"refs.csv line 5: not valid CSV"):
-        entries(path)
+    path.write_text("Title,DOI\n" + "x,10.5555/x.1\n" * 3 + '"' + "y" * 200_000
+                    + '",10.5555/x.2\nz,10.5555/x.3\n')
+    *first, huge, last = entries(path)
+    assert [e.doi for e in first] == ["10.5555/x.1"] * 3
+    assert huge.line == 5 and huge.unreadable and "131,072 characters" in huge.unreadable
+    assert last.doi == "10.5555/x.3"
 
 
 def test_windows_1252_and_utf16_files(tmp_path: Path) -> None:

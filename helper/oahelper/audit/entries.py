@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from oahelper.identifiers import arxiv_doi, find_dois, normalise_arxiv, normalise_doi, normalise_pmcid, normalise_pmid
+from oahelper.identifiers import (
+    arxiv_doi,
+    find_dois,
+    normalise_arxiv,
+    normalise_doi,
+    normalise_pmcid,
+    normalise_pmid,
+)
 from oahelper.models import Article, WorkQuery
 from oahelper.resolve.query import work_query
 from oahelper.scrape.urls import doi_from_url, ids_from_url
@@ -98,9 +105,10 @@ def make_entry(file: str, key: str, line: int | None = None, *, doi: object = No
                pmid: object = None, pmcid: object = None, arxiv: object = None,
                urls: tuple[object, ...] = (), title: object = None,
                authors: tuple[object, ...] = (), year: object = None, journal: object = None,
-               text: object = None) -> Entry:
+               text: object = None, note: str | None = None) -> Entry:
     """An entry from a record's raw fields; identifiers normalised, a DOI or id
-    found in the URLs when no field names one, a DOI found in free text last."""
+    found in the URLs when no field names one, a DOI found in free text last.
+    ``note`` is what the reader noticed (a field refused as too long)."""
     found = {
         "doi": normalise_doi(str(doi)) if doi else None,
         "pmid": normalise_pmid(str(pmid)) if pmid else None,
@@ -119,9 +127,9 @@ def make_entry(file: str, key: str, line: int | None = None, *, doi: object = No
         found["doi"] = next(find_dois(reference), None)
     if found["arxiv"] and not found["doi"]:
         found["doi"] = arxiv_doi(found["arxiv"])
-    note = None
     if doi and not found["doi"]:
-        note = f"the DOI field {clean_text(doi)!r} is not a DOI"
+        bad_doi = f"the DOI field {clean_text(doi)!r} is not a DOI"
+        note = f"{note}; {bad_doi}" if note else bad_doi
     return Entry(file=file, key=key, line=line, **found, title=clean_text(title),
                  authors=tuple(a for a in (clean_text(x) for x in authors) if a),
                  year=year_of(year), journal=clean_text(journal), text=reference,

@@ -2,7 +2,9 @@
 
 Columns are found by their header, case- and punctuation-insensitively, from the
 table below; which column was used for what is reported to the user. A table with
-no such column is read row by row as plain references.
+no such column is read row by row as plain references. A row over the record cap, or
+with a cell over the csv module's field limit, is an unreadable row, and the rows
+after it are read; cells over their field caps are refused (``limits.py``).
 """
 
 from __future__ import annotations
@@ -11,10 +13,15 @@ import csv
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from oahelper.audit.entries import Entry, make_entry
+from oahelper.audit.entries import Entry, unreadable
+from oahelper.audit.readers.limits import MAX_RECORD, capped_entry, too_big
 from oahelper.audit.readers.lines import entry_from_text
 from oahelper.errors import ReadingListError
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 # Entry field -> header names that mean it, best first. Zotero's "Publication Title"
 # is the journal; Web of Science's tab export uses two-letter tags (DI, TI, PY, SO, PM).
@@ -93,44 +100,94 @@ def _dialect(header_line: str) -> type[csv.Dialect]:
 
 def _row_entry(name: str, columns: Columns, line: int, row: list[str]) -> Entry:
     authors = columns.value(row, "authors") or ""
-    return make_entry(
-        name, columns.value(row, "key") or f"row {line}", line,
-        doi=columns.value(row, "doi"), pmid=columns.value(row, "pmid"),
-        pmcid=columns.value(row, "pmcid"), arxiv=columns.value(row, "arxiv"),
-        urls=(columns.value(row, "url"),), title=columns.value(row, "title"),
-        authors=tuple(_AUTHORS.split(authors)) if authors else (),
-        year=columns.value(row, "year"), journal=columns.value(row, "journal"))
+    return capped_entry(name, columns.value(row, "key") or f"row {line}", line, {
+        "doi": columns.value(row, "doi"), "pmid": columns.value(row, "pmid"),
+        "pmcid": columns.value(row, "pmcid"), "arxiv": columns.value(row, "arxiv"),
+        "urls": (columns.value(row, "url"),), "title": columns.value(row, "title"),
+        "authors": tuple(_AUTHORS.split(authors)) if authors else (),
+        "year": columns.value(row, "year"), "journal": columns.value(row, "journal")})
 
 
-def read_table(lines: Iterable[str], name: str, notes: list[str]) -> Iterator[Entry]:
-    """One entry per data row, streamed; what each column was used for goes to ``notes``."""
-    lines = iter(lines)
-    header_line = next(lines, "")
-    dialect = _dialect(header_line)
-    reader = csv.reader(_chain(header_line, lines), dialect)
+class _RowTooBig(Exception):
+    """Raised through the csv reader when one row passes the record cap."""
+
+
+class _Lines:
+    """The physical lines the csv reader asks for, counted per row: past
+    :data:`MAX_RECORD` characters since :meth:`row_done`, it raises :class:`_RowTooBig`
+    (a class, not a generator, as it goes on after raising)."""
+
+    def __init__(self, lines: Iterable[tuple[str, int]]) -> None:
+        self._lines = iter(lines)
+        self._size = 0
+        self.first, length = next(self._lines, ("", 0))
+        self._pending: tuple[str, int] | None = (self.first, length)
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line, length = self._pending or next(self._lines)
+        self._pending = None
+        self._size += length
+        if self._size > MAX_RECORD:
+            self._size = 0
+            raise _RowTooBig
+        return line
+
+    def row_done(self) -> None:
+        self._size = 0
+
+
+def read_table(lines: Iterable[tuple[str, int]], name: str, notes: list[str]) -> Iterator[Entry]:
+    """One entry per data row, streamed (``lines`` as ``bounded_lines`` gives them);
+    what each column was used for goes to ``notes``."""
+    source = _Lines(lines)
+    reader = csv.reader(source, _dialect(source.first))
     try:
-        headers = next(reader, [])
-        columns = Columns.find(headers)
-        if columns.identifying:
-            notes.append(f"{name}: {columns.describe()}")
-        else:
-            notes.append(f"{name}: no header naming a doi, pmid or title column; "
-                         "each row read as a reference")
-            if any(cell.strip() for cell in headers):  # no header: the first row is data
-                yield entry_from_text(name, "row 1", 1, " ".join(headers))
+        headers = _next_row(reader, name) or []
+    except (_RowTooBig, _CellTooBig) as exc:
+        raise ReadingListError(f"{name}: its first row is too long for a table header") from exc
+    columns = Columns.find(headers)
+    if columns.identifying:
+        notes.append(f"{name}: {columns.describe()}")
+    else:
+        notes.append(f"{name}: no header naming a doi, pmid or title column; "
+                     "each row read as a reference")
+        if any(cell.strip() for cell in headers):  # no header: the first row is data
+            yield entry_from_text(name, "row 1", 1, " ".join(headers))
+    while True:
+        # The key is the spreadsheet's row number: the line the record starts on.
         start = reader.line_num + 1
-        for row in reader:
-            # The key is the spreadsheet's row number: the line the record starts on.
-            if any(cell.strip() for cell in row):
-                if columns.identifying:
-                    yield _row_entry(name, columns, start, row)
-                else:
-                    yield entry_from_text(name, f"row {start}", start, " ".join(row))
-            start = reader.line_num + 1
+        source.row_done()
+        try:
+            row = _next_row(reader, name)
+        except _RowTooBig:
+            yield too_big(name, f"row {start}", start, "a row")
+            continue
+        except _CellTooBig as exc:
+            yield unreadable(name, f"row {start}", start, str(exc))
+            continue
+        if row is None:
+            return
+        if not any(cell.strip() for cell in row):
+            continue
+        if columns.identifying:
+            yield _row_entry(name, columns, start, row)
+        else:
+            yield entry_from_text(name, f"row {start}", start, " ".join(row))
+
+
+class _CellTooBig(Exception):
+    """A cell over the csv module's own field limit: that row is lost, not the file."""
+
+
+def _next_row(reader: Reader, name: str) -> list[str] | None:
+    try:
+        return next(reader, None)
     except csv.Error as exc:
+        if "field limit" in str(exc):
+            raise _CellTooBig(f"a cell of more than {csv.field_size_limit():,} characters; "
+                              "not read") from exc
         raise ReadingListError(f"{name} line {reader.line_num}: not valid CSV ({exc})") from exc
 
-
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
