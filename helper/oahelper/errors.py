@@ -34,7 +34,11 @@ keyring) are translated once, in the module that talks to the library, with
         │                         before the lookup's deadline (the source is "skipped")
         ├── SourceRetired         source_retired: the service was shut down
         ├── SourceConfigProblem   source_config: e.g. Unpaywall's 422 for a bad e-mail
-        └── SourceBadResponse     source_bad_response: non-JSON or unexpected shape
+        └── SourceBadResponse     source_bad_response: an answer that cannot be parsed (any
+                                  JSON or XML failure, too deep nesting included) or lacks
+                                  the shape its source's recordings show (sources/http.py
+                                  ``require``); an adapter's own bug reading an answer is
+                                  ``internal`` instead. Neither is ever an "ok" answer
 """
 
 from __future__ import annotations

@@ -18,14 +18,13 @@ from typing import Any
 
 import aiohttp
 import yarl
-from lxml import etree
 
 from oahelper.errors import SourceBadResponse, SourceError
 from oahelper.identifiers import normalise_arxiv, normalise_doi
-from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
+from oahelper.models import Article, Location, SourceAnswer, WorkQuery
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.free_by_id import arxiv_id, has_publisher_doi
-from oahelper.sources.http import Clock, HttpSource, Reply
+from oahelper.sources.http import Clock, HttpSource, Reply, decode_xml, hits_answer
 from oahelper.sources.match import family_name, fold
 from oahelper.sources.politeness import Gate
 from oahelper.text import first_year, plain
@@ -36,7 +35,7 @@ SEARCH_RESULTS = 5
 NS = {"atom": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom",
       "opensearch": "http://a9.com/-/spec/opensearch/1.1/"}
 _ABS_ID = re.compile(r"arxiv\.org/abs/(.+?)(?:v\d+)?$")
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+FEED = f"{{{NS['atom']}}}feed"
 # Characters that would break arXiv's query syntax inside a quoted phrase.
 _QUERY_UNSAFE = re.compile(r"[^\w\s-]+")
 
@@ -47,13 +46,16 @@ def _text(node: Any, path: str) -> str | None:
 
 
 def entries(body: bytes) -> Iterator[Any]:
-    """The ``<entry>`` elements of an Atom feed; anything else is a bad response."""
-    try:
-        feed = etree.fromstring(body, _PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise SourceBadResponse("arXiv sent something that is not an Atom feed") from exc
-    if feed.tag != f"{{{NS['atom']}}}feed":
+    """The ``<entry>`` elements of an Atom feed; anything else is a bad response.
+
+    Every feed in ../shared/fixtures/arxiv (all six, the zero-result and the HTTP 400
+    ones included) is an Atom ``<feed>`` that says ``<opensearch:totalResults>``, so a
+    feed without that count is not arXiv saying it has nothing."""
+    feed = decode_xml(body, "arXiv")
+    if feed.tag != FEED:
         raise SourceBadResponse("arXiv sent XML that is not an Atom feed")
+    if not (_text(feed, "opensearch:totalResults") or "").isdigit():
+        raise SourceBadResponse("arXiv sent a feed without opensearch:totalResults")
     return iter(feed.findall("atom:entry", NS))
 
 
@@ -64,13 +66,16 @@ def error_of(entry: Any) -> str | None:
 
 
 def parse_entry(entry: Any) -> SourceAnswer | None:
-    """One entry as the source's answer about that preprint (None for an error entry)."""
+    """One entry as the source's answer about that preprint (None for an error entry).
+    Every other recorded entry's ``<id>`` is the preprint's abstract URL
+    (``http://arxiv.org/abs/1605.08386v1``); an entry without one is a bad response."""
     if error_of(entry) is not None:
         return None
-    match = _ABS_ID.search(_text(entry, "atom:id") or "")
+    said = _text(entry, "atom:id") or ""
+    match = _ABS_ID.search(said)
     ident = normalise_arxiv(match.group(1)) if match else None
     if ident is None:
-        return None
+        raise SourceBadResponse(f"arXiv sent an entry whose id is not an arXiv abstract URL: {said[:60]!r}")
     pdf = next((link.get("href") for link in entry.findall("atom:link", NS)
                 if link.get("title") == "pdf" and (link.get("href") or "").startswith("http")),
                f"https://arxiv.org/pdf/{ident}")
@@ -169,10 +174,7 @@ class ArXiv(HttpSource):
             return SourceAnswer(source=NAME, state="disabled")
 
         def read(reply: Reply) -> SourceAnswer:
-            found = tuple(
-                Candidate(source=NAME, work=Article(**answer.metadata), rank=rank, answer=answer)
-                for rank, answer in enumerate(self._read_feed(reply)))
-            return SourceAnswer(source=NAME, state="ok" if found else "not_found", candidates=found)
+            return hits_answer(NAME, self._read_feed(reply))
 
         return await self.ask(session, self.search_url(query), timeout, read,
                               headers={"Accept": "application/atom+xml"})

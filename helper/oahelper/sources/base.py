@@ -5,7 +5,9 @@ answer and a class with the attributes and methods below (``HttpSource`` in
 ``sources/http.py`` holds what every HTTP adapter shares), and one row in
 ``sources/registry.py``. Adapters never raise for upstream trouble: they return a
 ``SourceAnswer`` whose ``state`` says what happened, so one source down still gives
-an answer.
+an answer. An answer is "ok" only once it has the shape the source's recordings show
+(``require`` and a ``Shape`` per answer kind, in ``sources/http.py``): anything else is
+an "error" (``source_bad_response``), never a confident "no copy".
 
 A source that can find an article by its title also implements ``SearchSource``; the
 resolver (``oahelper/resolve/``) asks those and checks every hit itself.

@@ -13,7 +13,6 @@ always returns a best guess: the hits go to the resolver unchecked, as candidate
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Mapping
@@ -29,12 +28,13 @@ from oahelper.identifiers import doi_key, normalise_doi
 from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.free_by_id import has_publisher_doi
-from oahelper.sources.http import Clock, HttpSource, Reply
+from oahelper.sources.http import Clock, Each, HttpSource, Reply, Shape, json_or_none, listed, mapping, one_of, require
 from oahelper.sources.match import fold
 from oahelper.sources.politeness import Gate
 from oahelper.text import plain
 
 NAME = "crossref"
+LABEL = "Crossref"
 DEFAULT_BASE_URL = "https://api.crossref.org"
 # Characters a DOI keeps raw in the path; the rest is percent-encoded (as for Unpaywall).
 DOI_PATH_SAFE = "/():;"
@@ -43,6 +43,12 @@ SEARCH_ROWS = 5
 SEARCH_FIELDS = ("DOI,title,subtitle,author,issued,published,published-print,published-online,"
                  "container-title,publisher,type,license,link,resource")
 FREE_VERSIONS = frozenset({"vor", "unspecified"})
+# Every 200 recorded in ../shared/fixtures/crossref is {"status": "ok", "message": {…}}.
+# A work (all four works_10.*.json) has its DOI; a search (all six works-search_*.json
+# with status 200, zero hits included) has message.items, a list whose every item (25
+# recorded, those cut down by select= too) has a DOI. The rest is optional.
+WORK = Shape("a work", {"message": {"DOI": str}})
+SEARCH = Shape("a search answer", {"message": {"items": Each({"DOI": str})}})
 _CC = re.compile(r"creativecommons\.org/(?:licenses/([a-z-]+)|publicdomain/(zero|mark))", re.I)
 
 
@@ -63,7 +69,7 @@ def cc_licence(url: Any) -> str | None:
 
 def _year(work: Mapping[str, Any]) -> int | None:
     for field in ("issued", "published", "published-print", "published-online"):
-        parts = (work.get(field) or {}).get("date-parts")
+        parts = mapping(work.get(field)).get("date-parts")
         if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
             year = parts[0][0]
             if isinstance(year, int) and not isinstance(year, bool):
@@ -73,7 +79,7 @@ def _year(work: Mapping[str, Any]) -> int | None:
 
 def _authors(work: Mapping[str, Any]) -> tuple[str, ...]:
     out: list[str] = []
-    for person in work.get("author") or ():
+    for person in listed(work.get("author")):
         if not isinstance(person, Mapping):
             continue
         given, family = _text(person.get("given")), _text(person.get("family"))
@@ -90,15 +96,20 @@ def metadata_of(work: Mapping[str, Any]) -> dict[str, Any]:
     if title and subtitle and subtitle.casefold() not in title.casefold():
         title = f"{title}: {subtitle}"
     fields: dict[str, Any] = {
-        "doi": normalise_doi(work.get("DOI") or ""), "title": title,
+        "doi": _doi(work), "title": title,
         "journal": _text(work.get("container-title")), "year": _year(work),
         "publisher": _text(work.get("publisher")), "authors": _authors(work),
     }
     return {k: v for k, v in fields.items() if v}
 
 
+def _doi(work: Mapping[str, Any]) -> str | None:
+    doi = work.get("DOI")
+    return normalise_doi(doi) if isinstance(doi, str) else None
+
+
 def _started(licence: Mapping[str, Any], now: datetime) -> bool:
-    stamp = (licence.get("start") or {}).get("timestamp")
+    stamp = mapping(licence.get("start")).get("timestamp")
     return not isinstance(stamp, int) or stamp / 1000 <= now.timestamp()
 
 
@@ -107,21 +118,21 @@ def free_at_publisher(work: Mapping[str, Any], now: datetime | None = None) -> L
     day it was published (no delay), else None."""
     now = now or datetime.now(UTC)
     licence = None
-    for entry in work.get("license") or ():
-        if (isinstance(entry, Mapping) and entry.get("content-version") in FREE_VERSIONS
+    for entry in listed(work.get("license")):
+        if (isinstance(entry, Mapping) and one_of(entry.get("content-version"), FREE_VERSIONS) is not None
                 and entry.get("delay-in-days") in (0, None) and _started(entry, now)):
             licence = cc_licence(entry.get("URL"))
             if licence:
                 break
     if licence is None:
         return None
-    doi = normalise_doi(work.get("DOI") or "")
-    landing = ((work.get("resource") or {}).get("primary") or {}).get("URL")
+    doi = _doi(work)
+    landing = mapping(mapping(work.get("resource")).get("primary")).get("URL")
     landing = landing if isinstance(landing, str) and landing.startswith("http") else (
         f"https://doi.org/{doi}" if doi else None)
-    pdf = next((link["URL"] for link in work.get("link") or ()
+    pdf = next((link["URL"] for link in listed(work.get("link"))
                 if isinstance(link, Mapping) and link.get("content-type") == "application/pdf"
-                and link.get("content-version") in FREE_VERSIONS
+                and one_of(link.get("content-version"), FREE_VERSIONS) is not None
                 and isinstance(link.get("URL"), str) and link["URL"].startswith("http")), None)
     url = pdf or landing
     if url is None:
@@ -138,19 +149,10 @@ def record_answer(work: Mapping[str, Any]) -> SourceAnswer:
                         metadata=metadata_of(work))
 
 
-def parse_crossref(body: Any) -> Mapping[str, Any]:
-    """The ``message`` of a Crossref answer (a work, or a list of works)."""
-    if not isinstance(body, Mapping) or not isinstance(body.get("message"), Mapping):
-        raise SourceBadResponse("Crossref sent JSON without a 'message'")
-    message: Mapping[str, Any] = body["message"]
-    return message
-
-
 def candidates_of(message: Mapping[str, Any]) -> tuple[Candidate, ...]:
     """A search answer's hits, in Crossref's order, each with its answer by DOI."""
-    items = message.get("items")
     out: list[Candidate] = []
-    for rank, work in enumerate(items if isinstance(items, list) else ()):
+    for rank, work in enumerate(listed(message.get("items"))):
         if not isinstance(work, Mapping):
             continue
         answer = record_answer(work)
@@ -159,13 +161,25 @@ def candidates_of(message: Mapping[str, Any]) -> tuple[Candidate, ...]:
     return tuple(out)
 
 
+def work_answer(body: Any, wanted: str) -> SourceAnswer:
+    """The answer for the JSON of a work lookup's 200; ``wanted``: the DOI's key."""
+    work = require(body, WORK, LABEL)["message"]
+    if doi_key(work["DOI"]) != wanted:
+        raise SourceBadResponse("Crossref answered about another DOI")
+    return record_answer(work)
+
+
+def search_answer(body: Any) -> SourceAnswer:
+    """The answer for the JSON of a search's 200: its hits as candidates."""
+    found = candidates_of(require(body, SEARCH, LABEL)["message"])
+    return SourceAnswer(source=NAME, state="ok" if found else "not_found", candidates=found)
+
+
 def _refusal(reply: Reply) -> str:
     """Crossref's own words from a validation-failure body, when it sent them."""
-    try:
-        messages = json.loads(reply.body.decode("utf-8")).get("message")
-        said = "; ".join(m.get("message", "").strip() for m in messages if isinstance(m, Mapping))
-    except (ValueError, AttributeError, TypeError):
-        said = ""
+    messages = listed(mapping(json_or_none(reply.body)).get("message"))
+    said = "; ".join(m["message"].strip() for m in messages
+                     if isinstance(m, Mapping) and isinstance(m.get("message"), str))
     return f"Crossref refused the request (HTTP 400){': ' + said if said else ''}"
 
 
@@ -173,7 +187,7 @@ class Crossref(HttpSource):
     """The Crossref adapter (Source and SearchSource protocols)."""
 
     name = NAME
-    label = "Crossref"
+    label = LABEL
 
     def __init__(self, base_url: str | None = None, email: str | None = None, *,
                  enabled: bool = True, gate: Gate | None = None,
@@ -222,10 +236,7 @@ class Crossref(HttpSource):
             if reply.status == 404:  # "Resource not found." whatever its content type says
                 return SourceAnswer(source=NAME, state="not_found")
             self._check(reply)
-            work = parse_crossref(self.json_body(reply))
-            if doi_key(str(work.get("DOI") or "")) != wanted:
-                raise SourceBadResponse("Crossref answered about another DOI")
-            return record_answer(work)
+            return work_answer(self.json_body(reply), wanted)
 
         return await self.ask(session, self.work_url(article.doi), timeout, read)
 
@@ -236,8 +247,7 @@ class Crossref(HttpSource):
 
         def read(reply: Reply) -> SourceAnswer:
             self._check(reply)
-            found = candidates_of(parse_crossref(self.json_body(reply)))
-            return SourceAnswer(source=NAME, state="ok" if found else "not_found", candidates=found)
+            return search_answer(self.json_body(reply))
 
         return await self.ask(session, self.search_url(query), timeout, read)
 

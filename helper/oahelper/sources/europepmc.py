@@ -22,16 +22,22 @@ from oahelper.errors import SourceBadResponse
 from oahelper.identifiers import doi_key, normalise_doi, normalise_pmcid, normalise_pmid
 from oahelper.models import Article, Location, SourceAnswer
 from oahelper.sources.base import SourceHealth
-from oahelper.sources.http import Clock, HttpSource, Reply
+from oahelper.sources.http import Clock, Each, HttpSource, Reply, Shape, listed, mapping, one_of, require
 from oahelper.sources.politeness import Gate
 from oahelper.text import plain
 
 NAME = "europepmc"
+LABEL = "Europe PMC"
 DEFAULT_BASE_URL = "https://www.ebi.ac.uk/europepmc/webservices/rest"
 FREE_CODES = frozenset({"OA", "F"})
 # Identifier kinds in the order asked: a PMID or PMCID the user gave stays the key
 # after the DOI is learnt, so the answer is not asked for twice.
 ASKED_BY = ("pmid", "pmcid", "doi")
+# Every search answer in ../shared/fixtures/europepmc (all three: core, idlist, zero
+# hits) has resultList.result, a list (empty for no hits) whose every record (25 in
+# each of the other two) has an id. Its identifiers, full-text links and the rest are
+# optional (the idlist records have no doi, one core record no fullTextUrlList).
+SEARCH = Shape("a search answer", {"resultList": {"result": Each({"id": str})}})
 
 
 def search_query(kind: str, value: str) -> str:
@@ -73,9 +79,8 @@ def carries(record: Mapping[str, Any], kind: str, value: str) -> bool:
 
 
 def _authors(record: Mapping[str, Any]) -> tuple[str, ...]:
-    people = (record.get("authorList") or {}).get("author")
     out: list[str] = []
-    for person in people if isinstance(people, list) else ():
+    for person in listed(mapping(record.get("authorList")).get("author")):
         if not isinstance(person, Mapping):
             continue
         first, last = _text(person.get("firstName")), _text(person.get("lastName"))
@@ -98,12 +103,12 @@ def _licence(value: Any) -> str | None:
 
 def metadata_of(record: Mapping[str, Any]) -> dict[str, Any]:
     """The Article fields a record gives (identifiers included)."""
-    journal = ((record.get("journalInfo") or {}).get("journal") or {}).get("title")
+    journal = mapping(mapping(record.get("journalInfo")).get("journal")).get("title")
     title = _text(record.get("title"))
     fields: dict[str, Any] = {
-        "doi": normalise_doi(record.get("doi") or ""),
-        "pmid": normalise_pmid(record.get("pmid") or ""),
-        "pmcid": normalise_pmcid(record.get("pmcid") or ""),
+        "doi": normalise_doi(_text(record.get("doi")) or ""),
+        "pmid": normalise_pmid(_text(record.get("pmid")) or ""),
+        "pmcid": normalise_pmcid(_text(record.get("pmcid")) or ""),
         # MEDLINE ends every title with a full stop; the article's title has none.
         "title": title[:-1] if title and title.endswith(".") and not title.endswith("..") else title,
         "journal": _text(journal),
@@ -116,14 +121,14 @@ def metadata_of(record: Mapping[str, Any]) -> dict[str, Any]:
 def free_locations(record: Mapping[str, Any]) -> tuple[Location, ...]:
     """The free copies a record lists: Europe PMC's own (HTML and PDF as one copy,
     the PDF preferred) and free copies at other sites (e.g. the publisher's DOI link)."""
-    entries = (record.get("fullTextUrlList") or {}).get("fullTextUrl")
-    free = [e for e in (entries if isinstance(entries, list) else ())
-            if isinstance(e, Mapping) and e.get("availabilityCode") in FREE_CODES
+    entries = listed(mapping(record.get("fullTextUrlList")).get("fullTextUrl"))
+    free = [e for e in entries
+            if isinstance(e, Mapping) and one_of(e.get("availabilityCode"), FREE_CODES) is not None
             and isinstance(e.get("url"), str) and e["url"].strip()]
     manuscript = any(_yes(record.get(k)) for k in ("authMan", "epmcAuthMan", "nihAuthMan"))
     licence = _licence(record.get("license"))
     out: list[Location] = []
-    own = {e.get("documentStyle"): e["url"].strip() for e in free if e.get("site") == "Europe_PMC"}
+    own = {_text(e.get("documentStyle")): e["url"].strip() for e in free if e.get("site") == "Europe_PMC"}
     if own:
         pdf, page = own.get("pdf"), own.get("html")
         is_oa = any(e.get("availabilityCode") == "OA" for e in free if e.get("site") == "Europe_PMC")
@@ -151,13 +156,8 @@ def free_locations(record: Mapping[str, Any]) -> tuple[Location, ...]:
 
 def parse_europepmc(body: Any, kind: str, value: str) -> Mapping[str, Any] | None:
     """The record with identifier ``kind``=``value`` in a search answer, or None."""
-    if not isinstance(body, Mapping) or not isinstance(body.get("resultList"), Mapping):
-        raise SourceBadResponse("Europe PMC sent JSON that is not a search answer")
-    results = body["resultList"].get("result")
-    for record in results if isinstance(results, list) else ():
-        if isinstance(record, Mapping) and carries(record, kind, value):
-            return record
-    return None
+    results = require(body, SEARCH, LABEL)["resultList"]["result"]
+    return next((record for record in results if carries(record, kind, value)), None)
 
 
 def record_answer(record: Mapping[str, Any]) -> SourceAnswer:
@@ -166,11 +166,17 @@ def record_answer(record: Mapping[str, Any]) -> SourceAnswer:
                         metadata=metadata_of(record))
 
 
+def lookup_answer(body: Any, kind: str, value: str) -> SourceAnswer:
+    """The answer for the JSON of a search's 200 that asked for ``kind``=``value``."""
+    record = parse_europepmc(body, kind, value)
+    return record_answer(record) if record else SourceAnswer(source=NAME, state="not_found")
+
+
 class EuropePMC(HttpSource):
     """The Europe PMC adapter (Source protocol)."""
 
     name = NAME
-    label = "Europe PMC"
+    label = LABEL
 
     def __init__(self, base_url: str | None = None, *, enabled: bool = True,
                  gate: Gate | None = None, clock: Clock = time.monotonic) -> None:
@@ -202,10 +208,9 @@ class EuropePMC(HttpSource):
         def read(reply: Reply) -> SourceAnswer:
             if reply.status != 200:
                 raise self.unexpected(reply)
-            if reply.body.lstrip()[:1] == b"<":
+            if reply.body.lstrip()[:1] == b"<" and b"<responseWrapper" in reply.body[:200]:
                 raise SourceBadResponse("Europe PMC sent XML instead of JSON "
                                         "(the request lacked format=json)")
-            record = parse_europepmc(self.json_body(reply), kind, value)
-            return record_answer(record) if record else SourceAnswer(source=NAME, state="not_found")
+            return lookup_answer(self.json_body(reply), kind, value)
 
         return await self.ask(session, self.request_url(kind, value), timeout, read)

@@ -9,6 +9,15 @@ the politeness ``Gate`` every request passes (``sources/politeness.py``), JSON, 
 the ``SourceError`` each failure becomes, returned rather than raised so that the
 number of calls made survives a failure (the daily Unpaywall quota counts every
 request, retries included).
+
+An answer is read in three steps, the same for every adapter: ``decode_json`` (or
+``decode_xml``) turns the body into data, any failure to parse it included, else
+``SourceBadResponse``; ``require`` checks the shape the source's recordings show before
+the adapter may say "ok" (a required field missing or of the wrong kind is
+``SourceBadResponse`` too, naming the source and the field); optional fields are read
+with ``mapping()`` and the like, so one of the wrong kind reads as missing. Anything
+else an adapter raises while reading is its own bug: ``adapter_bug`` logs it and the
+answer is an "internal" error, never "ok" and so never "No free copy".
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import random
 import re
 import time
@@ -23,21 +33,23 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 import aiohttp
 import yarl
+from lxml import etree
 
 from oahelper import __version__
 from oahelper.errors import (
     FetchError,
+    OAHelperError,
     SourceBadResponse,
     SourceError,
     SourceRateLimited,
     SourceThrottled,
     SourceTimeout,
 )
-from oahelper.models import SourceAnswer, SourceState
+from oahelper.models import Article, Candidate, SourceAnswer, SourceState
 from oahelper.net import (
     AddressPolicy,
     follow,
@@ -50,6 +62,7 @@ from oahelper.net import (
 )
 from oahelper.sources.politeness import Gate
 
+T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
@@ -68,6 +81,11 @@ _SOURCE_ERRORS: dict[str, type[SourceError]] = {
     "fetch_too_many_redirects": SourceBadResponse,
 }
 _SECONDS = re.compile(r"\d+(?:\.\d+)?")
+# XML from an upstream (arXiv's Atom): no DTD loaded, no entity expanded, nothing
+# fetched, and libxml2's limits on depth and size kept (huge_tree off).
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                              load_dtd=False)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -117,13 +135,41 @@ def parse_retry_after(value: str | None, date: str | None = None,
     return max(0.0, (until - base).total_seconds())
 
 
+def _snippet(body: bytes) -> str:
+    return body[:60].decode("utf-8", "replace").strip()
+
+
 def decode_json(body: bytes, what: str) -> Any:
-    """Parse an upstream's JSON body; non-JSON becomes ``SourceBadResponse``."""
+    """Parse an upstream's JSON body; anything that cannot be read as JSON (an HTML
+    page, an empty or cut-off body, nesting too deep for the parser, a number too long
+    to convert) becomes ``SourceBadResponse``."""
     try:
         return json.loads(body)
+    except RecursionError as exc:
+        raise SourceBadResponse(f"{what} sent JSON nested too deep to read") from exc
     except (UnicodeDecodeError, ValueError) as exc:
-        snippet = body[:60].decode("utf-8", "replace").strip()
-        raise SourceBadResponse(f"{what} sent something that is not JSON: {snippet!r}") from exc
+        raise SourceBadResponse(f"{what} sent something that is not JSON: {_snippet(body)!r}") from exc
+
+
+def json_or_none(body: bytes) -> Any:
+    """The JSON of an error answer, whose words are only a bonus, or None."""
+    try:
+        return decode_json(body, "")
+    except SourceBadResponse:
+        return None
+
+
+def decode_xml(body: bytes, what: str) -> Any:
+    """The root element of an upstream's XML body. A parse failure of any kind (libxml2's
+    depth and size limits included) and a document type (the only way to declare an
+    entity, which is never expanded) are ``SourceBadResponse``."""
+    try:
+        root = etree.fromstring(body, _XML_PARSER)
+    except (etree.LxmlError, ValueError) as exc:
+        raise SourceBadResponse(f"{what} sent something that is not XML: {_snippet(body)!r}") from exc
+    if root.getroottree().docinfo.internalDTD is not None:  # any <!DOCTYPE …>
+        raise SourceBadResponse(f"{what} sent XML with a document type (its entities are not read)")
+    return root
 
 
 def upstream_session(timeout: aiohttp.ClientTimeout,
@@ -209,12 +255,109 @@ def mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def failed_answer(source: str, error: SourceError, *, calls: int, ms: int) -> SourceAnswer:
+def listed(value: Any) -> list[Any]:
+    """``value`` when it is a JSON list, else an empty one (as ``mapping`` for objects)."""
+    return value if isinstance(value, list) else []
+
+
+def one_of(value: Any, allowed: Iterable[T]) -> T | None:
+    """The item of ``allowed`` that ``value`` is, else None: a field sent as a list or an
+    object (which no set could hold) reads as missing too."""
+    return next((item for item in allowed if item == value), None)
+
+
+@dataclass(frozen=True)
+class Each:
+    """A JSON list whose every item is of ``kind``."""
+
+    kind: Kind
+
+
+# What a field must be: a type (``str``, ``bool``, ``int``, ``float``, ``list``, ``dict``,
+# ``type(None)``), a tuple of them (any one), a JSON object with these fields (a dict of
+# field name → Kind), or ``Each(kind)``.
+Kind: TypeAlias = "type | tuple[type, ...] | Mapping[str, Kind] | Each"
+_KIND_NAMES: dict[type, str] = {str: "text", bool: "true or false", int: "a whole number",
+                                float: "a number", list: "a list", dict: "an object",
+                                type(None): "null"}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What an upstream's answer must hold before the adapter may read it as one:
+    ``name`` says what it is ("a paper", "a DOI record"), ``fields`` the required fields
+    (each adapter's comment names the recordings that always have them)."""
+
+    name: str
+    fields: Mapping[str, Kind]
+
+
+def require(body: Any, shape: Shape, what: str) -> dict[str, Any]:
+    """``body`` when it is a JSON object with every field of ``shape``, each of its kind;
+    else ``SourceBadResponse`` naming ``what`` (the source) and the field. Fields the
+    shape does not name are not looked at."""
+    problem = _misfit(body, shape.fields, "")
+    if problem is None and isinstance(body, dict):
+        return body
+    raise SourceBadResponse(f"{what} sent JSON that is not {shape.name}: {problem}")
+
+
+def _misfit(value: Any, kind: Kind, at: str) -> str | None:
+    """What is wrong with ``value`` (at path ``at``) as a ``kind``, or None."""
+    if isinstance(kind, Mapping):
+        if not isinstance(value, dict):
+            return f"{at or 'the answer'} is {_kind_of(value)}, not an object"
+        for name, inner in kind.items():
+            where = f"{at}.{name}" if at else name
+            if name not in value:
+                return f"{where} is missing"
+            problem = _misfit(value[name], inner, where)
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(kind, Each):
+        if not isinstance(value, list):
+            return f"{at} is {_kind_of(value)}, not a list"
+        return next((p for i, item in enumerate(value)
+                     if (p := _misfit(item, kind.kind, f"{at}[{i}]")) is not None), None)
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if any(_is_kind(value, k) for k in kinds):
+        return None
+    return f"{at} is {_kind_of(value)}, not {' or '.join(_KIND_NAMES[k] for k in kinds)}"
+
+
+def _is_kind(value: Any, kind: type) -> bool:
+    # JSON's true and false are not numbers, though Python's bool is an int.
+    return isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+
+
+def _kind_of(value: Any) -> str:
+    found = next((k for k in _KIND_NAMES if _is_kind(value, k)), None)
+    return _KIND_NAMES[found] if found is not None else type(value).__name__
+
+
+def adapter_bug(label: str) -> OAHelperError:
+    """The error for an exception an adapter raised reading an answer (its own bug, not
+    the upstream's), logged with its traceback: code "internal", so the answer is an
+    error, never "ok" and never "No free copy". Call it in an ``except`` block."""
+    log.exception("the %s adapter failed reading an answer", label)
+    return OAHelperError(f"internal error in the {label} adapter")
+
+
+def failed_answer(source: str, error: OAHelperError, *, calls: int, ms: int) -> SourceAnswer:
     """The answer of a source that could not answer: state "error" with code and message,
     or "skipped" when our own politeness limit kept it from asking in time."""
     state: SourceState = "skipped" if isinstance(error, SourceThrottled) else "error"
     return SourceAnswer(source=source, state=state, error=error.message,
                         error_code=error.code, calls=calls, ms=ms)
+
+
+def hits_answer(source: str, answers: Iterable[SourceAnswer]) -> SourceAnswer:
+    """A search's answer: each hit's own answer as a candidate, in the upstream's order
+    ("not_found" when there is none)."""
+    found = tuple(Candidate(source=source, work=Article(**answer.metadata), rank=rank,
+                            answer=answer) for rank, answer in enumerate(answers))
+    return SourceAnswer(source=source, state="ok" if found else "not_found", candidates=found)
 
 
 def elapsed_ms(started: float, clock: Clock) -> int:
@@ -223,6 +366,21 @@ def elapsed_ms(started: float, clock: Clock) -> int:
 
 
 Read = Callable[[Reply], SourceAnswer]
+
+
+def read_exchange(exchange: Exchange, read: Read, label: str) -> SourceAnswer | OAHelperError:
+    """What ``read`` makes of the exchange's final reply, or the error: the exchange's
+    own, the ``SourceError`` that ``read`` raised, or ``adapter_bug`` for anything else
+    it raised (a shape nobody foresaw), so that no exception makes an answer "ok"."""
+    if exchange.error is not None:
+        return exchange.error
+    assert exchange.reply is not None
+    try:
+        return read(exchange.reply)
+    except SourceError as exc:
+        return exc
+    except Exception:
+        return adapter_bug(label)
 
 
 class HttpSource:
@@ -250,22 +408,19 @@ class HttpSource:
     async def ask(self, session: aiohttp.ClientSession, url: yarl.URL, timeout: float,
                   read: Read, *, headers: Mapping[str, str] | None = None) -> SourceAnswer:
         """GET ``url`` and read the final reply with ``read`` (which may raise a
-        ``SourceError``); failures become an "error" (or throttled: "skipped") answer."""
+        ``SourceError``); failures become an "error" (or throttled: "skipped") answer,
+        and anything else ``read`` raises an "internal" one (``adapter_bug``)."""
         started = self._clock()
         exchange = await get_with_retries(session, url, timeout=timeout, headers=headers,
                                           max_retries=self.max_retries, clock=self._clock,
                                           gate=self.gate)
         ms = elapsed_ms(started, self._clock)
-        try:
-            if exchange.error is not None:
-                raise exchange.error
-            assert exchange.reply is not None
-            answer = read(exchange.reply)
-        except SourceError as exc:
-            if not isinstance(exc, SourceThrottled):
-                self._last_error = exc.message
-            return failed_answer(self.name, exc, calls=exchange.calls, ms=ms)
-        return dataclasses.replace(answer, calls=exchange.calls, ms=ms)
+        got = read_exchange(exchange, read, self.label)
+        if isinstance(got, SourceAnswer):
+            return dataclasses.replace(got, calls=exchange.calls, ms=ms)
+        if not isinstance(got, SourceThrottled):
+            self._last_error = got.message
+        return failed_answer(self.name, got, calls=exchange.calls, ms=ms)
 
     def unexpected(self, reply: Reply) -> SourceError:
         """The error for a status the adapter has no rule for (429 says how long)."""

@@ -9,6 +9,7 @@ Privacy: only identifiers (DOI, PMID, PMCID) are sent, never a page URL or title
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping
@@ -17,37 +18,43 @@ from typing import Any
 import aiohttp
 import yarl
 
-from oahelper.errors import SourceBadResponse, SourceError, SourceRetired
+from oahelper.errors import OAHelperError, SourceError, SourceRetired
 from oahelper.identifiers import doi_key
 from oahelper.models import Article, Location, SourceAnswer
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import (
     Clock,
     Reply,
+    Shape,
     decode_json,
     elapsed_ms,
     failed_answer,
     get_with_retries,
+    listed,
+    read_exchange,
+    require,
 )
 from oahelper.sources.politeness import Gate
 
 NAME = "oab"
+LABEL = "the Open Access Button service"
 RETIRED_BACKOFF = 24 * 3600.0
 # The identifiers asked with, in order of preference (the query parameter names).
 IDENTIFIERS = ("doi", "pmid", "pmcid")
 log = logging.getLogger(__name__)
+# No OAB answer was ever recorded (../shared/fixtures has none); the historic answer the
+# fake serves (tests/support/fake_upstream.py, ``oab_answer``) is {"data": {…}}, and only
+# that object is required: what is in it (``availability``…) is read as optional.
+ANSWER = Shape("an availability answer", {"data": dict})
 
 
 def parse_oab(body: Any) -> tuple[Location, ...]:
     """The free copies in a historic ``/availability`` answer: ``data.availability``
     entries of type "article". ``requests``, ``accepts``, ``meta`` and the 2020+
     top-level ``v2`` object say nothing about free copies and are ignored."""
-    data = body.get("data") if isinstance(body, Mapping) else None
-    if not isinstance(data, Mapping):
-        raise SourceBadResponse("the Open Access Button service sent JSON without 'data'")
-    found = data.get("availability")
+    data = require(body, ANSWER, LABEL)["data"]
     out: list[Location] = []
-    for entry in found if isinstance(found, list) else ():
+    for entry in listed(data.get("availability")):
         if not isinstance(entry, Mapping) or entry.get("type") != "article":
             continue
         url = entry.get("url")
@@ -120,25 +127,22 @@ class OpenAccessButton:
         exchange = await get_with_retries(session, url, timeout=timeout, headers=headers,
                                           max_retries=0, clock=self._clock, gate=self.gate)
         ms = elapsed_ms(started, self._clock)
-        try:
-            if exchange.error is not None:
-                raise exchange.error
-            assert exchange.reply is not None
-            locations = self._read(exchange.reply, found)
-        except SourceRetired as exc:
-            return SourceAnswer(source=NAME, state="retired", error=exc.message,
-                                error_code=exc.code, calls=exchange.calls, ms=ms)
-        except SourceError as exc:
-            self._last_error = exc.message
-            return failed_answer(NAME, exc, calls=exchange.calls, ms=ms)
+        got = read_exchange(exchange, lambda reply: self._read(reply, found), LABEL)
+        if isinstance(got, SourceRetired):
+            return SourceAnswer(source=NAME, state="retired", error=got.message,
+                                error_code=got.code, calls=exchange.calls, ms=ms)
+        if isinstance(got, OAHelperError):
+            self._last_error = got.message
+            return failed_answer(NAME, got, calls=exchange.calls, ms=ms)
         self._retired_until = None
-        return SourceAnswer(source=NAME, state="ok" if locations else "not_found",
-                            locations=locations, calls=exchange.calls, ms=ms)
+        return dataclasses.replace(got, calls=exchange.calls, ms=ms)
 
-    def _read(self, reply: Reply, asked: tuple[str, str]) -> tuple[Location, ...]:
-        """The locations in a 200, or the SourceError the status means."""
+    def _read(self, reply: Reply, asked: tuple[str, str]) -> SourceAnswer:
+        """The answer a 200 gives, or the SourceError the status means."""
         if reply.status == 200:
-            return parse_oab(decode_json(reply.body, "the Open Access Button service"))
+            locations = parse_oab(decode_json(reply.body, LABEL))
+            return SourceAnswer(source=NAME, state="ok" if locations else "not_found",
+                                locations=locations)
         if reply.status in (404, 410):
             self._retire(reply.status)
             raise SourceRetired(self._retired_why or "")

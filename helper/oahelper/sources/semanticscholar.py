@@ -20,7 +20,7 @@ from urllib.parse import quote
 import aiohttp
 import yarl
 
-from oahelper.errors import SourceBadResponse, SourceConfigProblem
+from oahelper.errors import SourceConfigProblem
 from oahelper.identifiers import (
     doi_key,
     normalise_arxiv,
@@ -28,15 +28,16 @@ from oahelper.identifiers import (
     normalise_pmcid,
     normalise_pmid,
 )
-from oahelper.models import Article, Candidate, Location, SourceAnswer, WorkQuery
+from oahelper.models import Article, Location, SourceAnswer, WorkQuery
 from oahelper.sources import free_by_id
 from oahelper.sources.base import SourceHealth
-from oahelper.sources.http import Clock, HttpSource, Reply, mapping
+from oahelper.sources.http import Clock, Each, HttpSource, Reply, Shape, hits_answer, listed, mapping, require
 from oahelper.sources.match import fold
 from oahelper.sources.politeness import Gate
 from oahelper.text import plain
 
 NAME = "semanticscholar"
+LABEL = "Semantic Scholar"
 DEFAULT_BASE_URL = "https://api.semanticscholar.org"
 FIELDS = "externalIds,title,year,authors,venue,journal,isOpenAccess,openAccessPdf,publicationDate"
 SET_KEY = "oahelper keys set semanticscholar"
@@ -44,6 +45,19 @@ SET_KEY = "oahelper keys set semanticscholar"
 AT_PUBLISHER = frozenset({"GOLD", "HYBRID", "BRONZE"})
 # Which identifier asks for the paper, in order, and S2's prefix for it.
 ASKED_BY = (("doi", "DOI"), ("arxiv", "ARXIV"), ("pmid", "PMID"))
+# What every paper in ../shared/fixtures/semanticscholar has (the four paper_DOI_ files,
+# the papers of both title matches): paperId, which S2 sends whatever ``fields`` asks,
+# and the two fields a verdict rests on, which an answer that ignored ``fields`` would
+# lack (S2's default is paperId and title alone): externalIds, an object, and
+# openAccessPdf, an object whose url is "" when there is no copy
+# (paper_DOI_10.1023_a-1007154515475.json). The rest is optional.
+PAPER = Shape("a paper", {"paperId": str, "externalIds": dict, "openAccessPdf": {"url": str}})
+# A title match is {"data": [paper, …]} (paper-search-match_augmenting-llms-…, _paperqa).
+MATCH = Shape("a title match", {"data": Each(PAPER.fields)})
+# S2's own 404 is a JSON error (both recorded: paper_DOI_10.1101_2024.04.01.587366_404.json
+# and paper-search-match_abs12032jsdafn_404.json); another 404 is not S2 saying it does
+# not know the paper.
+NOT_KNOWN = Shape("Semantic Scholar's error answer", {"error": str})
 
 
 def _text(value: Any) -> str | None:
@@ -64,8 +78,7 @@ def metadata_of(paper: Mapping[str, Any]) -> dict[str, Any]:
     ids = mapping(paper.get("externalIds"))
     pmc = ids.get("PubMedCentral")
     journal = _text(mapping(paper.get("journal")).get("name"))
-    authors_list = paper.get("authors")
-    authors = tuple(name for a in (authors_list if isinstance(authors_list, list) else ())
+    authors = tuple(name for a in listed(paper.get("authors"))
                     if isinstance(a, Mapping) if (name := _text(a.get("name"))))
     fields: dict[str, Any] = {
         "doi": normalise_doi(str(ids.get("DOI") or "")),
@@ -107,6 +120,16 @@ def record_answer(paper: Mapping[str, Any]) -> SourceAnswer:
                         metadata=metadata_of(paper))
 
 
+def paper_answer(body: Any) -> SourceAnswer:
+    """The answer for the JSON of a paper lookup's 200."""
+    return record_answer(require(body, PAPER, LABEL))
+
+
+def match_answer(body: Any) -> SourceAnswer:
+    """The answer for the JSON of a title match's 200: its papers as candidates."""
+    return hits_answer(NAME, map(record_answer, require(body, MATCH, LABEL)["data"]))
+
+
 def asked_id(article: Article) -> tuple[str, str] | None:
     """(S2's prefix, value) of the identifier the paper is asked by, or None."""
     for field, prefix in ASKED_BY:
@@ -122,7 +145,7 @@ class SemanticScholar(HttpSource):
     """The Semantic Scholar Graph API adapter (Source and SearchSource protocols)."""
 
     name = NAME
-    label = "Semantic Scholar"
+    label = LABEL
 
     def __init__(self, base_url: str | None = None, api_key: str | None = None, *,
                  enabled: bool = True, gate: Gate | None = None,
@@ -158,7 +181,12 @@ class SemanticScholar(HttpSource):
         return yarl.URL(f"{self.base_url}/graph/v1/paper/search/match").with_query(
             query=query.title, fields=FIELDS)
 
-    def _check(self, reply: Reply) -> None:
+    def _check(self, reply: Reply) -> bool:
+        """True for S2's own 404 (it does not know the paper or finds no match); raises
+        for any other status than 200."""
+        if reply.status == 404:
+            require(self.json_body(reply), NOT_KNOWN, LABEL)
+            return True
         if reply.status in (401, 403):
             self._refused = (f"Semantic Scholar refused the {'API key' if self._api_key else 'request'} "
                              f"(HTTP {reply.status}); set a valid key with `{SET_KEY}`")
@@ -166,6 +194,7 @@ class SemanticScholar(HttpSource):
         if reply.status != 200:
             raise self.unexpected(reply)
         self._refused = None
+        return False
 
     async def lookup(self, article: Article, session: aiohttp.ClientSession,
                      timeout: float) -> SourceAnswer:
@@ -176,13 +205,9 @@ class SemanticScholar(HttpSource):
             return SourceAnswer(source=NAME, state="skipped")
 
         def read(reply: Reply) -> SourceAnswer:
-            if reply.status == 404:  # {"error": "Paper with id … not found"}
+            if self._check(reply):  # {"error": "Paper with id … not found"}
                 return SourceAnswer(source=NAME, state="not_found")
-            self._check(reply)
-            paper = self.json_body(reply)
-            if not isinstance(paper, Mapping):
-                raise SourceBadResponse("Semantic Scholar sent JSON that is not a paper")
-            return record_answer(paper)
+            return paper_answer(self.json_body(reply))
 
         return await self.ask(session, self.paper_url(*asked), timeout, read, headers=self._headers())
 
@@ -192,16 +217,8 @@ class SemanticScholar(HttpSource):
             return SourceAnswer(source=NAME, state="disabled")
 
         def read(reply: Reply) -> SourceAnswer:
-            if reply.status == 404:  # {"error": "Title match not found"}
+            if self._check(reply):  # {"error": "Title match not found"}
                 return SourceAnswer(source=NAME, state="not_found")
-            self._check(reply)
-            body = self.json_body(reply)
-            papers = body.get("data") if isinstance(body, Mapping) else None
-            if not isinstance(papers, list):
-                raise SourceBadResponse("Semantic Scholar sent JSON without 'data'")
-            found = tuple(Candidate(source=NAME, work=Article(**(answer := record_answer(p)).metadata),
-                                    rank=rank, answer=answer)
-                          for rank, p in enumerate(papers) if isinstance(p, Mapping))
-            return SourceAnswer(source=NAME, state="ok" if found else "not_found", candidates=found)
+            return match_answer(self.json_body(reply))
 
         return await self.ask(session, self.match_url(query), timeout, read, headers=self._headers())

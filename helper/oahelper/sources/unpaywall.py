@@ -13,14 +13,14 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 from urllib.parse import quote
 
 import aiohttp
 import yarl
 
 from oahelper.errors import (
-    SourceBadResponse,
+    OAHelperError,
     SourceConfigProblem,
     SourceError,
     SourceRateLimited,
@@ -31,12 +31,18 @@ from oahelper.models import Article, Location, SourceAnswer, Version
 from oahelper.sources.base import SourceHealth
 from oahelper.sources.http import (
     Clock,
+    Each,
     Reply,
+    Shape,
     Sleep,
     decode_json,
     elapsed_ms,
     failed_answer,
     get_with_retries,
+    json_or_none,
+    one_of,
+    read_exchange,
+    require,
 )
 from oahelper.sources.politeness import Gate
 
@@ -47,7 +53,14 @@ SET_EMAIL = "oahelper config set unpaywall_email you@your-university.edu"
 # (10.1641/0006-3568(2005)055%5B0851:POTAPF%5D2.0.CO;2); the rest is percent-encoded.
 DOI_PATH_SAFE = "/():;"
 VERSIONS = frozenset(get_args(Version))
-HOST_TYPES = frozenset({"publisher", "repository"})
+HOST_TYPES: frozenset[Literal["publisher", "repository"]] = frozenset({"publisher", "repository"})
+# What every DOI record Unpaywall sent has: all ten in ../shared/fixtures/unpaywall (the
+# 2020 unpywall cache, the 2021-23 Penn State cassettes, the hand-saved closed record,
+# the 2025 Simple Query Tool objects) carry the DOI, is_oa, oa_status and oa_locations,
+# a list (empty when closed: 200_sqt-v2-dois_10.1037_018882.json) whose every entry (all
+# 18 recorded) has a url. The rest (licence, version, dates, authors) is optional.
+RECORD = Shape("a DOI record", {"doi": str, "is_oa": bool, "oa_status": str,
+                                "oa_locations": Each({"url": str})})
 
 
 def doi_path(doi: str) -> str:
@@ -101,16 +114,14 @@ def _location(raw: Any, source: str = NAME) -> Location | None:
     url = pdf_url or _text(raw.get("url"))
     if url is None:
         return None
-    version = raw.get("version")
-    host_type = raw.get("host_type")
     return Location(
         url=url,
         source=source,
         pdf_url=pdf_url,
         landing_url=_text(raw.get("url_for_landing_page")),
-        version=version if version in VERSIONS else None,
+        version=one_of(raw.get("version"), VERSIONS),
         license=_text(raw.get("license")),
-        host_type=host_type if host_type in HOST_TYPES else None,
+        host_type=one_of(raw.get("host_type"), HOST_TYPES),
         repository=_text(raw.get("repository_institution")),
         evidence=_text(raw.get("evidence")),
         oa_date=_text(raw.get("oa_date")),  # absent before ~2021
@@ -193,33 +204,28 @@ class Unpaywall:
             return SourceAnswer(source=NAME, state="disabled")
         if not article.doi:
             return SourceAnswer(source=NAME, state="skipped")
-        calls = 0
-        try:
-            problem = self._email_problem()
-            if problem:
-                raise SourceConfigProblem(problem)
-            exchange = await get_with_retries(
-                session, self.request_url(article.doi), timeout=timeout,
-                max_retries=self.max_retries, sleep=self._sleep, rng=self._rng,
-                clock=self._clock, gate=self.gate)
-            calls = exchange.calls
-            if exchange.error is not None:
-                raise exchange.error
-            assert exchange.reply is not None
-            answer = self._read(exchange.reply)
-        except SourceError as exc:
-            if not isinstance(exc, SourceThrottled):
-                self._last_error = exc.message
-            return failed_answer(NAME, exc, calls=calls, ms=elapsed_ms(started, self._clock))
+        problem = self._email_problem()
+        if problem is not None:
+            return self._failed(SourceConfigProblem(problem), 0, started)
+        exchange = await get_with_retries(
+            session, self.request_url(article.doi), timeout=timeout,
+            max_retries=self.max_retries, sleep=self._sleep, rng=self._rng,
+            clock=self._clock, gate=self.gate)
+        got = read_exchange(exchange, self._read, "Unpaywall")
+        if isinstance(got, OAHelperError):
+            return self._failed(got, exchange.calls, started)
         self._refused = None
-        return replace(answer, calls=calls, ms=elapsed_ms(started, self._clock))
+        return replace(got, calls=exchange.calls, ms=elapsed_ms(started, self._clock))
+
+    def _failed(self, error: OAHelperError, calls: int, started: float) -> SourceAnswer:
+        if not isinstance(error, SourceThrottled):
+            self._last_error = error.message
+        return failed_answer(NAME, error, calls=calls, ms=elapsed_ms(started, self._clock))
 
     def _read(self, reply: Reply) -> SourceAnswer:
         """Turn the final reply into an answer, or raise the SourceError it means."""
         if reply.status == 200:
-            record = decode_json(reply.body, "Unpaywall")
-            if not isinstance(record, dict) or "oa_locations" not in record:
-                raise SourceBadResponse("Unpaywall sent JSON that is not a DOI record")
+            record = require(decode_json(reply.body, "Unpaywall"), RECORD, "Unpaywall")
             oa_status, locations, metadata = parse_unpaywall(record)
             return SourceAnswer(source=NAME, state="ok", oa_status=oa_status,
                                 locations=locations, metadata=metadata)
@@ -239,10 +245,7 @@ class Unpaywall:
     def _refusal(self, reply: Reply) -> str:
         """The config problem a 422 means, quoting Unpaywall's own message when it sent one."""
         said = ""
-        try:
-            body = decode_json(reply.body, "Unpaywall")
-        except SourceBadResponse:
-            body = None
+        body = json_or_none(reply.body)
         if isinstance(body, dict) and isinstance(body.get("message"), str):
             said = f" ({body['message'].strip()})"
         return (f"Unpaywall refused the e-mail address {self.email!r}{said}: "
