@@ -597,3 +597,22 @@ async def test_a_pdf_too_slow_to_arrive_whole_is_pdf_unchecked(web_: FakeWeb) ->
     async with checker_for(web_, policy=FetchPolicy(timeout=1.0)) as checker:
         checked = await checker.check(url, OURS)
     assert checked.state == "pdf" and "did not arrive whole within 0.8 s" in checked.verdict.reason
+
+
+async def test_a_landing_page_and_its_pdf_checked_together_download_the_pdf_once(web_: FakeWeb) -> None:
+    pdf_url = web_.answer("http://repo.test/files/9.pdf", 200, PDF, OUR_PDF, delay=0.4)
+    url = web_.answer("http://repo.test/record/9", 200, HTML, landing("/files/9.pdf"))
+    async with checker_for(web_) as checker:
+        report = await checker.check_all([url, pdf_url], OURS)
+    assert report.links[url].state == report.links[pdf_url].state == "pdf"
+    assert web_.hits(pdf_url) == 1  # the landing page's hop joined the PDF's own check
+
+
+async def test_two_landing_pages_whose_pdf_links_name_each_other_do_not_wait_for_each_other(
+        web_: FakeWeb) -> None:
+    first = web_.answer("http://ring.test/a", 200, HTML, landing("/b"), delay=0.1)
+    second = web_.answer("http://ring.test/b", 200, HTML, landing("/a"), delay=0.1)
+    async with checker_for(web_) as checker:
+        async with asyncio.timeout(5):
+            report = await checker.check_all([first, second], OURS)
+    assert {checked.state for checked in report.links.values()} == {"landing"}

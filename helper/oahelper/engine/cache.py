@@ -6,8 +6,9 @@ until overwritten so that a failing upstream can be covered by a stale answer.
 Also counts upstream calls per source per day (Unpaywall allows 100,000), and keeps
 each source's last error with its time, so that ``oahelper doctor`` (another process)
 can say what the daemon or a CLI lookup last met. And the link checks' verdicts by
-URL (``links``: ``get_link``/``put_link``, the ``LinkStore`` of links/check.py, whose
-lifetimes it decides: working 7 days, broken 1 day, error 1 hour).
+URL (table ``links``; ``get_link``/``put_link`` are the ``LinkStore`` of links/check.py,
+which gives each verdict its lifetime: working 7 days, broken 1 day, error 1 hour; an
+expired verdict is never answered).
 
 A cache is disposable: when SQLite says the file is damaged it is moved aside
 (``cache.sqlite3.damaged-<time>``) and a new one started, and when it cannot be

@@ -251,6 +251,7 @@ class LinkChecker:
         self._pdf_slots = asyncio.Semaphore(pdf_readers)
         self._hosts: OrderedDict[HostPort, _Host] = OrderedDict()
         self._flights: dict[str, asyncio.Task[CheckedLink]] = {}
+        self._waiting: dict[str, str] = {}  # flight -> the flight its PDF hop waits for
         self._owns_session = owns_session
         self._closed = False
 
@@ -300,12 +301,15 @@ class LinkChecker:
 
     # --- one flight per URL ---------------------------------------------------------
 
-    def _flight(self, url: str, article: ArticleRef, bulk: bool) -> asyncio.Task[CheckedLink]:
+    def _flight(self, url: str, article: ArticleRef, bulk: bool, *, hop: bool = False,
+                ) -> asyncio.Task[CheckedLink]:
+        """The running check of ``url``, or a new one. A ``hop`` (a landing page's PDF
+        link) does not hop further, and its ``landing`` is not stored."""
         if self._closed:
             raise RuntimeError("the link checker is closed")
         task = self._flights.get(url)
         if task is None:
-            task = asyncio.create_task(self._run(url, article, bulk), name=f"link check {len(self._flights)}")
+            task = asyncio.create_task(self._run(url, article, bulk, hop), name="link check")
             self._flights[url] = task
 
             def landed(done: asyncio.Task[CheckedLink], url: str = url) -> None:
@@ -315,17 +319,20 @@ class LinkChecker:
             task.add_done_callback(landed)
         return task
 
-    async def _run(self, url: str, article: ArticleRef, bulk: bool) -> CheckedLink:
-        cached = await self._cached(url)
-        if cached is not None:
-            return cached
+    async def _run(self, url: str, article: ArticleRef, bulk: bool, hop: bool) -> CheckedLink:
         try:
-            verdict = await self._verdict(url, article, bulk)
+            cached = await self._cached(url)
+            if cached is not None:
+                return cached
+            verdict = await self._open(url, article, bulk)
+            if not hop:
+                verdict = await self._pdf_hop(url, verdict, article, bulk)
         except Exception as exc:  # a bug must not end the lookup; never stored
             log.warning("a link check of %s failed: %s", printable(_host_text(url)), printable(repr(exc)))
             return CheckedLink(url, LinkVerdict("error", "the link check failed"), self.clock())
         checked_at = self.clock()
-        self._keep(url, verdict, checked_at)
+        if not (hop and verdict.state == "landing"):  # a hop's landing is not what a check of it says
+            self._keep(url, verdict, checked_at)
         return CheckedLink(url, verdict, checked_at)
 
     async def _cached(self, url: str) -> CheckedLink | None:
@@ -344,20 +351,38 @@ class LinkChecker:
         if self.store is not None and ttl is not None:
             self.store.put_link(url, verdict, checked_at, ttl)
 
-    # --- one check: the link, and a landing page's PDF link -----------------------------
+    # --- a landing page's PDF link --------------------------------------------------------
 
-    async def _verdict(self, url: str, article: ArticleRef, bulk: bool) -> LinkVerdict:
-        first = await self._open(url, article, bulk)
+    async def _pdf_hop(self, url: str, first: LinkVerdict, article: ArticleRef, bulk: bool) -> LinkVerdict:
+        """``first`` with what its PDF link gives, when it is a landing page with one.
+
+        The PDF link is usually a location of the same lookup, checked beside it: the
+        hop joins that flight (from the store when it is done) rather than download the
+        PDF twice, unless that flight waits, through hops, for this one (two pages
+        whose PDF links name each other): then it opens the link itself.
+        """
         pdf_url = first.pdf_url
         if first.state != "landing" or not pdf_url or pdf_url in (url, first.final_url):
             return first
-        known = await self._cached(pdf_url)
-        if known is not None:
-            return after_pdf_hop(first, known.verdict)
-        hop = await self._open(pdf_url, article, bulk)
-        if hop.state != "landing":  # what a check of pdf_url itself would say
-            self._keep(pdf_url, hop, self.clock())
-        return after_pdf_hop(first, hop)
+        if self._waits_for(pdf_url, url):
+            return after_pdf_hop(first, await self._open(pdf_url, article, bulk))
+        self._waiting[url] = pdf_url
+        try:
+            hop = await asyncio.shield(self._flight(pdf_url, article, bulk, hop=True))
+        finally:
+            del self._waiting[url]
+        return after_pdf_hop(first, hop.verdict)
+
+    def _waits_for(self, url: str, other: str) -> bool:
+        """Does the flight of ``url`` wait, hop after hop, for the flight of ``other``?"""
+        seen: set[str] = set()
+        current: str | None = url
+        while current is not None and current not in seen:
+            if current == other:
+                return True
+            seen.add(current)
+            current = self._waiting.get(current)
+        return False
 
     async def _open(self, url: str, article: ArticleRef, bulk: bool) -> LinkVerdict:
         """One GET of ``url``, classified (with its first page, for a PDF)."""
