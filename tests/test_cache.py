@@ -9,7 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-from oahelper.engine.cache import FOUND_TTL, NOT_FOUND_TTL, Cache
+import pytest
+
+from oahelper.engine.cache import FOUND_TTL, NOT_FOUND_TTL, AsyncCache, Cache
+from oahelper.links.verdict import LinkVerdict
 from oahelper.models import Location, SourceAnswer
 
 GREEN = SourceAnswer(source="unpaywall", state="ok", oa_status="green",
@@ -113,3 +116,42 @@ def test_cache_survives_a_writer_killed_mid_write(tmp_path: Path) -> None:
     assert first is not None and first.fresh and len(first.answer.locations) == 20
     assert cache.put(GREEN, "doi:10.1/after-crash")
     assert cache.get("unpaywall", "doi:10.1/after-crash").fresh
+
+
+# --- Link check verdicts (the LinkStore of links/check.py) ----------------------------
+
+LANDING = LinkVerdict("landing", "the article's page", "https://x.example/a", "https://x.example/a.pdf")
+
+
+def test_link_verdicts_round_trip_expire_and_damage_reads_as_none(tmp_path: Path) -> None:
+    clock = Clock()
+    cache = Cache(tmp_path / "c.sqlite3", clock)
+    assert cache.put_link("https://x.example/a", LANDING, clock.now, 60)
+    assert cache.get_link("https://x.example/a") == (LANDING, clock.now)
+    clock.now += 61
+    assert cache.get_link("https://x.example/a") is None  # expired: never answered
+    cache._db.execute("INSERT INTO links VALUES ('u', '{\"state\": \"nonsense\"}', 1e12, 2e12)")
+    cache._db.execute("INSERT INTO links VALUES ('v', 'not json', 1e12, 2e12)")
+    assert cache.get_link("u") is None and cache.get_link("v") is None
+    with pytest.raises(ValueError):
+        LinkVerdict.from_store({"state": "pdf", "reason": 3})
+
+
+async def test_async_cache_answers_a_link_verdict_before_and_after_its_write(tmp_path: Path) -> None:
+    clock = Clock()
+    cache = AsyncCache(tmp_path / "c.sqlite3", clock)
+    try:
+        cache.put_link("https://x.example/a", LANDING, clock.now, 3600)  # returns at once
+        assert await cache.get_link("https://x.example/a") == (LANDING, clock.now)
+        assert await cache.get_link("https://x.example/other") is None
+    finally:
+        await cache.aclose()
+    assert Cache(tmp_path / "c.sqlite3", clock).get_link("https://x.example/a") == (LANDING, clock.now)
+    cache = AsyncCache(tmp_path / "c.sqlite3", clock)
+    try:
+        clock.now += 3601
+        cache.put_link("https://x.example/b", LANDING, clock.now - 7200, 3600)  # already expired
+        assert await cache.get_link("https://x.example/a") is None
+        assert await cache.get_link("https://x.example/b") is None
+    finally:
+        await cache.aclose()

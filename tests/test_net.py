@@ -6,14 +6,12 @@ cases in test_source_redirects.py."""
 from __future__ import annotations
 
 import ipaddress
-import socket
 from collections.abc import Awaitable, Callable
 
 import aiohttp
 import pytest
 import yarl
 from aiohttp import web
-from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
 from oahelper.errors import FetchRefused
@@ -27,26 +25,10 @@ from oahelper.net import (
     read_capped,
 )
 from oahelper.sources.http import get_with_retries, upstream_session
+from tests.support.fake_web import HostsResolver
 
 PAGE = "<!doctype html><html><body>An intranet repository</body></html>"
 Server = Callable[..., Awaitable[TestServer]]
-
-
-class HostsResolver(AbstractResolver):
-    """A fixed hosts table, so a test name can point at 127.0.0.1."""
-
-    def __init__(self, table: dict[str, str]) -> None:
-        self.table = table
-
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
-        if host not in self.table:
-            raise socket.gaierror(socket.EAI_NONAME, f"{host} not in the test hosts table")
-        return [{"hostname": host, "host": self.table[host], "port": port,
-                 "family": socket.AF_INET, "proto": 0, "flags": socket.AI_NUMERICHOST}]
-
-    async def close(self) -> None:
-        pass
 
 
 def site(seen: list[str]) -> web.Application:

@@ -188,6 +188,8 @@ SETTINGS: tuple[Setting, ...] = (
             check=positive),
     Setting("allow_private_hosts", Names, (), "host:port pairs, comma-separated, that the daemon may reach although their address is private (an intranet repository; tests); no other private address is reached.",
             check=host_ports),
+    Setting("link_check_seconds", float, 2.0, "Seconds a lookup waits for its link checks before it answers; checks still running finish in the background and the extension asks again.",
+            check=positive),
     Setting("watch_hours", int, 24, "Hours between two checks of an article you wait for (oahelper watch), within the sources' budgets.",
             check=positive),
     Setting("zotero_url", str, "http://localhost:23119/api/", "Zotero 7's local API, read by oahelper audit zotero: (Zotero must be running).",
@@ -250,6 +252,7 @@ class Settings:
     verify_links: bool = True
     pdf_max_mb: int = 15
     allow_private_hosts: Names = ()
+    link_check_seconds: float = 2.0
     watch_hours: int = 24
     zotero_url: str = "http://localhost:23119/api/"
     timeout: float = 8.0

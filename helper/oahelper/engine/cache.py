@@ -5,7 +5,10 @@ An answer with a free copy lives 7 days; "no free copy" and "not found" live 1 d
 until overwritten so that a failing upstream can be covered by a stale answer.
 Also counts upstream calls per source per day (Unpaywall allows 100,000), and keeps
 each source's last error with its time, so that ``oahelper doctor`` (another process)
-can say what the daemon or a CLI lookup last met.
+can say what the daemon or a CLI lookup last met. And the link checks' verdicts by
+URL (table ``links``; ``get_link``/``put_link`` are the ``LinkStore`` of links/check.py,
+which gives each verdict its lifetime: working 7 days, broken 1 day, error 1 hour; an
+expired verdict is never answered).
 
 A cache is disposable: when SQLite says the file is damaged it is moved aside
 (``cache.sqlite3.damaged-<time>``) and a new one started, and when it cannot be
@@ -29,6 +32,7 @@ from typing import TypeVar
 
 from oahelper.errors import ConfigError
 from oahelper.files import SQLITE_SIDE_FILES, OneThread, open_db
+from oahelper.links.verdict import LinkVerdict
 from oahelper.models import SourceAnswer
 
 log = logging.getLogger(__name__)
@@ -75,6 +79,12 @@ CREATE TABLE IF NOT EXISTS errors (
     source TEXT PRIMARY KEY,
     at REAL NOT NULL,
     message TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS links (
+    url TEXT PRIMARY KEY,
+    body TEXT,
+    checked_at REAL,
+    expires_at REAL
 );
 """
 
@@ -184,6 +194,25 @@ class Cache:
             "INSERT OR REPLACE INTO answers (source, key, body, stored_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?)", (answer.source, key, body, now, now + ttl)) is not None, False)
 
+    def get_link(self, url: str) -> tuple[LinkVerdict, float] | None:
+        """The verdict of a link check of ``url`` and when it was made, while it lasts."""
+        row = self._run(lambda db: db.execute(
+            "SELECT body, checked_at, expires_at FROM links WHERE url=?", (url,)).fetchone(), None)
+        if row is None or not isinstance(row[1], float | int) or not isinstance(row[2], float | int) \
+                or row[2] <= self.clock():
+            return None
+        try:
+            return LinkVerdict.from_store(json.loads(row[0])), float(row[1])
+        except (ValueError, TypeError):
+            return None  # an unreadable row is as good as none; the next check replaces it
+
+    def put_link(self, url: str, verdict: LinkVerdict, checked_at: float, ttl: float) -> bool:
+        """Keep a link check's verdict ``ttl`` seconds from ``checked_at``; True when stored."""
+        body = json.dumps(verdict.to_store())
+        return self._run(lambda db: db.execute(
+            "INSERT OR REPLACE INTO links (url, body, checked_at, expires_at) VALUES (?, ?, ?, ?)",
+            (url, body, checked_at, checked_at + ttl)) is not None, False)
+
     def count_calls(self, source: str, n: int) -> None:
         if n <= 0:
             return
@@ -269,7 +298,9 @@ class AsyncCache:
         self._pending: dict[tuple[str, str], tuple[Cached, float]] = {}
         self._pending_calls: collections.Counter[str] = collections.Counter()
         self._pending_errors: dict[str, tuple[float, str]] = {}
+        self._pending_links: dict[str, tuple[LinkVerdict, float, float]] = {}
         self._commits = 0  # writes of answers done so far (see get)
+        self._link_commits = 0  # the same for link verdicts (see get_link)
         self.hits = self.misses = 0
 
     async def get(self, source: str, key: str) -> Cached | None:
@@ -318,6 +349,41 @@ class AsyncCache:
 
         self._write_thread.submit(self._writes.put, answer, key).add_done_callback(written)
         return True
+
+    async def get_link(self, url: str) -> tuple[LinkVerdict, float] | None:
+        """A link check's verdict of ``url`` and its time, while it lasts (as ``get``:
+        the write not yet committed is answered from memory)."""
+        found = self._pending_link(url)
+        for _ in range(3):
+            if found is not None:
+                break
+            commits = self._link_commits
+            found = await self._read_thread.run(self._reads.get_link, url) or self._pending_link(url)
+            if found is not None or self._link_commits == commits:
+                break
+        return found
+
+    def _pending_link(self, url: str) -> tuple[LinkVerdict, float] | None:
+        with self._lock:
+            pending = self._pending_links.get(url)
+        if pending is None or pending[2] <= self.clock():
+            return None
+        return pending[0], pending[1]
+
+    def put_link(self, url: str, verdict: LinkVerdict, checked_at: float, ttl: float) -> None:
+        """Keep a link check's verdict (in the background: returns at once)."""
+        pending = (verdict, checked_at, checked_at + ttl)
+        with self._lock:
+            self._pending_links[url] = pending
+
+        def written(_done: object) -> None:
+            with self._lock:
+                self._link_commits += 1
+                if self._pending_links.get(url) is pending:  # not replaced by a newer verdict
+                    del self._pending_links[url]
+
+        self._write_thread.submit(self._writes.put_link, url, verdict, checked_at, ttl
+                                  ).add_done_callback(written)
 
     def count_calls(self, source: str, n: int) -> None:
         if n <= 0:

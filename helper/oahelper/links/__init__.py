@@ -1,6 +1,11 @@
 """What a copy's URL really gives: pdf, landing, challenge, consent, login, paywall,
-gone, wrong_article or error (DESIGN §3 and §4, "Link checks"). Pure core; the
-network part (fetching under the address policy) lives elsewhere.
+gone, wrong_article or error (DESIGN §3 and §4, "Link checks"). A pure core, and
+the network part that opens the link under net/'s address policy:
+
+- ``check``: ``LinkChecker`` (one GET read as far as the class needs, a landing
+  page's PDF link one hop further, one flight per URL, two checks at once per host,
+  bulk ones a second apart, verdicts kept in a ``LinkStore``), ``CheckedLink``,
+  ``LinkReport``.
 
 - ``classify``: ``classify(response, article, pdf=None) -> LinkVerdict``, by the bytes;
   ``pdf_body`` and ``after_pdf_hop`` for the two extra steps of a check.

@@ -167,7 +167,8 @@ def _unfinished_redirect(check: _Check) -> LinkVerdict | None:
 def _pdf(check: _Check) -> LinkVerdict | None:
     if not is_pdf(check.response.body):
         return None
-    if check.response.truncated or len(check.response.body) > PDF_IDENTITY_MAX_BYTES:
+    # A reading handed in is the caller's: its own cap (the pdf_max_mb setting) decided.
+    if check.response.truncated or (check.pdf is None and len(check.response.body) > PDF_IDENTITY_MAX_BYTES):
         return check.verdict("pdf", "a PDF too big to check which paper it is")
     if check.pdf is None:
         return check.verdict("pdf", "a PDF (which paper it is not checked yet)")

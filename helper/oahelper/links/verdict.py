@@ -86,3 +86,18 @@ class LinkVerdict:
     def to_json(self, checked_at: str | None) -> dict[str, Any]:
         """The Location's ``link`` object of the API (DESIGN §3)."""
         return {"state": self.state, "checked_at": checked_at, "final_url": self.final_url}
+
+    def to_store(self) -> dict[str, str | None]:
+        """Everything the verdict says, for a store of verdicts (``from_store`` reads it)."""
+        return {"state": self.state, "reason": self.reason, "final_url": self.final_url,
+                "pdf_url": self.pdf_url}
+
+    @classmethod
+    def from_store(cls, data: Any) -> LinkVerdict:
+        """A verdict ``to_store`` wrote; ValueError for anything else (a damaged row)."""
+        if not isinstance(data, dict) or data.get("state") not in LINK_STATES:
+            raise ValueError("not a stored link verdict")
+        reason, final_url, pdf_url = data.get("reason"), data.get("final_url"), data.get("pdf_url")
+        if not isinstance(reason, str) or not all(v is None or isinstance(v, str) for v in (final_url, pdf_url)):
+            raise ValueError("not a stored link verdict")
+        return cls(data["state"], reason, final_url, pdf_url)

@@ -24,7 +24,7 @@ Pages (``client.py``): at most 5 redirects, 10 s, 5 MiB. The sources use the sam
 pieces with their own limits (``sources/http.py``).
 """
 
-from oahelper.net.client import FetchedPage, fetch_page, make_fetch_session
+from oahelper.net.client import FetchedPage, fetch_page, fetch_session_policy, make_fetch_session
 from oahelper.net.policy import (
     AddressPolicy,
     AddressRule,
@@ -35,6 +35,7 @@ from oahelper.net.policy import (
     host_ports,
     is_public_address,
     literal_address,
+    parse_host_ports,
 )
 from oahelper.net.redirects import Followed, follow, host_of, read_capped
 from oahelper.net.resolver import (
@@ -46,7 +47,7 @@ from oahelper.net.resolver import (
 
 __all__ = [
     "AddressPolicy", "AddressRefused", "AddressRule", "FetchPolicy", "FetchedPage", "Followed",
-    "HostPort", "IPAddress", "PolicyResolver", "fetch_page", "follow", "host_of", "host_port",
-    "host_ports", "is_public_address", "literal_address", "make_fetch_session", "make_session",
-    "read_capped", "session_policy",
+    "HostPort", "IPAddress", "PolicyResolver", "fetch_page", "fetch_session_policy", "follow",
+    "host_of", "host_port", "host_ports", "is_public_address", "literal_address",
+    "make_fetch_session", "make_session", "parse_host_ports", "read_capped", "session_policy",
 ]

@@ -63,18 +63,19 @@ async def fetch_page(url: str, session: aiohttp.ClientSession | None = None, *,
     if session is None:
         async with make_fetch_session(policy) as own:
             return await fetch_page(url, own, policy=policy)
-    addresses = _session_addresses(session, policy)
+    addresses = fetch_session_policy(session, policy)
     headers: dict[str, str] = {hdrs.USER_AGENT: policy.user_agent, hdrs.ACCEPT: ACCEPT}
     async with follow(session, url, policy=addresses, headers=headers,
                       max_redirects=policy.max_redirects, timeout=policy.timeout) as followed:
         return await _read_page(followed.response, policy)
 
 
-def _session_addresses(session: aiohttp.ClientSession, policy: FetchPolicy) -> AddressPolicy:
-    """The address policy ``session`` enforces, which must be ``policy``'s."""
+def fetch_session_policy(session: aiohttp.ClientSession, policy: FetchPolicy) -> AddressPolicy:
+    """The address policy ``session`` enforces, which must be ``policy``'s; ValueError
+    for a session not from ``make_fetch_session`` (pages and link checks take no other)."""
     bound = session_policy(session)
     if bound is None or session not in _PAGE_SESSIONS:
-        raise ValueError("fetch_page needs a session from make_fetch_session(): another "
+        raise ValueError("pages and link checks need a session from make_fetch_session(): another "
                          "may not check the addresses it connects to, or allow private "
                          "ones a page must not reach")
     if bound.is_allowed is not policy.is_allowed:

@@ -96,6 +96,18 @@ def host_ports(urls: Iterable[str | None]) -> frozenset[HostPort]:
     return frozenset(host_port(URL(u)) for u in urls if u)
 
 
+def parse_host_ports(pairs: Iterable[str]) -> frozenset[HostPort]:
+    """``host:port`` strings (the ``allow_private_hosts`` setting: ``repo.intranet:8080``,
+    ``[fd00::1]:443``) as an allow-list; ValueError for one without a port."""
+    out: set[HostPort] = set()
+    for pair in pairs:
+        host, sep, port = pair.strip().rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"not a host:port pair: {pair!r}")
+        out.add((host.strip("[]").lower(), int(port)))
+    return frozenset(out)
+
+
 def _normalised(pairs: frozenset[HostPort]) -> frozenset[HostPort]:
     return frozenset((host.strip("[]").lower(), port) for host, port in pairs)
 

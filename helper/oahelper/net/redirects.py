@@ -60,27 +60,29 @@ def host_of(url: URL) -> str:
 
 @asynccontextmanager
 async def follow(session: aiohttp.ClientSession, url: str | URL, *, policy: AddressPolicy,
-                 headers: Mapping[str, str], max_redirects: int,
-                 timeout: float) -> AsyncIterator[Followed]:
+                 headers: Mapping[str, str], max_redirects: int, timeout: float,
+                 stop_at_limit: bool = False) -> AsyncIterator[Followed]:
     """GET ``url`` with ``session`` (made for ``policy``), following checked redirects.
 
     Read the final answer inside the block; the deadline and the translation of
     errors cover that reading too. Raises FetchRefused for a URL the policy forbids
     and FetchError (codes fetch_timeout, fetch_too_many_redirects, fetch_failed) for
-    everything else.
+    everything else. ``stop_at_limit``: when the redirects run out, the last redirect
+    is the final answer (its Location not followed) instead of fetch_too_many_redirects,
+    for a caller that tells a loop from a long chain by the hops (a link check).
     """
     first = current = parse_url(url)
     hops: list[URL] = []
     sent = dict(headers)
     try:
         async with asyncio.timeout(timeout):
-            for _ in range(max_redirects + 1):
+            for hop in range(max_redirects + 1):
                 check_url(current, policy)
                 hops.append(current)
                 # aiohttp's own redirects would skip check_url.
                 async with session.get(current, headers=sent, allow_redirects=False) as resp:
                     target = _redirect_target(resp)
-                    if target is None:
+                    if target is None or (stop_at_limit and hop == max_redirects):
                         yield Followed(tuple(hops), resp)
                         return
                 sent = _headers_for(current, target, sent)
