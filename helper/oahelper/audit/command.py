@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -81,7 +82,8 @@ async def _run(settings: Settings, lists: Sequence[ReadingList],
             refuse_without_unpaywall(service)
             snapshot = _snapshot(service)
             prepass = SnapshotPrepass(snapshot.reader, offline=service.offline) if snapshot else None
-            lookup = service.lookup_article_settled  # a busy source is waited for, not skipped
+            # A busy source is waited for, not skipped; links are checked at the bulk pace.
+            lookup = partial(service.lookup_article_settled, bulk=True)
             runner = (AuditRunner(lookup, prepass=prepass, chunk=BULK_CHUNK)
                       if prepass else AuditRunner(lookup))
             with progress:

@@ -31,7 +31,9 @@ from oahelper.engine.pages import PageReader
 from oahelper.engine.pauses import Pauses
 from oahelper.engine.slots import FairSlots
 from oahelper.keys import KeyStore
+from oahelper.links.check import LinkChecker
 from oahelper.net import fetch_page, make_fetch_session
+from oahelper.net.policy import parse_host_ports
 from oahelper.settings import SETTINGS, Settings
 from oahelper.sources.base import Source
 from oahelper.sources.http import upstream_session as make_upstream_session
@@ -58,6 +60,7 @@ class Plant:
     politeness: Politeness
     session: aiohttp.ClientSession  # the sources' (no cookies, explicit timeouts)
     fetch_session: aiohttp.ClientSession  # pages fetched on the user's behalf (net/)
+    links: LinkChecker | None = None  # opens copies' links (links/); None: never opened
     budgets: CallBudgets | None = None  # per-client budgets; None: the user's own process
     pages: PageReader | None = None  # page workers; None: the scraper runs in a thread
     # Tests put their own sources or page fetcher in; the daemon and the CLI never do.
@@ -81,7 +84,8 @@ class Plant:
             settings, sources=sources, cache=self.cache, session=self.session,
             fetch_page=self.fetch_page or partial(fetch_page, session=self.fetch_session),
             read_page=self.pages.read if self.pages else None, budgets=self.budgets,
-            pauses=self.pauses, slots=self.slots)
+            pauses=self.pauses, slots=self.slots,
+            links=self.links if settings.verify_links and not settings.offline else None)
         engine = Engine(settings, sources, service, config_stamp(settings.config_file))
         self._engines.append(engine)
         return engine
@@ -137,9 +141,14 @@ async def open_plant(settings: Settings, *, keystore: KeyStore | None = None,
             stack.push_async_callback(pages.close)
             await pages.warm_up(settings.page_workers)
         session = await stack.enter_async_context(upstream_session(settings))
-        fetch_session = await stack.enter_async_context(make_fetch_session())
+        # Pages and links may reach the private host:port pairs the user listed, no others.
+        private = parse_host_ports(settings.allow_private_hosts)
+        fetch_session = await stack.enter_async_context(
+            make_fetch_session(allow_private_hosts=private))
+        links = LinkChecker.from_settings(settings, cache)
+        stack.push_async_callback(links.aclose)  # before the cache closes: checks write to it
         plant = Plant(keystore=keystore or KeyStore(), cache=cache, politeness=Politeness(),
-                      session=session, fetch_session=fetch_session, budgets=budgets,
+                      session=session, fetch_session=fetch_session, links=links, budgets=budgets,
                       pages=pages, sources=sources, fetch_page=fetch_page)
         try:
             yield plant

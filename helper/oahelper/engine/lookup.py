@@ -23,12 +23,14 @@ import aiohttp
 
 from oahelper.engine.budget import CallBudgets, Caller, Ticket
 from oahelper.engine.cache import AsyncCache, Cached
-from oahelper.engine.merge import build_payload
+from oahelper.engine.merge import build_payload, rank_locations
 from oahelper.engine.pauses import Pauses
 from oahelper.engine.slots import FairSlots, SlotClaim
 from oahelper.errors import FetchError, OAHelperError, PageOverBudget, ScrapeError, SourceThrottled
 from oahelper.identifiers import normalise_doi, parse_query
-from oahelper.models import Article, SourceAnswer, WorkQuery
+from oahelper.links.check import LinkChecker, iso_time
+from oahelper.links.verdict import ArticleRef
+from oahelper.models import Article, LinkCheck, SourceAnswer, WorkQuery
 from oahelper.net import FetchedPage
 from oahelper.resolve.query import work_query
 from oahelper.resolve.resolver import Identified, Resolver
@@ -47,6 +49,9 @@ THROTTLED = SourceThrottled.code
 # how many such answers may be under way at once (each one is a request, queued).
 BACKGROUND_SECONDS = 120.0
 MAX_BACKGROUND = 500
+# Copies whose links one lookup opens, best first (a record lists a handful; a hostile
+# one could list thousands).
+MAX_LINKS_CHECKED = 10
 # Reads (url, html) into an Article: the daemon's PageReader (under a budget, in worker
 # processes); without one, the scraper runs in a thread.
 PageReader = Callable[[str | None, str | bytes], Awaitable[Article]]
@@ -83,6 +88,7 @@ class LookupService:
                  read_page: PageReader | None = None, budgets: CallBudgets | None = None,
                  daily_limits: Mapping[str, int] | None = None, offline: bool = False,
                  pauses: Pauses | None = None, slots: FairSlots | None = None,
+                 links: LinkChecker | None = None, link_seconds: float = 2.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.sources = list(sources)
         self.cache = cache
@@ -97,6 +103,8 @@ class LookupService:
         self.clock = clock
         self.pauses = pauses or Pauses()
         self.slots = slots
+        self.links = links  # None: copies' links are not opened (verify_links off, offline)
+        self.link_seconds = link_seconds
         self._inflight: dict[tuple[str, str], asyncio.Task[SourceAnswer]] = {}
         # Busy sources being asked after the answer went out (see _finish_later).
         self._background: dict[tuple[str, str], asyncio.Task[None]] = {}
@@ -120,12 +128,15 @@ class LookupService:
 
     async def lookup_article(self, article: Article, *, query: WorkQuery | None = None,
                              page_problem: str | None = None, started: float | None = None,
-                             caller: Caller | None = None, typed: bool = True) -> dict[str, Any]:
+                             caller: Caller | None = None, typed: bool = True,
+                             bulk: bool = False) -> dict[str, Any]:
         """The payload for an article already read: a page's, or a reading-list entry
         with several identifiers and its citation (never raises for upstream trouble).
         One without an identifier is searched for by ``query``, else by its own title,
         first author and year. ``typed``: the identifier came from a person (a typo is
-        likely), not from a publisher's page (which may be too new to be indexed)."""
+        likely), not from a publisher's page (which may be too new to be indexed).
+        ``bulk``: an audit's lookup, whose link checks keep to the hosts' bulk pace and
+        are waited for (nobody is watching a badge)."""
         # Every upstream call this lookup makes, searches included, goes through
         # _cached_call, which asks the caller's ticket (one unit for the whole lookup).
         # A batch lookup takes one of the shared batch slots at its first cache miss.
@@ -134,12 +145,30 @@ class LookupService:
             if caller and caller.lane == "batch" and self.slots else None
         slot_mark = _SLOT.set(claim)
         try:
-            return await self._lookup_article(article, query, page_problem, started, typed)
+            return await self._lookup_article(article, query, page_problem, started, typed, bulk)
         finally:
             _TICKET.reset(mark)
             _SLOT.reset(slot_mark)
             if claim is not None:
                 claim.give_back()
+
+    async def check_links(self, article: Article, answers: Sequence[SourceAnswer], *,
+                          bulk: bool = False) -> tuple[dict[str, LinkCheck], bool]:
+        """What the copies' links gave when opened (links/), by URL, and whether some
+        checks are still running. A lookup waits ``link_seconds`` for them at most (an
+        audit waits for all); the rest finish in the background, into the cache, and
+        the payload says ``pending: ["links"]`` so that the extension asks again."""
+        if self.links is None or not article.is_article:
+            return {}, False
+        ranked = rank_locations(loc for answer in answers for loc in answer.locations)
+        urls = [loc.url for loc in ranked[:MAX_LINKS_CHECKED]]
+        if not urls:
+            return {}, False
+        report = await self.links.check_all(urls, ArticleRef(doi=article.doi, title=article.title),
+                                            bulk=bulk, wait=None if bulk else self.link_seconds)
+        checks = {url: LinkCheck(state=c.state, checked_at=iso_time(c.checked_at),
+                                 final_url=c.verdict.final_url) for url, c in report.links.items()}
+        return checks, bool(report.pending)
 
     async def settle(self, timeout: float = BACKGROUND_SECONDS) -> None:
         """Wait (at most ``timeout`` seconds) for the busy sources' answers under way."""
@@ -154,7 +183,7 @@ class LookupService:
         not held up by a source that could only add to it."""
         payload = await self.lookup_article(article, **kw)
         for _ in range(3):
-            if not payload["pending"] or payload["status"] not in ("unknown", "not_found"):
+            if not set(payload["pending"]) - {"links"} or payload["status"] not in ("unknown", "not_found"):
                 break
             await self.settle()
             payload = await self.lookup_article(article, **kw)
@@ -162,7 +191,7 @@ class LookupService:
 
     async def _lookup_article(self, article: Article, query: WorkQuery | None,
                               page_problem: str | None, started: float | None,
-                              typed: bool) -> dict[str, Any]:
+                              typed: bool, bulk: bool) -> dict[str, Any]:
         started = self.clock() if started is None else started
         deadline = started + self.timeout
         query = query or title_query(article)
@@ -174,11 +203,13 @@ class LookupService:
                 answers = await self.ask_sources(found.article, deadline, known=found.known)
             if not found.article.identifiers:
                 answers = _with_searches(answers, found.searched)
+        links, checking = await self.check_links(found.article, answers, bulk=bulk)
         elapsed = int((self.clock() - started) * 1000)
         payload = build_payload(found.article, answers, openurl_base=self.openurl_base,
                                 elapsed_ms=elapsed, page_problem=page_problem or found.problem,
                                 match=found.match.to_json() if found.match else None,
-                                no_match=found.no_match, typed=typed)
+                                no_match=found.no_match, typed=typed, links=links,
+                                pending=("links",) if checking else ())
         # The works the page cites, for "Check the N references" (never looked up here).
         payload["references"] = [ref.to_json() for ref in article.references]
         payload["offline"] = self.offline
@@ -477,7 +508,8 @@ def service_for(settings: Settings, *, sources: Sequence[Source], cache: AsyncCa
                 session: aiohttp.ClientSession, fetch_page: PageFetcher | None,
                 read_page: PageReader | None = None,
                 budgets: CallBudgets | None = None,
-                pauses: Pauses | None = None, slots: FairSlots | None = None) -> LookupService:
+                pauses: Pauses | None = None, slots: FairSlots | None = None,
+                links: LinkChecker | None = None) -> LookupService:
     """The LookupService the settings describe (the daemon and the CLI share it).
     Offline, no page is fetched either."""
     return LookupService(sources=sources, cache=cache, session=session,
@@ -485,7 +517,9 @@ def service_for(settings: Settings, *, sources: Sequence[Source], cache: AsyncCa
                          fetch_page=refuse_offline if settings.offline else fetch_page,
                          read_page=read_page, budgets=budgets,
                          daily_limits={"unpaywall": settings.unpaywall_daily_limit},
-                         offline=settings.offline, pauses=pauses, slots=slots)
+                         offline=settings.offline, pauses=pauses, slots=slots,
+                         links=None if settings.offline else links,
+                         link_seconds=settings.link_check_seconds)
 
 
 async def refuse_offline(url: str) -> FetchedPage:

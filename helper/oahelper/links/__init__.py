@@ -1,5 +1,5 @@
 """What a copy's URL really gives: pdf, landing, challenge, consent, login, paywall,
-gone, wrong_article or error (DESIGN §3 and §4, "Link checks"). A pure core, and
+gone, wrong_article or error (docs/api.md, "Link states"). A pure core, and
 the network part that opens the link under net/'s address policy:
 
 - ``check``: ``LinkChecker`` (one GET read as far as the class needs, a landing

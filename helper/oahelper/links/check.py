@@ -1,5 +1,5 @@
 """Opening a copy's link to see what it really gives: the network part of link checks
-(DESIGN §4, "Link checks"; the decision itself is ``classify``'s).
+(docs/api.md, "Link states"; the decision itself is ``classify``'s).
 
 One check of a URL:
 
@@ -57,8 +57,9 @@ from oahelper.errors import FetchError, FetchRefused
 from oahelper.links.classify import after_pdf_hop, classify, is_pdf, pdf_body
 from oahelper.links.markers import PDF_MAGIC, PDF_MAGIC_WITHIN
 from oahelper.links.pdf import PDF_IDENTITY_MAX_BYTES, PdfReading, read_first_page_async
-from oahelper.links.verdict import BROKEN_STATES, WORKING_STATES, ArticleRef, LinkResponse, LinkState, LinkVerdict
+from oahelper.links.verdict import BROKEN_STATES, WORKING_STATES, ArticleRef, LinkResponse, LinkVerdict
 from oahelper.logtext import printable
+from oahelper.models import LinkState
 from oahelper.net import (
     FetchPolicy,
     HostPort,
@@ -74,7 +75,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 PdfReader = Callable[[bytes], Awaitable[PdfReading]]
 
-# DESIGN §4: how long a verdict is believed.
+# How long a verdict is believed (docs/api.md, "Link states").
 WORKING_TTL = 7 * 86400.0
 BROKEN_TTL = 86400.0
 ERROR_TTL = 3600.0
@@ -154,7 +155,7 @@ class CheckedLink:
         return self.verdict.state
 
     def to_json(self) -> dict[str, Any]:
-        """The Location's ``link`` object of the API (DESIGN §3)."""
+        """The Location's ``link`` object of the API (docs/api.md)."""
         return self.verdict.to_json(iso_time(self.checked_at))
 
 

@@ -39,7 +39,8 @@ from oahelper.links.markers import (
 from oahelper.links.matching import same_title
 from oahelper.links.page import PageFacts, decode, looks_like_markup
 from oahelper.links.pdf import PDF_IDENTITY_MAX_BYTES, PdfReading, identify
-from oahelper.links.verdict import ArticleRef, LinkResponse, LinkState, LinkVerdict
+from oahelper.links.verdict import ArticleRef, LinkResponse, LinkVerdict
+from oahelper.models import LinkState
 
 _TEXT_TYPES = ("text/", "application/xhtml", "application/xml")
 

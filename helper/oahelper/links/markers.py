@@ -1,4 +1,4 @@
-"""The marks of each kind of answer a "free" link gives, as tables (DESIGN §4).
+"""The marks of each kind of answer a "free" link gives, as tables (README, "Link checks").
 
 Every row names the recording in ``../shared/fixtures/links/`` it was read from
 (SOURCES.md, "What the recordings say"); a row no recording shows says so and why it
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from oahelper.links.verdict import LinkState
+from oahelper.models import LinkState
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ SOFT_404_TITLES: tuple[BodyMarker, ...] = (
     BodyMarker("gone", re.compile(r"^not found\b"), "a \"not found\" page", ""),
 )
 
-# The metadata that says which article a page is (DESIGN §5's tiers 1-3, lower case).
+# The metadata that says which article a page is (docs/scraping.md's tiers 1-3, lower case).
 DOI_META = ("citation_doi", "bepress_citation_doi", "dc.identifier.doi", "prism.doi", "doi",
             "dc.doi", "dc.identifier", "dcterms.identifier")
 # A page whose citation title differs (and no DOI of ours) is another article's page.

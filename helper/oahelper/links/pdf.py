@@ -35,7 +35,7 @@ __all__ = ["FIRST_PAGE_MAX_CHARS", "IdentityCheck", "PdfReading", "first_page_te
 
 Identity = Literal["match", "other", "unknown"]
 
-# DESIGN §4: a PDF up to this size is read whole and checked (a setting to be).
+# A PDF up to this size is read whole and checked (the setting pdf_max_mb).
 PDF_IDENTITY_MAX_BYTES = 15 * 2**20
 # The budget of one PDF: the recorded ones take 0.05 s and 10 MiB each.
 PDF_SECONDS = 5.0

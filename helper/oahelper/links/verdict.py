@@ -1,4 +1,4 @@
-"""What a link check reads and what it says: the data of ``classify`` (DESIGN §3, §4).
+"""What a link check reads and what it says: the data of ``classify`` (docs/api.md, "Link states").
 
 ``LinkResponse`` is what the network part hands over (the last hop's status, headers,
 URL and body, and the URLs before it); ``ArticleRef`` what the copy should be;
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
-LinkState = Literal["pdf", "landing", "challenge", "consent", "login", "paywall", "gone",
-                    "wrong_article", "error", "unchecked"]
+from oahelper.models import LinkState
+
 LINK_STATES: tuple[LinkState, ...] = get_args(LinkState)
-# DESIGN §3: challenge and consent walls are passed by the reader's own browser.
+# Challenge and consent walls are passed by the reader's own browser (docs/api.md).
 WORKING_STATES: frozenset[LinkState] = frozenset({"pdf", "landing", "challenge", "consent"})
 BROKEN_STATES: frozenset[LinkState] = frozenset({"login", "paywall", "gone", "wrong_article"})
 
@@ -84,7 +84,7 @@ class LinkVerdict:
         return self.state in BROKEN_STATES
 
     def to_json(self, checked_at: str | None) -> dict[str, Any]:
-        """The Location's ``link`` object of the API (DESIGN §3)."""
+        """The Location's ``link`` object of the API (docs/api.md)."""
         return {"state": self.state, "checked_at": checked_at, "final_url": self.final_url}
 
     def to_store(self) -> dict[str, str | None]:
