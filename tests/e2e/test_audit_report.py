@@ -70,7 +70,7 @@ def test_the_report_opens_offline_and_its_totals_match_the_csv(playwright: Playw
         assert status["open"] >= 5 and status["closed"] >= 1  # a report worth looking at
 
         # Every chart is an inline SVG drawn at report time.
-        for chart in ("oa-status", "by-year", "licence", "version-host", "cc-by"):
+        for chart in ("oa-status", "by-year", "licence", "version-host", "cc-by", "links"):
             expect(page.locator(f"#chart-{chart} svg")).to_have_count(1)
         expect(page.locator("#chart-oa-status svg")).to_contain_text("gold")
 

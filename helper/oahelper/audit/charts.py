@@ -139,6 +139,29 @@ def cc_chart(tally: Tally) -> str | None:
     return _svg(_horizontal(values, "cc", colour, list(labels.values())))
 
 
+# What each link state means in a chart, and its colour: works, passable, not known, broken.
+LINK_LABELS = {
+    "pdf": ("PDF opened", "#1e7b34"), "landing": ("article page opened", "#1e7b34"),
+    "challenge": ("bot check (the browser passes it)", "#8a6d00"),
+    "consent": ("cookie wall (the browser passes it)", "#8a6d00"),
+    "unchecked": ("not checked", "#5f6368"), "error": ("could not be checked", "#5f6368"),
+    "login": ("broken: asks to sign in", "#b3261e"), "paywall": ("broken: a paywall", "#b3261e"),
+    "gone": ("broken: gone", "#b3261e"), "wrong_article": ("broken: another paper", "#b3261e"),
+}
+
+
+def link_chart(tally: Tally) -> str | None:
+    """What opening the best copy's link gave, for each reference with a copy."""
+    if not tally.links:
+        return None
+    present = [state for state in LINK_LABELS if tally.links[state]]
+    values = [{"link": LINK_LABELS[s][0], "n": tally.links[s]} for s in present]
+    labels = [LINK_LABELS[s][0] for s in present]
+    colour = alt.Color("link:N", legend=None, scale=alt.Scale(
+        domain=labels, range=[LINK_LABELS[s][1] for s in present]))
+    return _svg(_horizontal(values, "link", colour, labels))
+
+
 # (id, heading, what it shows, function): the report's charts, in page order.
 CHARTS = (
     ("oa-status", "By open-access status", "Unpaywall's status of each reference with an answer.",
@@ -150,4 +173,6 @@ CHARTS = (
      "publisher or a repository hosts it.", version_host_chart),
     ("cc-by", "CC BY or CC0", "Whether any free copy is under CC BY or CC0, as funder mandates "
      "such as Plan S require.", cc_chart),
+    ("links", "Links checked", "What opening the best copy's link gave: a copy whose link is "
+     "broken is not counted as free.", link_chart),
 )

@@ -18,6 +18,7 @@ STATUSES = ("open", "closed", "not_found", "unknown", NO_IDENTIFIER, UNREADABLE)
 CC_BY_OR_CC0 = frozenset({"cc-by", "cc0"})
 # Source states that are an answer about the work (found or not).
 ANSWERED = frozenset({"ok", "not_found"})
+BROKEN_LINKS = frozenset({"login", "paywall", "gone", "wrong_article"})
 NO_ID_PROBLEM = "no DOI, PMID, PMCID or arXiv id, and no title to search for"
 
 
@@ -41,6 +42,7 @@ class Row(NamedTuple):
     status: str
     oa_status: str | None
     best_url: str | None
+    link: str | None  # what opening the best copy's link gave (pdf, landing, …, unchecked)
     version: str | None
     license: str | None
     host_type: str | None
@@ -80,8 +82,8 @@ def _base(entry: Entry) -> Row:
                identified_by=entry.identified_by, doi=entry.doi, pmid=entry.pmid,
                pmcid=entry.pmcid, arxiv=entry.arxiv, match_score=None, title=entry.title,
                year=entry.year, journal=entry.journal, reference=entry.text, status=UNREADABLE,
-               oa_status=None, best_url=None, version=None, license=None, host_type=None,
-               free_copies=0, cc_by_or_cc0=None, sources="", problem=None)
+               oa_status=None, best_url=None, link=None, version=None, license=None,
+               host_type=None, free_copies=0, cc_by_or_cc0=None, sources="", problem=None)
 
 
 def row_without_lookup(entry: Entry, why_not: str | None = None) -> Row | None:
@@ -97,6 +99,7 @@ def row_without_lookup(entry: Entry, why_not: str | None = None) -> Row | None:
 def row_from_fields(entry: Entry, *, status: str, sources: str, oa_status: str | None = None,
                     title: str | None = None, year: int | None = None,
                     journal: str | None = None, best_url: str | None = None,
+                    link: str | None = None,
                     version: str | None = None, license: str | None = None,
                     host_type: str | None = None, free_copies: int = 0,
                     cc_by_or_cc0: bool | None = None, problem: str | None = None) -> Row:
@@ -109,9 +112,14 @@ def row_from_fields(entry: Entry, *, status: str, sources: str, oa_status: str |
                pmcid=entry.pmcid, arxiv=entry.arxiv, match_score=None,
                title=entry.title or title, year=entry.year or year,
                journal=entry.journal or journal, reference=entry.text, status=status,
-               oa_status=oa_status, best_url=best_url, version=version, license=license,
+               oa_status=oa_status, best_url=best_url, link=link, version=version, license=license,
                host_type=host_type, free_copies=free_copies, cc_by_or_cc0=cc_by_or_cc0,
                sources=sources, problem=_join(entry.note, problem))
+
+
+def _works(location: dict[str, Any]) -> bool:
+    """A copy whose link is not known to be broken (a broken one is no free copy)."""
+    return (location.get("link") or {}).get("state") not in BROKEN_LINKS
 
 
 def source_names(sources: dict[str, Any], answered: list[str]) -> str:
@@ -151,8 +159,11 @@ def row_from_payload(entry: Entry, payload: dict[str, Any]) -> Row:
         title=entry.title or article.get("title"), year=entry.year or article.get("year"),
         journal=entry.journal or article.get("journal"),
         status=status, oa_status=payload.get("oa_status"),
-        best_url=best.get("url"), version=best.get("version"), license=best.get("license"),
-        host_type=best.get("host_type"), free_copies=len(locations),
+        # The best copy's link; with no working copy, the best broken one's.
+        best_url=best.get("url"),
+        link=((best or (locations[0] if locations else {})).get("link") or {}).get("state"),
+        version=best.get("version"), license=best.get("license"),
+        host_type=best.get("host_type"), free_copies=sum(1 for loc in locations if _works(loc)),
         cc_by_or_cc0=(any((loc.get("license") or "").lower() in CC_BY_OR_CC0 for loc in locations)
                       if status in ("open", "closed") else None),
         sources=source_names(payload.get("sources") or {}, answered),

@@ -57,7 +57,8 @@ def _snapshot_row(hit: tuple[Any, ...], sources: str, entry: Entry) -> Row | Non
     return row_from_fields(
         entry, status="open" if ranked else "closed", oa_status=oa_status,
         title=meta.get("title"), year=meta.get("year"), journal=meta.get("journal"),
-        best_url=best.url if best else None, version=best.version if best else None,
+        best_url=best.url if best else None, link=best.link.state if best else None,
+        version=best.version if best else None,
         license=best.license if best else None, host_type=best.host_type if best else None,
         free_copies=len(ranked),
         cc_by_or_cc0=any((loc.license or "").lower() in CC_BY_OR_CC0 for loc in ranked),

@@ -26,10 +26,13 @@ class Tally:
     license: Counter[str] = field(default_factory=Counter)
     version_host: Counter[tuple[str, str]] = field(default_factory=Counter)
     cc_by_or_cc0: Counter[str] = field(default_factory=Counter)
+    links: Counter[str] = field(default_factory=Counter)  # the best copy's link state
 
     def add(self, row: Row) -> None:
         self.total += 1
         self.status[row.status] += 1
+        if row.link:
+            self.links[row.link] += 1
         if row.status not in ("open", "closed"):
             return
         oa = row.oa_status or ("free (not in Unpaywall)" if row.is_free else "closed")
@@ -73,7 +76,7 @@ class Tally:
             "total": self.total, "free": self.free, "checked": self.checked,
             "share_free": self.share_free(), "status": dict(self.status),
             "oa_status": dict(self.oa_status), "license": dict(self.license),
-            "cc_by_or_cc0": dict(self.cc_by_or_cc0),
+            "cc_by_or_cc0": dict(self.cc_by_or_cc0), "links": dict(self.links),
             "year_oa": [{"year": y, "oa_status": o, "n": n} for (y, o), n in sorted(self.year_oa.items())],
             "version_host": [{"version": v, "host_type": h, "n": n}
                              for (v, h), n in sorted(self.version_host.items())],
