@@ -23,7 +23,9 @@
    keep sending 7.5 MB pages that need seconds to read (page_seconds, 2 s, cuts them):
    p50 and slowest (goal: about what it takes alone);
 11. storage (scripts/bench_storage.py): /v1/health while another process holds the
-   cache database's write lock for 3 s (goal: every answer within 250 ms).
+   cache database's write lock for 3 s (goal: every answer within 250 ms);
+12. honest answers (scripts/bench_honest.py): a cold lookup whose copies' links are
+   opened, warm, and 50 clients while one source fails.
 
 The daemon and the fake upstream run as real processes on 127.0.0.1, as a user's would.
 """
@@ -287,6 +289,9 @@ def main(argv: list[str]) -> int:
     from bench_storage import bench_storage  # a daemon of its own
 
     bench_storage()
+    from bench_honest import bench_honest
+
+    bench_honest()
     return 0
 
 

@@ -27,6 +27,7 @@ from oahelper.links.matching import (
     title_in_text,
 )
 from oahelper.links.pdf import (
+    PdfReaders,
     PdfReading,
     first_page_text,
     identify,
@@ -34,24 +35,16 @@ from oahelper.links.pdf import (
     read_first_page,
     read_first_page_async,
 )
-from oahelper.links.pdf_worker import answer
+from oahelper.links.pdf_worker import answer, assemble_pdf
 from tests.support.shared import require_shared
 
 # --- PDFs of our own ---------------------------------------------------------------
 
 
 def assemble(objects: list[bytes]) -> bytes:
-    """A PDF of these objects (1 0 obj is the catalog), with a correct xref table."""
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    """A PDF of these objects (1 0 obj is the catalog), with a correct xref table
+    (the worker's own writer, which makes its warm-up PDF)."""
+    return assemble_pdf(objects)
 
 
 def stream(data: bytes, *, flate: bool = False) -> bytes:
@@ -324,3 +317,23 @@ def test_a_worker_that_dies_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
                         lambda *args: [sys.executable, "-c", "raise SystemExit(3)"])
     assert read_first_page(b"%PDF-1.4").problem == "the PDF reader stopped (exit 3)"
 
+
+
+async def test_warm_readers_start_their_clock_with_the_pdf_and_read_one_pdf_each() -> None:
+    """Workers started ahead wait for their PDF without using up its time; each reads
+    one PDF and exits (a new one takes its place), and a hostile PDF is still cut off."""
+    readers = PdfReaders(2, seconds=1.0)
+    await readers.warm_up()
+    first = list(readers._ready)
+    assert len(first) == 2
+    await asyncio.sleep(1.5)  # longer than a PDF may take: the idle workers must not mind
+    reading = await readers.read(minimal_pdf(["Hello from a warm reader"]))
+    assert reading.problem is None and "Hello from a warm reader" in reading.text
+    await asyncio.sleep(0.5)
+    used = [p for p in first if p.returncode is not None]
+    assert len(used) == 1  # the one that read the PDF is gone; a fresh one replaced it
+    assert len(readers._ready) == 2 and used[0] not in readers._ready
+    slow = await readers.read(millions_of_text_operators())
+    assert slow.problem == "reading the PDF took longer than 1 s"
+    await readers.aclose()
+    assert all(p.returncode is not None for p in first)

@@ -436,10 +436,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any)")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--log", type=Path, help="append each request as a JSON line here")
+    parser.add_argument("--fail", action="append", default=[], metavar="SERVICE:KIND",
+                        help=f"misbehave at every request to SERVICE (kinds: {', '.join(sorted(FAILURES))})")
     args = parser.parse_args(argv)
     log = args.log.open("a", encoding="utf-8") if args.log else None
+    fake = FakeUpstream(delay=args.delay, log=log)
+    for failing in args.fail:
+        service, _, kind = failing.partition(":")
+        fake.plan(kind, service=service)
     try:
-        asyncio.run(_run(FakeUpstream(delay=args.delay, log=log), args.port))
+        asyncio.run(_run(fake, args.port))
     finally:
         if log is not None:
             log.close()

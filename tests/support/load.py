@@ -175,8 +175,10 @@ def _home(home: Path | None) -> Iterator[Path]:
 
 
 def run_load(*, clients: int = 50, per_client: int = 40, distinct: int = 200, seed: int = 1,
-             upstream_delay: float = 0.0, home: Path | None = None) -> dict[str, Any]:
-    """Run the load; figures, problems and what the upstream was asked.
+             upstream_delay: float = 0.0, home: Path | None = None,
+             fail: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run the load; figures, problems and what the upstream was asked. ``fail``: the
+    fake upstream's ``SERVICE:KIND`` plans (a source failing at every request).
 
     ``home`` (default: a temporary folder, removed afterwards) is the daemon's
     OAHELPER_HOME; its cache is at ``home/data/cache.sqlite3`` once this returns.
@@ -198,13 +200,15 @@ def run_load(*, clients: int = 50, per_client: int = 40, distinct: int = 200, se
                 "OAHELPER_LOG_LEVEL": "warning", "OAHELPER_LOOKUPS_PER_MINUTE": "1000000",
                 "OAHELPER_DISABLED_SOURCES": THROTTLED_SOURCES}
         log = folder / "upstream.jsonl"
-        with fake_upstream(env, delay=upstream_delay, log=log) as base:
+        with fake_upstream(env, delay=upstream_delay, log=log, fail=fail) as base:
             env |= upstream_env(base)
             token = oahelper(["token", "create", "--name", "load"], env).stdout.split()[-1]
             port = free_port()
             with daemon(env, port):
                 answers, seconds = asyncio.run(drive(port, token, plan))
         calls = upstream_calls(log)
+        by_service = Counter(json.loads(line)["service"]
+                             for line in log.read_text(encoding="utf-8").splitlines())
     latencies = [a.ms for a in answers]
     problems = [f"{a.ask.body.get('doi') or a.ask.body['url']}: {p}"
                 for a in answers for p in answer_problems(recordings, a)]
@@ -215,5 +219,5 @@ def run_load(*, clients: int = 50, per_client: int = 40, distinct: int = 200, se
         "mean_ms": statistics.fmean(latencies), "max_ms": max(latencies),
         "upstream_delay": upstream_delay, "problems": problems,
         "asked": sorted({a.ask.doi for a in answers if a.ask.doi}),
-        "upstream_calls": dict(calls),
+        "upstream_calls": dict(calls), "calls_by_service": dict(by_service),
     }

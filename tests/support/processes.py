@@ -86,11 +86,14 @@ def _wait_for(proc: subprocess.Popen[str], ready: str, timeout: float,
 
 @contextmanager
 def fake_upstream(env: Mapping[str, str], *, delay: float = 0.0,
-                  log: Path | None = None) -> Iterator[str]:
-    """The fake Unpaywall/OAB server as a process; yields its base URL."""
+                  log: Path | None = None, fail: Sequence[str] = ()) -> Iterator[str]:
+    """The fake Unpaywall/OAB server as a process; yields its base URL. ``fail``:
+    ``SERVICE:KIND`` plans (``europepmc:500``: every Europe PMC request fails)."""
     args = ["-m", "tests.support.fake_upstream", "--port", "0", "--delay", str(delay)]
     if log is not None:
         args += ["--log", str(log)]
+    for plan in fail:
+        args += ["--fail", plan]
     with running(args, env, r"listening on (http://127\.0\.0\.1:\d+)") as (_, match):
         yield match.group(1)
 

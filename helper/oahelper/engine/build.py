@@ -147,6 +147,8 @@ async def open_plant(settings: Settings, *, keystore: KeyStore | None = None,
             make_fetch_session(allow_private_hosts=private))
         links = LinkChecker.from_settings(settings, cache)
         stack.push_async_callback(links.aclose)  # before the cache closes: checks write to it
+        if page_workers and links.pdf_readers is not None:  # the daemon: PDF readers ready now
+            await links.pdf_readers.warm_up()
         plant = Plant(keystore=keystore or KeyStore(), cache=cache, politeness=Politeness(),
                       session=session, fetch_session=fetch_session, links=links, budgets=budgets,
                       pages=pages, sources=sources, fetch_page=fetch_page)

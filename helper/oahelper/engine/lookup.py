@@ -28,9 +28,9 @@ from oahelper.engine.pauses import Pauses
 from oahelper.engine.slots import FairSlots, SlotClaim
 from oahelper.errors import FetchError, OAHelperError, PageOverBudget, ScrapeError, SourceThrottled
 from oahelper.identifiers import normalise_doi, parse_query
-from oahelper.links.check import LinkChecker, iso_time
+from oahelper.links.check import CheckedLink, LinkChecker, iso_time
 from oahelper.links.verdict import ArticleRef
-from oahelper.models import Article, LinkCheck, SourceAnswer, WorkQuery
+from oahelper.models import BROKEN_TIER, LINK_TIER, Article, LinkCheck, SourceAnswer, WorkQuery
 from oahelper.net import FetchedPage
 from oahelper.resolve.query import work_query
 from oahelper.resolve.resolver import Identified, Resolver
@@ -155,20 +155,32 @@ class LookupService:
     async def check_links(self, article: Article, answers: Sequence[SourceAnswer], *,
                           bulk: bool = False) -> tuple[dict[str, LinkCheck], bool]:
         """What the copies' links gave when opened (links/), by URL, and whether some
-        checks are still running. A lookup waits ``link_seconds`` for them at most (an
-        audit waits for all); the rest finish in the background, into the cache, and
-        the payload says ``pending: ["links"]`` so that the extension asks again."""
+        checks are still running. An audit waits for all of them. A lookup waits until
+        the best copy is known (every copy ranked above the first working one checked,
+        broken), or ``link_seconds`` at most: the badge then shows the copy a reader is
+        sent to; the other checks finish in the background, into the cache, and the
+        payload says ``pending: ["links"]`` so that the extension asks again."""
         if self.links is None or not article.is_article:
             return {}, False
         ranked = rank_locations(loc for answer in answers for loc in answer.locations)
-        urls = [loc.url for loc in ranked[:MAX_LINKS_CHECKED]]
+        urls = list(dict.fromkeys(loc.url for loc in ranked[:MAX_LINKS_CHECKED]))
         if not urls:
             return {}, False
-        report = await self.links.check_all(urls, ArticleRef(doi=article.doi, title=article.title),
-                                            bulk=bulk, wait=None if bulk else self.link_seconds)
+        wanted = ArticleRef(doi=article.doi, title=article.title)
+        tasks = {url: asyncio.ensure_future(self.links.check(url, wanted, bulk=bulk)) for url in urls}
+        deadline = None if bulk else self.clock() + self.link_seconds
+        while not all(t.done() for t in tasks.values()) and not (
+                not bulk and _best_is_known([tasks[u] for u in urls])):
+            left = None if deadline is None else deadline - self.clock()
+            if left is not None and left <= 0:
+                break
+            await asyncio.wait([t for t in tasks.values() if not t.done()], timeout=left,
+                               return_when=asyncio.FIRST_COMPLETED)
         checks = {url: LinkCheck(state=c.state, checked_at=iso_time(c.checked_at),
-                                 final_url=c.verdict.final_url) for url, c in report.links.items()}
-        return checks, bool(report.pending)
+                                 final_url=c.verdict.final_url)
+                  for url, task in tasks.items() if task.done() and not task.cancelled()
+                  for c in [task.result()]}
+        return checks, len(checks) < len(tasks)
 
     async def settle(self, timeout: float = BACKGROUND_SECONDS) -> None:
         """Wait (at most ``timeout`` seconds) for the busy sources' answers under way."""
@@ -446,6 +458,20 @@ class LookupService:
             log.warning("%s: %s", source.name, answer.error)
             self.cache.note_error(source.name, answer.error or answer.error_code or "error")
         return answer
+
+
+def _best_is_known(ranked: Sequence[asyncio.Future[CheckedLink]]) -> bool:
+    """The copies' checks, best-ranked first: is the first working one (a PDF or the
+    article's page) known, with every one ranked above it known to be broken?"""
+    for task in ranked:
+        if not task.done() or task.cancelled():
+            return False
+        state = task.result().state
+        if LINK_TIER[state] == 0:
+            return True
+        if LINK_TIER[state] != BROKEN_TIER:
+            return False  # passable or not known: a later working copy would outrank it
+    return False
 
 
 def label(source: Source) -> str:

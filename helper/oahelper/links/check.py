@@ -56,7 +56,7 @@ from yarl import URL
 from oahelper.errors import FetchError, FetchRefused
 from oahelper.links.classify import after_pdf_hop, classify, is_pdf, pdf_body
 from oahelper.links.markers import PDF_MAGIC, PDF_MAGIC_WITHIN
-from oahelper.links.pdf import PDF_IDENTITY_MAX_BYTES, PdfReading, read_first_page_async
+from oahelper.links.pdf import PDF_IDENTITY_MAX_BYTES, PdfReaders, PdfReading, read_first_page_async
 from oahelper.links.verdict import BROKEN_STATES, WORKING_STATES, ArticleRef, LinkResponse, LinkVerdict
 from oahelper.logtext import printable
 from oahelper.models import LinkState
@@ -249,6 +249,8 @@ class LinkChecker:
         self.requests = 0  # GETs started (redirect hops not counted), for status figures
         self._addresses = fetch_session_policy(session, policy)
         self._read_pdf = read_pdf
+        # Warm PDF workers this checker owns (from_settings), closed with it.
+        self.pdf_readers: PdfReaders | None = None
         self._pdf_slots = asyncio.Semaphore(pdf_readers)
         self._hosts: OrderedDict[HostPort, _Host] = OrderedDict()
         self._flights: dict[str, asyncio.Task[CheckedLink]] = {}
@@ -264,8 +266,11 @@ class LinkChecker:
         Call it with the event loop running; ``aclose`` closes the session."""
         session = make_fetch_session(DEFAULT_POLICY,
                                      allow_private_hosts=parse_host_ports(settings.allow_private_hosts))
-        return cls(session, store, pdf_max_bytes=settings.pdf_max_mb * 2**20, clock=clock,
-                   owns_session=True)
+        readers = PdfReaders()
+        checker = cls(session, store, pdf_max_bytes=settings.pdf_max_mb * 2**20, clock=clock,
+                      owns_session=True, read_pdf=readers.read)
+        checker.pdf_readers = readers
+        return checker
 
     # --- asking ---------------------------------------------------------------------
 
@@ -297,6 +302,8 @@ class LinkChecker:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self.pdf_readers is not None:
+            await self.pdf_readers.aclose()
         if self._owns_session:
             await self.session.close()
 

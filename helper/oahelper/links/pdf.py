@@ -14,6 +14,11 @@ address-space limit, as ``page_reader.py`` does for pages; whatever goes wrong c
 back as a ``PdfReading`` with no text and a reason, never as an exception.
 ``first_page_text`` (defined in ``pdf_worker``, which must start light) is the
 unbounded reader itself, for that worker, or a pool, to call.
+
+Starting Python and pypdf takes about 0.2 s, longer than reading most PDFs. The daemon
+therefore keeps ``PdfReaders``: workers started before they are needed, each reading
+one PDF and exiting, a new one starting in its place in the background. No PDF shares
+a process with another, and a check does not wait for a start.
 """
 
 from __future__ import annotations
@@ -30,8 +35,8 @@ from oahelper.identifiers import doi_key
 from oahelper.links.matching import doi_in_text, dois_in_text, squeeze, title_in_text
 from oahelper.links.pdf_worker import FIRST_PAGE_MAX_CHARS, first_page_text
 
-__all__ = ["FIRST_PAGE_MAX_CHARS", "IdentityCheck", "PdfReading", "first_page_text", "identify",
-           "identity", "read_first_page", "read_first_page_async"]
+__all__ = ["FIRST_PAGE_MAX_CHARS", "IdentityCheck", "PdfReaders", "PdfReading", "first_page_text",
+           "identify", "identity", "read_first_page", "read_first_page_async"]
 
 Identity = Literal["match", "other", "unknown"]
 
@@ -131,12 +136,25 @@ async def read_first_page_async(data: bytes, *, seconds: float = PDF_SECONDS,
                                 memory_bytes: int = PDF_MEMORY_BYTES,
                                 max_chars: int = FIRST_PAGE_MAX_CHARS) -> PdfReading:
     """``read_first_page`` for the event loop: the child is awaited, never blocked on."""
+    process = await _start(memory_bytes, seconds, max_chars)
+    if isinstance(process, PdfReading):
+        return process
+    return await _read_with(process, data, seconds, memory_bytes)
+
+
+async def _start(memory_bytes: int, seconds: float,
+                 max_chars: int) -> asyncio.subprocess.Process | PdfReading:
     try:
-        process = await asyncio.create_subprocess_exec(
+        return await asyncio.create_subprocess_exec(
             *_worker_command(memory_bytes, seconds, max_chars), stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     except OSError as exc:
         return PdfReading(problem=f"the PDF reader could not start ({exc.strerror})")
+
+
+async def _read_with(process: asyncio.subprocess.Process, data: bytes, seconds: float,
+                     memory_bytes: int) -> PdfReading:
+    """Hand ``data`` to a started worker and read its answer, killing it when late."""
     try:
         async with asyncio.timeout(seconds + _START_SECONDS):
             stdout, _ = await process.communicate(data)
@@ -149,3 +167,62 @@ async def read_first_page_async(data: bytes, *, seconds: float = PDF_SECONDS,
             await process.wait()
     return _reading(process.returncode, stdout, memory_bytes)
 
+
+class PdfReaders:
+    """``warm`` PDF workers kept started (see the module's docstring); ``read`` is
+    ``read_first_page_async`` without the start-up."""
+
+    def __init__(self, warm: int = 2, *, seconds: float = PDF_SECONDS,
+                 memory_bytes: int = PDF_MEMORY_BYTES,
+                 max_chars: int = FIRST_PAGE_MAX_CHARS) -> None:
+        self.warm, self.seconds, self.memory_bytes, self.max_chars = warm, seconds, memory_bytes, max_chars
+        self._ready: list[asyncio.subprocess.Process] = []
+        self._starting: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    async def warm_up(self) -> None:
+        """Start the workers now (the daemon, at start-up), not at the first PDF."""
+        self._refill()
+        await asyncio.gather(*self._starting, return_exceptions=True)
+
+    def _refill(self) -> None:
+        while not self._closed and len(self._ready) + len(self._starting) < self.warm:
+            task = asyncio.ensure_future(self._start_one())
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
+
+    async def _start_one(self) -> None:
+        process = await _start(self.memory_bytes, self.seconds, self.max_chars)
+        if isinstance(process, PdfReading):
+            return  # could not start: the next read starts one itself, and says why
+        if self._closed:
+            await _stop(process)
+        else:
+            self._ready.append(process)
+
+    async def read(self, data: bytes) -> PdfReading:
+        process: asyncio.subprocess.Process | None = None
+        while self._ready and process is None:
+            candidate = self._ready.pop()
+            process = candidate if candidate.returncode is None else None  # died idle
+        self._refill()
+        if process is None:
+            started = await _start(self.memory_bytes, self.seconds, self.max_chars)
+            if isinstance(started, PdfReading):
+                return started
+            process = started
+        return await _read_with(process, data, self.seconds, self.memory_bytes)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        for task in list(self._starting):
+            task.cancel()
+        await asyncio.gather(*self._starting, return_exceptions=True)
+        ready, self._ready = self._ready, []
+        await asyncio.gather(*(_stop(p) for p in ready))
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    with suppress(ProcessLookupError):
+        process.kill()
+    await process.wait()
