@@ -182,8 +182,6 @@ def cmd_keys(args: argparse.Namespace, keystore: KeyStore | None = None) -> int:
         for name, stored in keystore.status().items():
             print(f"{name}: {'stored' if stored else 'not stored'} — {KEY_NAMES[name]}")
         return 0
-    if args.name is None:
-        raise ConfigError(f"name the key: one of {', '.join(KEY_NAMES)}")
     if args.action == "set":
         keystore.set(args.name, read_secret(f"{args.name} API key (input hidden): "))
         print(f"stored the {args.name} key in the OS keyring ({keystore.backend_name()})")
@@ -198,6 +196,8 @@ def _clients() -> ClientStore:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    if args.action is None:
+        raise ConfigError("usage: oahelper token create --name NAME")
     store = _clients()
     if any(c.name == args.name for c in store.list()):
         raise ConfigError(f"a client named {args.name!r} exists; choose another name, or "
@@ -223,8 +223,6 @@ def cmd_clients(args: argparse.Namespace) -> int:
             print(f"{name}\torigin {printable(c.origin or '(none: script token)')}\t"
                   f"created {_when(c.created)}\tlast used {_when(c.last_used)}")
         return 0
-    if not args.name:
-        raise ConfigError("usage: oahelper clients revoke NAME")
     if store.revoke(args.name):
         print(f"revoked {args.name}: its token stops working now")
         return 0
@@ -265,16 +263,10 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if args.action == "import":
-        if not args.files:
-            raise ConfigError("name the files: oahelper snapshot import FILE.jsonl.gz … (- for stdin)")
         return command.run_import(settings, args.files, again=args.again, batch_lines=args.batch)
-    if args.files:
-        raise ConfigError(f"oahelper snapshot {args.action} takes no files")
     if args.action == "export":
-        if not args.parquet:
-            raise ConfigError("say where: oahelper snapshot export --parquet DIR")
         return command.run_export(settings, Path(args.parquet))
-    return command.run_status(settings, as_json=args.json)
+    return command.run_status(settings, as_json=getattr(args, "json", False))
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -312,46 +304,70 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("scrape", cmd_scrape, "print as JSON what a saved page says about its article")
     p.add_argument("file", metavar="FILE.html")
     p.add_argument("--url", help="the URL the page was saved from")
-    p = add("config", cmd_config, "show or change settings (config file)")
-    p.add_argument("action", choices=["show", "set", "unset"])
-    p.add_argument("key", nargs="?")
-    p.add_argument("value", nargs="?")
-    p = add("keys", cmd_keys, "API keys in the OS keyring")
-    p.add_argument("action", choices=["set", "delete", "status"])
-    p.add_argument("name", nargs="?", choices=sorted(KEY_NAMES))
-    p = add("token", cmd_token, "create an API token for a script")
-    p.add_argument("action", choices=["create"])
-    p.add_argument("--name", required=True)
-    p = add("clients", cmd_clients, "list or revoke paired clients")
-    p.add_argument("action", choices=["list", "revoke"])
-    p.add_argument("name", nargs="?")
+    # Commands with actions: each action a parser of its own (so options go anywhere on
+    # the line: `snapshot import --again FILE` as well as `snapshot import FILE --again`),
+    # and the group alone does its first action (`oahelper clients` lists them).
+    def group(name: str, func: Callable[[argparse.Namespace], int], help: str,
+              actions: dict[str, str], *, alone: bool = True) -> dict[str, argparse.ArgumentParser]:
+        """``alone``: the group without an action does its first one."""
+        p = add(name, func, help)
+        p.set_defaults(alone_action=next(iter(actions)) if alone else None)
+        inner = p.add_subparsers(dest="action", metavar="ACTION", title="actions")
+        return {action: inner.add_parser(action, help=words, description=words)
+                for action, words in actions.items()}
+
+    config = group("config", cmd_config, "show or change settings (config file)", {
+        "show": "show every setting, its value and where it comes from",
+        "set": "set a setting in the config file", "unset": "remove a setting from the config file"})
+    config["set"].add_argument("key")
+    config["set"].add_argument("value", nargs="?")
+    config["unset"].add_argument("key")
+    keys = group("keys", cmd_keys, "API keys in the OS keyring", {
+        "status": "which keys are stored, and whether the keyring works",
+        "set": "store a key (read hidden, or from standard input)", "delete": "remove a key"})
+    for action in ("set", "delete"):
+        keys[action].add_argument("name", choices=sorted(KEY_NAMES))
+    token = group("token", cmd_token, "create an API token for a script",
+                  {"create": "a new token, shown once"}, alone=False)
+    token["create"].add_argument("--name", required=True)
+    clients = group("clients", cmd_clients, "list or revoke paired clients", {
+        "list": "the paired browsers and script tokens", "revoke": "stop a client's token now"})
+    clients["revoke"].add_argument("name")
     add("pair", cmd_pair, "print a one-time code to pair the browser extension")
-    p = add("service", cmd_service, "make the helper start with your session (systemd, launchd, "
-                                    "Windows logon task), or undo it, or say how it stands")
-    p.add_argument("action", choices=["install", "uninstall", "status"])
-    p = add("snapshot", cmd_snapshot, "your own copy of the Unpaywall data feed (DuckDB)")
-    p.add_argument("action", choices=["import", "status", "export"])
-    p.add_argument("files", nargs="*", metavar="FILE",
-                   help="import: snapshot or change files (.jsonl, .jsonl.gz; - for stdin)")
-    p.add_argument("--again", action="store_true", help="import: read files already imported again")
-    p.add_argument("--batch", type=int, metavar="LINES",
-                   help="import: lines per committed batch (default 100000)")
-    p.add_argument("--json", action="store_true", help="status: as JSON")
-    p.add_argument("--parquet", metavar="DIR",
-                   help="export: write the records as Parquet files under DIR (new or empty)")
+    group("service", cmd_service, "make the helper start with your session (systemd, launchd, "
+                                  "Windows logon task), or undo it, or say how it stands", {
+        "status": "whether the helper starts with your session, and runs now",
+        "install": "start it at login and restart it if it dies", "uninstall": "undo install"})
+    snapshot = group("snapshot", cmd_snapshot, "your own copy of the Unpaywall data feed (DuckDB)", {
+        "status": "what the snapshot holds", "import": "read snapshot or change files into it",
+        "export": "write it as Parquet files"})
+    snapshot["status"].add_argument("--json", action="store_true", help="as JSON")
+    snapshot["import"].add_argument("files", nargs="+", metavar="FILE",
+                                    help="snapshot or change files (.jsonl, .jsonl.gz; - for stdin)")
+    snapshot["import"].add_argument("--again", action="store_true",
+                                    help="read files already imported again")
+    snapshot["import"].add_argument("--batch", type=int, metavar="LINES",
+                                    help="lines per committed batch (default 100000)")
+    snapshot["export"].add_argument("--parquet", metavar="DIR", required=True,
+                                    help="write the records as Parquet files under DIR (new or empty)")
     add("doctor", cmd_doctor, "check the set-up and say what to fix")
     return parser
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, read; a group without its action gets its first one."""
+    args = build_parser().parse_args(argv)
+    if "alone_action" in args and args.action is None:
+        args.action = args.alone_action
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     make_private()  # before anything is created: every file this process writes is 0600
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     if args.command != "serve":
         # One-off commands print their own findings; log lines would repeat them.
         logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="oahelper: %(message)s")
-    if args.command == "config" and args.action in ("set", "unset") and not args.key:
-        print("oahelper: name the setting: oahelper config set KEY VALUE", file=sys.stderr)
-        return 2
     try:
         code: int = args.func(args)
         return code
