@@ -179,3 +179,22 @@ def test_without_the_unpaywall_email_the_audit_says_so_before_starting(env, tmp_
     assert proc.returncode == 2
     assert "Unpaywall needs your e-mail address" in proc.stderr
     assert "oahelper config set unpaywall_email" in proc.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_a_full_disk_while_writing_the_report_says_so_and_loses_no_answer(env, tmp_path) -> None:
+    """The report's file is /dev/full (every write: "No space left on device")."""
+    full = tmp_path / "report.csv"
+    full.symlink_to("/dev/full")
+    log = tmp_path / "upstream.jsonl"
+    with fake_upstream(env, log=log) as base:
+        proc = oahelper(["audit", str(FILES / "list.txt"), "--out", str(full)], env | upstream_env(base))
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert f"cannot write the report {full}: the disk is full. It is incomplete" in proc.stderr
+        assert "running the same command again once that is fixed asks no source twice" in proc.stderr
+        first = len(asked(log))
+        again = oahelper(["audit", str(FILES / "list.txt"), "--out", str(tmp_path / "ok.csv")],
+                         env | upstream_env(base))
+    assert again.returncode == 0, again.stderr
+    assert len(asked(log)) == first  # every answer came from the cache
+    assert len(read_csv(tmp_path / "ok.csv")) == 6

@@ -29,26 +29,26 @@ class Clock:
 
 def test_three_failures_in_a_row_pause_and_each_pause_doubles_up_to_thirty_minutes() -> None:
     clock = Clock()
-    pauses = Pauses(clock)
+    pauses = Pauses(clock, wall=clock)
     for _ in range(2):
         pauses.note(FAILED)
     assert pauses.paused("europepmc") is None
     pauses.note(FAILED)
     pause = pauses.paused("europepmc")
-    assert pause is not None and pause.until == clock.now + FIRST_PAUSE
+    assert pause is not None and pause.until == pause.ends == clock.now + FIRST_PAUSE
     assert pause.words("Europe PMC").startswith("paused after errors until ")
     assert pause.words("Europe PMC").endswith("(Europe PMC answered HTTP 503)")
     lengths = []
     for _ in range(8):  # after a pause, the next failure pauses again, twice as long
-        clock.now = pauses.paused("europepmc").until
+        clock.now = pauses.paused("europepmc").ends
         pauses.note(FAILED)
-        lengths.append(pauses.paused("europepmc").until - clock.now)
+        lengths.append(pauses.paused("europepmc").ends - clock.now)
     assert lengths[:3] == [2 * FIRST_PAUSE, 4 * FIRST_PAUSE, 8 * FIRST_PAUSE]
     assert max(lengths) == LONGEST_PAUSE
 
 
 def test_one_answer_ends_a_pause_and_other_trouble_is_not_a_failure() -> None:
-    pauses = Pauses(Clock())
+    pauses = Pauses(Clock(), wall=Clock())
     for _ in range(3):
         pauses.note(FAILED)
     pauses.note(SourceAnswer(source="europepmc", state="not_found"))
@@ -84,3 +84,14 @@ async def test_a_failing_source_is_asked_three_times_then_paused_and_says_so(
     doctor = oahelper(["doctor"], env | upstream_env(d.upstream_url)).stdout
     line = next(x for x in doctor.splitlines() if "europepmc" in x)
     assert "paused after errors until" in line and "Europe PMC answered HTTP 500" in line
+
+
+def test_a_clock_set_back_does_not_lengthen_a_pause() -> None:
+    """The monotonic clock decides; the wall clock only says when, in words."""
+    monotonic, wall = Clock(), Clock()
+    pauses = Pauses(monotonic, wall=wall)
+    for _ in range(3):
+        pauses.note(FAILED)
+    wall.now -= 3600  # someone sets the system clock back an hour
+    monotonic.now += FIRST_PAUSE
+    assert pauses.paused("europepmc") is None

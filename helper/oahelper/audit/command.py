@@ -9,10 +9,11 @@ finishes the job from the cache without asking any source twice.
 from __future__ import annotations
 
 import asyncio
+import errno
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import IO
@@ -96,6 +97,19 @@ async def _run(settings: Settings, lists: Sequence[ReadingList],
         loop.remove_signal_handler(signal.SIGINT)
 
 
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """A report that cannot be written (a full disk, no permission) is an error that
+    says which file, that it is incomplete, and that nothing found is lost."""
+    try:
+        yield
+    except OSError as exc:
+        why = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise ConfigError(f"cannot write the report {path}: {why}. It is incomplete; the "
+                          "answers found so far are cached, so running the same command "
+                          "again once that is fixed asks no source twice") from exc
+
+
 def run_audit(settings: Settings, inputs: Sequence[str], outs: Sequence[str],
               *, stdout: IO[str] = sys.stdout,
               stderr: IO[str] = sys.stderr) -> int:
@@ -113,19 +127,22 @@ def run_audit(settings: Settings, inputs: Sequence[str], outs: Sequence[str],
     with ExitStack() as closing:
         writers: list[ReportWriter] = []
         for out in outs:
-            writers.append(writer_for(Path(out), _title(lists)))
+            with _writing(Path(out)):
+                writers.append(writer_for(Path(out), _title(lists)))
 
         def write(row: Row) -> None:
             summary.tally.add(row)
             for writer in writers:
-                writer.write(row)
+                with _writing(writer.path):
+                    writer.write(row)
             if not writers:
                 print(row_line(row), file=stdout, flush=True)
 
         def close() -> None:
             summary.notes = [note for r in lists for note in r.notes] + run_notes
             for writer in writers:
-                writer.close(summary)
+                with _writing(writer.path):
+                    writer.close(summary)
 
         closing.callback(close)
         stats = asyncio.run(_run(settings, lists, write, AuditProgress(stderr, total),

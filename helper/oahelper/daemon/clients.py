@@ -190,8 +190,10 @@ class ClientStore:
         now = self.clock()
         presented = self._hash(normalise_code(code))
         with self._storage():
-            self._db.execute("DELETE FROM pair_codes WHERE expires <= ? OR wrong_tries >= ?",
-                             (now, PAIR_CODE_TRIES))
+            # A code whose end is further away than a code lives was made before the
+            # clock was set back: it must not live the hour the clock lost.
+            self._db.execute("DELETE FROM pair_codes WHERE expires <= ? OR expires > ? "
+                             "OR wrong_tries >= ?", (now, now + PAIR_CODE_TTL, PAIR_CODE_TRIES))
             rows = self._db.execute("SELECT code_hash FROM pair_codes").fetchall()
             hit = any(hmac.compare_digest(stored, presented) for (stored,) in rows)
             if not hit:

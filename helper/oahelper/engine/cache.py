@@ -52,6 +52,9 @@ def _is_damage(exc: BaseException | None) -> bool:
     return isinstance(exc, sqlite3.DatabaseError) and \
         getattr(exc, "sqlite_errorcode", None) in _DAMAGE_CODES
 
+# How far in the future a stored time may be before the clock is taken to have been
+# set back (a few seconds of drift between processes are not a clock set back).
+CLOCK_SLACK = 60.0
 FOUND_TTL = 7 * 86400
 NOT_FOUND_TTL = 86400
 
@@ -176,7 +179,10 @@ class Cache:
         except (ValueError, KeyError, TypeError):
             self.misses += 1
             return None  # an unreadable row is as good as none; the next answer replaces it
-        fresh = row[2] > self.clock()
+        now = self.clock()
+        # Stored "in the future": the clock was set back since. Such an answer is not
+        # trusted as fresh (it could otherwise live for as long as the clock lost).
+        fresh = row[2] > now and row[1] <= now + CLOCK_SLACK
         if fresh:
             self.hits += 1
         else:

@@ -27,10 +27,13 @@ FAILURE_CODES = frozenset({"source_error", "source_timeout", "source_bad_respons
 
 @dataclass(frozen=True)
 class Pause:
-    """A source paused until ``until`` (a ``time.time()``), and why."""
+    """A source paused until ``until`` (a ``time.time()``, for people and for doctor in
+    another process), and why. ``ends`` is the same moment on the monotonic clock,
+    which decides: a clock set back by an hour does not make a pause an hour longer."""
 
     until: float
     reason: str  # the last failure, in the source's words
+    ends: float = 0.0
 
     def words(self, label: str) -> str:
         """"paused after errors until 10:42 (Europe PMC answered HTTP 503)"."""
@@ -42,9 +45,11 @@ class Pause:
 class Pauses:
     """Consecutive failures per source, and the pauses they earned."""
 
-    def __init__(self, clock: Callable[[], float] = time.time,
-                 on_pause: Callable[[str, Pause], None] | None = None) -> None:
-        self.clock = clock
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 on_pause: Callable[[str, Pause], None] | None = None, *,
+                 wall: Callable[[], float] = time.time) -> None:
+        self.clock = clock  # decides when a pause ends
+        self.wall = wall  # says when, in words
         self.on_pause = on_pause  # told of each new pause (the cache keeps it for doctor)
         self._failures: dict[str, int] = {}
         self._pauses: dict[str, int] = {}  # how many pauses in a row: the next one's length
@@ -53,7 +58,7 @@ class Pauses:
     def paused(self, source: str) -> Pause | None:
         """The source's pause, while it lasts."""
         pause = self._paused.get(source)
-        return pause if pause is not None and pause.until > self.clock() else None
+        return pause if pause is not None and pause.ends > self.clock() else None
 
     def note(self, answer: SourceAnswer) -> None:
         """Count ``answer``: a failure towards a pause, an answer ends one."""
@@ -72,7 +77,8 @@ class Pauses:
             self._pauses[answer.source] = earlier + 1
             # After a pause one more failure pauses again (for twice as long).
             self._failures[answer.source] = FAILURES_TO_PAUSE - 1
-            pause = Pause(self.clock() + length, answer.error or answer.error_code or "error")
+            pause = Pause(self.wall() + length, answer.error or answer.error_code or "error",
+                          ends=self.clock() + length)
             self._paused[answer.source] = pause
             if self.on_pause is not None:
                 self.on_pause(answer.source, pause)
