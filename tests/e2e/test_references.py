@@ -33,12 +33,14 @@ def test_check_the_references_of_the_article(browser: ExtensionBrowser, stack) -
     refs = opened.value
     refs.on("pageerror", lambda exc: browser.errors.append(f"references: {exc}"))
 
-    expect(refs.locator("#summary")).to_have_text("3 of 5 references have a free copy")
+    # A DOI no source knows, and a reference nothing matches, are counted apart from
+    # "no free copy".
+    expect(refs.locator("#summary")).to_have_text("3 of 5 references have a free copy (2 not found)")
     expect(refs.locator("#summary")).to_have_attribute("data-state", "done")
     items = refs.locator("#references li")
     expect(items).to_have_count(5)
     assert [items.nth(i).get_attribute("data-status") for i in range(5)] == [
-        "open", "open", "open", "closed", "no_identifier"]
+        "open", "open", "open", "not_found", "not_found"]
     expect(items.nth(1)).to_contain_text("A green article; with a semicolon in its title")
     expect(refs.locator("#article-link")).to_have_text("Why soils differ")
     # Each free one links its best copy, as the helper found it.
@@ -47,7 +49,12 @@ def test_check_the_references_of_the_article(browser: ExtensionBrowser, stack) -
     assert gold_link.get_attribute("href") in (gold_best["url_for_pdf"], gold_best["url"])
     expect(gold_link).to_have_attribute("target", "_blank")
     expect(items.nth(2).locator("a.free-link")).to_have_attribute("href", "https://arxiv.org/pdf/1706.03762")
-    expect(items.nth(3)).to_contain_text("no source knows this DOI")
+    expect(items.nth(3).locator(".pill")).to_have_text("Not found")
+    expect(items.nth(3)).to_contain_text("No source knows DOI 10.5555/oahelper.unknown")
+    expect(items.nth(3)).not_to_contain_text("No free copy")
+    # A reference with no identifier whose title no search source matches: not found either.
+    expect(items.nth(4).locator(".pill")).to_have_text("Not found")
+    expect(items.nth(4)).to_contain_text("No article matches this")
     shoot(refs, "references.png", full_page=True)
 
     # Only the DOIs went upstream: no titles, no reference text, no page address.
@@ -61,7 +68,8 @@ def test_check_the_references_of_the_article(browser: ExtensionBrowser, stack) -
         refs.click("#download-csv")
     text = open(download.value.path(), encoding="utf-8-sig").read()
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [r["status"] for r in rows] == ["open", "open", "open", "closed", "no_identifier"]
+    assert [r["status"] for r in rows] == ["open", "open", "open", "not_found", "not_found"]
+    assert "link" in rows[0]  # the helper's columns, as they are
     assert rows[0]["doi"] == GOLD and rows[0]["cc_by_or_cc0"] == "yes"
     assert rows[1]["title"] == "A green article; with a semicolon in its title"
     assert browser.errors == []
