@@ -211,7 +211,10 @@ export function describeResult(payload, { unfinished = false } = {}) {
   const d = { ...settledResult(payload), pending: false };
   if (!isPending(payload)) return d;
   if (unfinished) {
-    return { ...d, headline: `${d.headline} ${UNFINISHED_WORDS}`, tooltip: `${d.tooltip} (${UNFINISHED_WORDS.toLowerCase().slice(0, -1)})` };
+    // The helper's words said "asking again", which no longer holds: ours instead.
+    const unknown = payload.status === "unknown";
+    const headline = `${unknown ? "Could not find out whether a free copy exists." : d.headline} ${UNFINISHED_WORDS}`;
+    return { ...d, headline, tooltip: headline, sublabel: unknown ? "checks unfinished" : d.sublabel };
   }
   const waiting = pendingWords(payload).join(" ");
   const links = (payload.pending ?? []).includes("links") ? " (checking the links…)" : "";

@@ -60,7 +60,7 @@ class LinkWeb:
         web = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 web.asked.append(self.path)
                 status, content_type, body = web.answer(urlsplit(self.path).path)
                 self.send_response(status)
@@ -147,9 +147,11 @@ class LinkWeb:
         if kind == "landing":
             return 200, "text/html", f"<html>{head}<body><h1>{title}</h1></body></html>".encode()
         if kind == "challenge":  # Cloudflare's managed challenge, as its pages carry it
-            return 403, "text/html", b"<html><head><title>Just a moment...</title></head><body><script>window._cf_chl_opt={cType:'managed'};</script></body></html>"
+            return 403, "text/html", (b"<html><head><title>Just a moment...</title></head><body>"
+                                      b"<script>window._cf_chl_opt={cType:'managed'};</script></body></html>")
         if kind == "paywall":
-            return 200, "text/html", f"<html>{head}<body><h1>{title}</h1><button>Buy article</button></body></html>".encode()
+            body = f"<html>{head}<body><h1>{title}</h1><button>Buy article</button></body></html>"
+            return 200, "text/html", body.encode()
         return 404, "text/html", b"<html><head><title>Page not found</title></head></html>"
 
     def record(self, article: Article) -> dict[str, Any]:

@@ -174,6 +174,7 @@ def test_an_article_no_source_knows_is_not_found_never_paywalled(browser: Extens
     expect(popup.locator("#best")).to_be_hidden()
     expect(popup.locator("#actions-box")).to_be_hidden()
     assert "No free" not in popup.locator("body").inner_text()
+    shoot(popup.locator("body"), "popup-not-found.png")
 
 
 def test_a_page_that_is_not_an_article_sends_nothing(browser: ExtensionBrowser, stack) -> None:

@@ -150,8 +150,10 @@ def test_an_article_no_source_knows_is_not_found_never_paywalled_in_firefox(fire
 
     page = firefox.open(stack.pages.url("/own/article-not-found.html"))
     assert wait_badge(page, "not_found", timeout=30)["color"] == "unknown"
-    button = shadow_call(page, "(root) => { const b = root.querySelector('button.main'); return {text: b.textContent, title: b.title}; }")
-    assert "Not found" in button["text"] and "No free copy" not in button["text"] and "paywalled" not in button["text"]
+    button = shadow_call(page, """(root) => { const b = root.querySelector('button.main');
+        return {text: b.textContent, title: b.title}; }""")
+    assert "Not found" in button["text"]
+    assert "No free copy" not in button["text"] and "paywalled" not in button["text"]
     assert button["title"] == NOT_FOUND_TOOLTIP
     tab = firefox.tab_id(page.url)
     toolbar = firefox.toolbar(tab)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import ExtensionBrowser
+from tests.e2e.browser import ExtensionBrowser, shoot
 from tests.e2e.firefox import FIREFOX_ORIGIN, Firefox
 from tests.e2e.harness import EMAIL, EXTENSION_ORIGIN, ExtensionState, Helper, base_env, new_port, wait_until
 from tests.e2e.link_web import Article, LinkWeb, links_env
@@ -153,6 +153,7 @@ def test_the_popup_says_what_each_copys_link_gave_and_lists_broken_ones_apart(
                 for li in broken.all()} == BROKEN_WORDS
         # Marked in more than words: a colour and a mark of their own.
         assert broken.first.locator(".link-state").evaluate("(e) => getComputedStyle(e, '::before').content") == '"✗ "'
+        shoot(popup.locator("body"), "popup-links.png")
 
 
 def test_when_every_reported_copy_is_broken_there_is_no_free_copy(
@@ -176,12 +177,16 @@ def test_when_every_reported_copy_is_broken_there_is_no_free_copy(
 
 # --- Firefox ----------------------------------------------------------------------
 
+# The start of a function that reads the badge's hooks (h: its host element).
+HOOKS = "() => { const h = document.getElementById('oahelper-badge'); "
+
+
 def test_a_pending_answer_is_asked_again_and_everything_updates_in_firefox(
         firefox: Firefox, links: Links) -> None:
     article = links.web.article("firefox-pending", ("pdf",), hold=True)
     with links.used_by(firefox, FIREFOX_ORIGIN):
         page = firefox.open(links.web.page_url(article))
-        first = page.wait_for("() => { const h = document.getElementById('oahelper-badge'); return h?.dataset.pending && {...h.dataset}; }",
+        first = page.wait_for(HOOKS + "return h?.dataset.pending && {...h.dataset}; }",
                               what="a badge that is still checking its links")
         assert first["pending"] == "links" and first["status"] == "open"
         tab = firefox.tab_id(page.url)
@@ -192,7 +197,7 @@ def test_a_pending_answer_is_asked_again_and_everything_updates_in_firefox(
         assert popup.text("#best-link-state") == "checking…"
 
         links.web.release(article)
-        hooks = page.wait_for("() => { const h = document.getElementById('oahelper-badge'); return h && !('pending' in h.dataset) && {...h.dataset}; }",
+        hooks = page.wait_for(HOOKS + "return h && !('pending' in h.dataset) && {...h.dataset}; }",
                               timeout=UPDATE_S, what="the badge to update by itself")
         assert hooks["status"] == "open" and hooks["bestUrl"] == links.web.copy_url(article, 0)
         popup.wait_text("#best-link-state", "PDF checked today", timeout=UPDATE_S)
@@ -216,3 +221,37 @@ def test_the_popup_says_what_each_copys_link_gave_in_firefox(firefox: Firefox, l
         assert popup.call(listed, "#broken-locations li") == BROKEN_WORDS
         assert popup.text("#broken-heading") == "Reported, but not working"
         assert popup.call("() => document.querySelector('#broken').hidden") is False
+
+
+# --- When the work never finishes -----------------------------------------------------
+
+def test_the_extension_stops_asking_after_its_tries_and_says_checks_could_not_finish(
+        browser: ExtensionBrowser, stack) -> None:
+    from tests.e2e.scripted_helper import ScriptedHelper, payload
+
+    busy = "Could not check for a free copy: still searching (Semantic Scholar was busy; asking again)"
+    scripted = ScriptedHelper(lambda n: payload("unknown", pending=("semanticscholar",), tooltip=busy))
+    try:
+        with browser.extension_settings(port=scripted.port):
+            page = browser.open(stack.pages.url("/own/article-gold.html"))
+            badge = page.locator("#oahelper-badge")
+            expect(badge).to_have_attribute("data-pending", "semanticscholar")
+            tab = browser.tab_id(page.url)
+            assert browser.toolbar(tab)["text"] == "…"
+            popup = browser.popup(tab)
+            # The source's own words while it is asked again, never the limiter's.
+            expect(popup.locator("#status")).to_have_text("Still checking. Semantic Scholar was busy; asking again.")
+            expect(popup.locator("#source-box")).to_be_hidden()
+
+            expect(page.locator("#oahelper-badge[data-unfinished]")).to_have_count(1, timeout=45_000)
+            expect(badge).not_to_have_attribute("data-pending", "semanticscholar")
+            said = "Could not find out whether a free copy exists. Some checks could not finish."
+            expect(popup.locator("#status")).to_have_text(said)
+            toolbar = browser.toolbar(tab)
+            assert toolbar["text"] == "?" and toolbar["title"] == f"oahelper: {said}"
+            # The first lookup and five tries, then no more.
+            assert scripted.lookups == 6
+            page.wait_for_timeout(2000)
+            assert scripted.lookups == 6
+    finally:
+        scripted.stop()

@@ -73,3 +73,61 @@ def test_check_the_references_of_the_article(browser: ExtensionBrowser, stack) -
     assert rows[0]["doi"] == GOLD and rows[0]["cc_by_or_cc0"] == "yes"
     assert rows[1]["title"] == "A green article; with a semicolon in its title"
     assert browser.errors == []
+
+
+def test_a_reference_that_waited_for_a_busy_source_is_checking_until_its_line_comes_again(
+        browser: ExtensionBrowser, stack) -> None:
+    from threading import Event
+
+    from oahelper.audit.rows import COLUMNS
+    from tests.e2e.scripted_helper import ScriptedHelper, payload
+
+    def row(title: str, **cells) -> dict:
+        return dict.fromkeys(COLUMNS) | {"file": "", "key": "", "title": title, "free_copies": 0, "sources": ""} | cells
+
+    references = [{"title": "A paper a busy source was still asked about"}, {"doi": GOLD, "title": "A gold one"}]
+    later = Event()
+    batch = [
+        {"index": 0, "row": row(references[0]["title"], status="unknown",
+                                problem="Semantic Scholar was busy; asking again"), "pending": ["semanticscholar"]},
+        {"index": 1, "row": row("A gold one", doi=GOLD, status="open", best_url="https://journal.example.org/gold.pdf",
+                                version="publishedVersion", link="pdf", free_copies=1), "pending": []},
+        later,
+        {"index": 0, "pending": [],
+         "row": row(references[0]["title"], status="not_found", problem="No article matches this reference")},
+        {"done": True, "total": 2, "free": 1},
+    ]
+    scripted = ScriptedHelper(lambda n: payload("closed", references=references), batch)
+    try:
+        with browser.extension_settings(port=scripted.port):
+            page = browser.open(stack.pages.url("/own/article-references.html"))
+            tab = browser.tab_id(page.url)
+            browser.wait_for_state(tab, ("result",))
+            popup = browser.popup(tab)
+            with browser.context.expect_page() as opened:
+                popup.locator("#check-references").click()
+            refs = opened.value
+            refs.on("pageerror", lambda exc: browser.errors.append(f"references: {exc}"))
+            items = refs.locator("#references li")
+            first = items.nth(0)
+            expect(items.nth(1)).to_have_attribute("data-status", "open")
+            expect(first).to_have_attribute("data-status", "checking")
+            expect(first.locator(".pill")).to_have_text("Checking…")
+            expect(first).to_contain_text("Semantic Scholar was busy; asking again")
+            # Counted from final rows only: the one still checking is not answered yet.
+            expect(refs.locator("#summary")).to_have_text("1 of 2 references have a free copy so far (1 of 2 checked)…")
+            expect(items.nth(1)).to_contain_text("PDF checked")
+
+            later.set()
+            expect(first).to_have_attribute("data-status", "not_found")
+            expect(first.locator(".pill")).to_have_text("Not found")
+            expect(refs.locator("#summary")).to_have_text("1 of 2 references have a free copy (1 not found)")
+            with refs.expect_download() as download:
+                refs.click("#download-csv")
+            rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8-sig").read())))
+            # The later line replaced the earlier one: one row per reference.
+            assert [(r["title"], r["status"]) for r in rows] == [
+                (references[0]["title"], "not_found"), ("A gold one", "open")]
+            assert rows[1]["link"] == "pdf"
+    finally:
+        scripted.stop()
