@@ -1,5 +1,6 @@
-// Words and colours for every state a tab can be in. The toolbar badge, the on-page
-// badge and the popup all take their wording from here, so the three never disagree.
+// Words and colours for every state a tab can be in, for each copy's link and for
+// work still pending. The toolbar badge, the on-page badge, the popup and the
+// references page all take their wording from here, so they never disagree.
 // The content script cannot import modules, so the service worker sends it a ready
 // "view" (badgeView below) instead of raw colours.
 
@@ -229,6 +230,22 @@ export function describeResult(payload, { unfinished = false } = {}) {
     headline: `${d.headline} ${waiting}`,
     tooltip: `${d.tooltip}${links}`,
   };
+}
+
+// A reference's answer on the references page (a /v1/batch row's `status`, or
+// "checking" while its line is still pending): the pill's words and colour.
+const ROW_STATUS = Object.freeze({
+  open: { text: "Free", color: "green" },
+  closed: { text: "No free copy", color: "closed" },
+  not_found: { text: "Not found", color: "unknown" },
+  checking: { text: "Checking…", color: "unknown" },
+  unknown: { text: "Could not check", color: "unknown" },
+  no_identifier: { text: "No identifier", color: "unknown" },
+  unreadable: { text: "Unreadable", color: "problem" },
+});
+
+export function rowStatus(status) {
+  return Object.hasOwn(ROW_STATUS, status) ? ROW_STATUS[status] : ROW_STATUS.unknown;
 }
 
 // A page that changed its article more often than oahelper checks on its own

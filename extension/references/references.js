@@ -9,7 +9,7 @@
 // Which tab: ?tab=<id>, set by the popup's "Check the N references".
 
 import { csvText, REPORT_NUMBERS } from "../lib/csv.js";
-import { COLORS, hostOf, linkWords, versionWords } from "../lib/describe.js";
+import { COLORS, hostOf, linkWords, rowStatus, versionWords } from "../lib/describe.js";
 import { $, el, link } from "../lib/dom.js";
 import "../lib/messages.js";
 
@@ -19,16 +19,6 @@ const tabId = Number(new URLSearchParams(location.search).get("tab"));
 const rows = new Map(); // index -> the latest batch row of that reference
 const waiting = new Set(); // indexes whose latest line is still pending
 let references = [];
-
-const STATUS = {
-  open: { text: "Free", color: "green" },
-  closed: { text: "No free copy", color: "closed" },
-  not_found: { text: "Not found", color: "unknown" },
-  checking: { text: "Checking…", color: "unknown" },
-  unknown: { text: "Could not check", color: "unknown" },
-  no_identifier: { text: "No identifier", color: "unknown" },
-  unreadable: { text: "Unreadable", color: "problem" },
-};
 
 function isWebUrl(url) {
   try {
@@ -69,7 +59,7 @@ function fill(index, row, pending = []) {
   li.dataset.status = shown;
   const answer = li.querySelector(".ref-answer");
   answer.replaceChildren();
-  const status = STATUS[shown] ?? STATUS.unknown;
+  const status = rowStatus(shown);
   const pill = el("span", { class: "pill" }, status.text);
   pill.style.background = COLORS[status.color].bg;
   pill.style.color = COLORS[status.color].fg;
