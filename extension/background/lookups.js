@@ -1,9 +1,11 @@
 // Looking up what a tab shows: on its own (the content script sends an article page),
 // when the user asks (popup: opening, Retry, "Check this page"), and what the user
 // types in the popup's box. Each answer becomes the tab's state (lib/tab-state.js,
-// which also sets the toolbar badge) and its on-page badge (page-badge.js).
+// which also sets the toolbar badge) and its on-page badge (page-badge.js). An answer
+// with work still pending is asked about again by follow-ups.js.
 
 import { contentMayLookUp, forgetContentLookups } from "./content-limit.js";
+import { followUpTab, stopFollowUp } from "./follow-ups.js";
 import { showOnPage, viewFor } from "./page-badge.js";
 import { callHelper, LOOKUP_MS, plainError } from "../lib/helper-client.js";
 import { getSettings, siteOf } from "../lib/settings.js";
@@ -13,16 +15,35 @@ import { forgetTabState, getTabState, setTabState } from "../lib/tab-state.js";
 // moved on to another article in a single-page site) must not overwrite a newer one.
 const newest = new Map();
 
+// A newer lookup (or word from the page) for the tab: an older one, and the asking
+// again for it, are no longer wanted.
+function supersede(tabId) {
+  stopFollowUp(tabId);
+  const seq = (newest.get(tabId) ?? 0) + 1;
+  newest.set(tabId, seq);
+  return seq;
+}
+
+const lookupBody = (page) => (page.html ? { url: page.url, html: page.html } : { url: page.url });
+
+// The answer, written: the tab's state, and asking again while it is pending, unless a
+// newer lookup came along while it was written.
+async function settle(tabId, page, state) {
+  const seq = newest.get(tabId);
+  const written = await setTabState(tabId, state);
+  if (newest.get(tabId) === seq) followUpTab(tabId, lookupBody(page), written);
+  return written;
+}
+
 // The answer for a page, or null when a newer lookup for the tab superseded it. The
 // "checking" state is written while the helper works, not before: the badge waits for
 // nothing but the answer.
 async function ask(tabId, page, settings = undefined) {
-  const seq = (newest.get(tabId) ?? 0) + 1;
-  newest.set(tabId, seq);
+  const seq = supersede(tabId);
   const checking = setTabState(tabId, { kind: "checking", url: page.url });
   let state;
   try {
-    const body = page.html ? { url: page.url, html: page.html } : { url: page.url };
+    const body = lookupBody(page);
     const payload = await callHelper("/v1/lookup", { method: "POST", body, timeoutMs: LOOKUP_MS, settings });
     state = { kind: "result", url: page.url, payload };
   } catch (err) {
@@ -34,7 +55,7 @@ async function ask(tabId, page, settings = undefined) {
 
 async function lookup(tabId, page) {
   const state = await ask(tabId, page);
-  return state && setTabState(tabId, state);
+  return state && settle(tabId, page, state);
 }
 
 // The content script, on its own: an article page (with its HTML). Answers the view
@@ -42,24 +63,24 @@ async function lookup(tabId, page) {
 export async function lookUpPage(tabId, { url, html }) {
   const settings = await getSettings();
   if (settings.sitesOff.includes(siteOf(url))) {
-    await setTabState(tabId, { kind: "site_off", url });
+    await markTab(tabId, "site_off", url);
     return { view: null };
   }
   if (!contentMayLookUp(tabId)) {
-    await setTabState(tabId, { kind: "held", url });
+    await markTab(tabId, "held", url);
     return { view: null };
   }
   const state = await ask(tabId, { url, html }, settings);
   if (!state) return { view: null };
   // The page's badge and the tab's state (toolbar, popup) at the same time.
-  const [view] = await Promise.all([viewFor(state, settings), setTabState(tabId, state)]);
+  const [view] = await Promise.all([viewFor(state, settings), settle(tabId, { url, html }, state)]);
   return { view };
 }
 
 // The content script's word on its page without a lookup (not an article, or changed
 // too often): a lookup still under way for the tab is no longer wanted.
 export async function markTab(tabId, kind, url) {
-  newest.set(tabId, (newest.get(tabId) ?? 0) + 1);
+  supersede(tabId);
   await setTabState(tabId, { kind, url });
 }
 
@@ -127,6 +148,7 @@ export async function lookUpQuery(raw) {
 
 // A closed tab: nothing of it is kept.
 export async function forgetTab(tabId) {
+  stopFollowUp(tabId);
   newest.delete(tabId);
   forgetContentLookups(tabId);
   await forgetTabState(tabId);

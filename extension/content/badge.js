@@ -7,8 +7,10 @@
 // The shadow root is closed, and this script keeps the only reference to it: the
 // page's scripts cannot read what is inside (the library link names the user's
 // institution). What the page can see is the host element with the stable hooks:
-// id "oahelper-badge", data-status, data-color and, on a free article, data-best-url
-// (the free copy's public address, which the badge's link opens).
+// id "oahelper-badge", data-status, data-color, on a free article data-best-url
+// (the free copy's public address, which the badge's link opens), data-pending while
+// the extension asks the helper again ("links": its link checks are still running),
+// and data-unfinished when it stopped asking with work left.
 //
 // The service worker sends a ready "view" (see lib/describe.js badgeView): words,
 // colours, the link to the best copy, the actions. This file only draws it.
@@ -17,8 +19,10 @@
   const oahelper = (globalThis.oahelper ??= {});
   const HOST_ID = "oahelper-badge";
 
-  // Icons say the status without colour: an open lock, a closed lock, a question mark.
+  // Icons say the status without colour: an open lock, a closed lock, a magnifier
+  // (not found: no source knows it), a question mark.
   const ICON_PATHS = {
+    not_found: "M15.5 14h-.79l-.28-.27A6.47 6.47 0 0 0 16 9.5 6.5 6.5 0 1 0 9.5 16c1.61 0 3.09-.59 4.23-1.57l.27.28v.79l5 4.99L20.49 19l-4.99-5Zm-6 0A4.5 4.5 0 1 1 14 9.5 4.49 4.49 0 0 1 9.5 14Z",
     open: "M12 17a2 2 0 1 0 0-4 2 2 0 0 0 0 4Zm6-9h-8V6a2 2 0 0 1 4 0h2a4 4 0 0 0-8 0v2H6a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V10a2 2 0 0 0-2-2Zm0 12H6V10h12v10Z",
     closed: "M12 17a2 2 0 1 0 0-4 2 2 0 0 0 0 4Zm6-9h-1V6a5 5 0 0 0-10 0v2H6a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V10a2 2 0 0 0-2-2ZM9 6a3 3 0 0 1 6 0v2H9V6Zm9 14H6V10h12v10Z",
     unknown: "M11 18h2v-2h-2v2Zm1-16a10 10 0 1 0 0 20 10 10 0 0 0 0-20Zm0 18a8 8 0 1 1 0-16 8 8 0 0 1 0 16Zm0-14a4 4 0 0 0-4 4h2a2 2 0 1 1 4 0c0 2-3 1.75-3 5h2c0-2.25 3-2.5 3-5a4 4 0 0 0-4-4Z",
@@ -117,12 +121,12 @@
     }, icon("open"), words(view));
   }
 
-  // Closed or unknown: the tab opens a small panel with what the user can do.
+  // Closed, not found or unknown: the tab opens a small panel with what the user can do.
   function panelButton(view, panel) {
     const button = el("button", {
       class: "main", type: "button", title: view.tooltip, "aria-expanded": "false",
       "aria-controls": "oahelper-panel", "aria-label": `oahelper: ${view.tooltip}`,
-    }, icon(view.status === "closed" ? "closed" : "unknown"), words(view));
+    }, icon(view.status), words(view));
     button.addEventListener("click", () => {
       const opening = panel.hidden;
       panel.hidden = !opening;
@@ -150,6 +154,8 @@
     host.dataset.status = view.status;
     host.dataset.color = view.color;
     if (view.status === "open" && view.bestUrl) host.dataset.bestUrl = view.bestUrl;
+    if (view.pending) host.dataset.pending = view.pending;
+    if (view.unfinished) host.dataset.unfinished = "";
     // Inline !important beats any page rule aimed at the host element.
     const fixed = {
       all: "initial", position: "fixed", top: "35%", right: "0", "z-index": "2147483647",

@@ -1,5 +1,6 @@
-// Words and colours for every state a tab can be in. The toolbar badge, the on-page
-// badge and the popup all take their wording from here, so the three never disagree.
+// Words and colours for every state a tab can be in, for each copy's link and for
+// work still pending. The toolbar badge, the on-page badge, the popup and the
+// references page all take their wording from here, so they never disagree.
 // The content script cannot import modules, so the service worker sends it a ready
 // "view" (badgeView below) instead of raw colours.
 
@@ -58,15 +59,97 @@ function badgeColorOf(payload) {
   return payload.status === "closed" ? "closed" : "unknown";
 }
 
-// Why an "unknown" answer is unknown: the first source error, in the helper's words.
+// The sources as people name them ("found by Europe PMC, Unpaywall").
+const SOURCE_NAMES = {
+  unpaywall: "Unpaywall", europepmc: "Europe PMC", crossref: "Crossref", semanticscholar: "Semantic Scholar",
+  openalex: "OpenAlex", arxiv: "arXiv", oab: "Open Access Button", free_by_id: "its identifier", snapshot: "snapshot",
+};
+
+export function sourceNames(names) {
+  return (names ?? []).map((name) => SOURCE_NAMES[name] ?? name).join(", ");
+}
+
+// Why an "unknown" answer is unknown: the sources' errors, in the helper's words. A
+// source still being asked (pending) has not failed: pendingWords() says it.
 export function sourceProblems(payload) {
   return Object.entries(payload?.sources ?? {})
-    .filter(([, s]) => s.state === "error" || s.state === "retired")
+    .filter(([, s]) => (s.state === "error" || s.state === "retired") && !s.pending)
     .map(([name, s]) => ({ name, code: s.error_code ?? null, message: s.error || `${name}: ${s.state}` }));
 }
 
-// The headline of a lookup answer.
-export function describeResult(payload) {
+// --- Work still going on (payload.pending) ---------------------------------------
+
+export function isPending(payload) {
+  return (payload?.pending ?? []).length > 0;
+}
+
+// What is still going on, as sentences: "Checking the links…", and each busy source
+// in the helper's own words ("Semantic Scholar was busy; asking again."), never the
+// politeness limiter's.
+export function pendingWords(payload) {
+  return (payload?.pending ?? []).map((what) => {
+    if (what === "links") return "Checking the links…";
+    const said = payload.sources?.[what]?.error || `Still asking ${sourceNames([what])}`;
+    return /[.…!?]$/.test(said) ? said : `${said}.`;
+  });
+}
+
+// The extension asked again as often as it does (lib/follow-up.js) and work was still
+// going on: the last answer stands, and says so.
+export const UNFINISHED_WORDS = "Some checks could not finish.";
+
+// --- A copy's link (location.link, docs/api.md "Link states") --------------------
+
+// Broken copies stay listed, marked, after the others; they are never the best copy.
+const BROKEN_WORDS = Object.freeze({
+  login: "asks you to sign in",
+  paywall: "leads to a paywall",
+  gone: "the page is gone",
+  wrong_article: "gives another paper",
+});
+
+export function linkState(location) {
+  return location?.link?.state ?? "unchecked";
+}
+
+export function isBroken(location) {
+  return Object.hasOwn(BROKEN_WORDS, linkState(location));
+}
+
+const day = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+
+// "today", or the local date of the check ("2026-12-01"); "" when not known.
+function checkedOn(iso, now) {
+  const at = iso ? new Date(iso) : null;
+  if (!at || Number.isNaN(at.getTime())) return "";
+  return day(at) === day(now) ? "today" : day(at);
+}
+
+// What opening a copy's link gave, in words: "PDF checked today", "link broken:
+// leads to a paywall". `checking`: the helper is still checking the links.
+export function linkWords(link, { checking = false, now = new Date() } = {}) {
+  const state = link?.state ?? "unchecked";
+  const on = checkedOn(link?.checked_at, now);
+  switch (state) {
+    case "pdf": return `PDF checked ${on}`.trim();
+    case "landing": return `article page checked ${on}`.trim();
+    case "challenge": return "the site asks your browser to prove it is human: open it";
+    case "consent": return "the site asks about cookies first: open it";
+    case "error": return "could not be checked just now";
+    default:
+      if (Object.hasOwn(BROKEN_WORDS, state)) return `link broken: ${BROKEN_WORDS[state]}`;
+      return checking ? "checking…" : "not checked yet";
+  }
+}
+
+// --- The headline of a lookup answer ----------------------------------------------
+
+function sentence(text) {
+  return text ? `${text[0].toUpperCase()}${text.slice(1)}${/[.…!?]$/.test(text) ? "" : "."}` : "";
+}
+
+// The answer's words before anything about work still going on.
+function settledResult(payload) {
   const color = badgeColorOf(payload);
   const best = payload.best;
   if (payload.status === "open" && best) {
@@ -88,6 +171,20 @@ export function describeResult(payload) {
       tooltip: payload.badge?.tooltip || "No free, legal copy found",
     };
   }
+  if (payload.status === "not_found") {
+    // Nobody knows the identifier (a typo, or too new to be indexed), or no article
+    // matches the typed title: grey, and never read as "paywalled".
+    const said = payload.badge?.tooltip || "No source knows this article";
+    const cut = said.lastIndexOf(": ");
+    const why = cut < 0 ? said : `${said.slice(0, cut)}; ${said.slice(cut + 2)}`;
+    return {
+      color: "unknown",
+      label: "Not found",
+      sublabel: "no source knows it",
+      headline: `Not found: ${sentence(why)}`,
+      tooltip: said,
+    };
+  }
   if (payload.status === "not_article") {
     return {
       color: "unknown",
@@ -99,8 +196,7 @@ export function describeResult(payload) {
   }
   // The sources' own problems, else the helper's reason (e.g. "no article matches this title").
   const reason = (payload.badge?.tooltip ?? "").split(": ").slice(1).join(": ");
-  const why = sourceProblems(payload).map((p) => p.message).join(" ")
-    || (reason ? `${reason[0].toUpperCase()}${reason.slice(1)}.` : "");
+  const why = sourceProblems(payload).map((p) => p.message).join(" ") || sentence(reason);
   return {
     color: "unknown",
     label: "Could not check",
@@ -108,6 +204,48 @@ export function describeResult(payload) {
     headline: `Could not find out whether a free copy exists.${why ? ` ${why}` : ""}`,
     tooltip: payload.badge?.tooltip || `Could not check: ${why || "no source answered"}`,
   };
+}
+
+// The headline of a lookup answer, with what is still going on: `pending` is true
+// while the extension asks again; `unfinished` once it stopped asking with work left.
+export function describeResult(payload, { unfinished = false } = {}) {
+  const d = { ...settledResult(payload), pending: false };
+  if (!isPending(payload)) return d;
+  if (unfinished) {
+    // The helper's words said "asking again", which no longer holds: ours instead.
+    const unknown = payload.status === "unknown";
+    const headline = `${unknown ? "Could not find out whether a free copy exists." : d.headline} ${UNFINISHED_WORDS}`;
+    return { ...d, headline, tooltip: headline, sublabel: unknown ? "checks unfinished" : d.sublabel };
+  }
+  const waiting = pendingWords(payload).join(" ");
+  const links = (payload.pending ?? []).includes("links") ? " (checking the links…)" : "";
+  if (payload.status === "unknown") {
+    // Nothing is known yet, only that a source is still being asked.
+    return { ...d, pending: true, label: "Still checking", sublabel: "asking again", headline: `Still checking. ${waiting}`, tooltip: `${d.tooltip}${links}` };
+  }
+  return {
+    ...d,
+    pending: true,
+    sublabel: [d.sublabel, "checking…"].filter(Boolean).join(" · "),
+    headline: `${d.headline} ${waiting}`,
+    tooltip: `${d.tooltip}${links}`,
+  };
+}
+
+// A reference's answer on the references page (a /v1/batch row's `status`, or
+// "checking" while its line is still pending): the pill's words and colour.
+const ROW_STATUS = Object.freeze({
+  open: { text: "Free", color: "green" },
+  closed: { text: "No free copy", color: "closed" },
+  not_found: { text: "Not found", color: "unknown" },
+  checking: { text: "Checking…", color: "unknown" },
+  unknown: { text: "Could not check", color: "unknown" },
+  no_identifier: { text: "No identifier", color: "unknown" },
+  unreadable: { text: "Unreadable", color: "problem" },
+});
+
+export function rowStatus(status) {
+  return Object.hasOwn(ROW_STATUS, status) ? ROW_STATUS[status] : ROW_STATUS.unknown;
 }
 
 // A page that changed its article more often than oahelper checks on its own
@@ -123,8 +261,10 @@ export function toolbarView(state) {
   }
   if (state.kind === "result") {
     const payload = state.payload;
-    const d = describeResult(payload);
-    const text = { open: "OA", closed: "no", unknown: "?" }[payload.status] ?? "";
+    const d = describeResult(payload, state);
+    // Not found is a neutral mark, never the red "no": nothing says it is paywalled.
+    const text = payload.status === "unknown" && d.pending ? "…"
+      : { open: "OA", closed: "no", not_found: "–", unknown: "?" }[payload.status] ?? "";
     return { text, color: d.color, title: `oahelper: ${d.headline}` };
   }
   if (state.kind === "error") {
@@ -146,12 +286,16 @@ export function badgeView(state) {
   if (state?.kind !== "result") return null;
   const payload = state.payload;
   if (payload.status === "not_article" || payload.badge?.show === false) return null;
-  const d = describeResult(payload);
+  const d = describeResult(payload, state);
   const { bg, fg } = COLORS[d.color];
   const best = payload.best;
   return {
     status: payload.status,
     color: d.color,
+    // What is still going on while the extension asks again ("links", a source), or
+    // null; `unfinished` once it stopped asking with work left.
+    pending: d.pending ? payload.pending.join(" ") : null,
+    unfinished: Boolean(state.unfinished && isPending(payload)),
     bg,
     fg,
     label: d.label,

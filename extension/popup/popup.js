@@ -4,8 +4,12 @@
 // Which tab: the active tab of this window, or ?tab=<id> (tests open the popup as a
 // tab of its own and name the tab it reports on).
 
-import { COLORS, describeResult, errorHelp, HELD_WORDS, hostOf, hostWords, oaWords, sourceProblems, versionWords } from "../lib/describe.js";
+import {
+  COLORS, describeResult, errorHelp, HELD_WORDS, hostOf, hostWords, isBroken, isPending, linkState, linkWords,
+  oaWords, sourceNames, sourceProblems, versionWords,
+} from "../lib/describe.js";
 import { $, el, link } from "../lib/dom.js";
+import { FOLLOW_UP_DELAYS_MS, followUp } from "../lib/follow-up.js";
 import "../lib/messages.js";
 import { setSiteOff } from "../lib/settings.js";
 import { watchTabState } from "../lib/tab-state.js";
@@ -15,8 +19,14 @@ const { MSG, ask } = globalThis.oahelper.messages;
 // Longer than any lookup may take (LOOKUP_MS in lib/helper-client.js, which only
 // the service worker loads).
 const STUCK_MS = 20000;
+// A pending answer not renewed for this long: nobody is asking again any more (the
+// browser stopped the service worker under its loop, background/follow-ups.js).
+const STALLED_MS = STUCK_MS + Math.max(...FOLLOW_UP_DELAYS_MS);
 let tabId = null;
 let report = null;
+// What was typed in the box and is shown instead of the tab's answer: the tab's
+// changes no longer redraw the popup. `asking` stops its asking again.
+let typed = null;
 
 async function targetTab() {
   const named = new URLSearchParams(location.search).get("tab");
@@ -25,18 +35,20 @@ async function targetTab() {
   return tab?.id ?? null;
 }
 
-function setStatus(text, state, color = null) {
+function setStatus(text, state, color = null, pending = null) {
   const status = $("status");
   status.textContent = text;
   status.dataset.state = state;
+  if (pending) status.dataset.pending = pending;
+  else delete status.dataset.pending;
   status.style.borderLeftColor = color ? COLORS[color].bg : "";
 }
 
 function hideAll() {
-  for (const id of ["problem", "article", "best", "others", "actions-box", "source-box", "check-row", "command-row", "best-pdf-row", "references-row", "offline-note", "snapshot-note"]) {
+  for (const id of ["problem", "article", "best", "others", "broken", "actions-box", "source-box", "check-row", "command-row", "best-pdf-row", "references-row", "offline-note", "snapshot-note"]) {
     $(id).hidden = true;
   }
-  for (const id of ["locations", "actions", "source-problems"]) $(id).replaceChildren();
+  for (const id of ["locations", "broken-locations", "actions", "source-problems"]) $(id).replaceChildren();
 }
 
 function citationLine(article) {
@@ -63,25 +75,29 @@ function showProblem(error, port) {
   $("open-options").hidden = help.action !== "options";
 }
 
-// "Found by title (crossref, 98 % alike)": how a search identified the article.
-const SOURCE_NAMES = {
-  unpaywall: "Unpaywall", europepmc: "Europe PMC", crossref: "Crossref", semanticscholar: "Semantic Scholar",
-  openalex: "OpenAlex", arxiv: "arXiv", oab: "Open Access Button", free_by_id: "its identifier", snapshot: "snapshot",
-};
-
-function sourceNames(names) {
-  return (names ?? []).map((name) => SOURCE_NAMES[name] ?? name).join(", ");
-}
-
+// "Found by title in Crossref (98 % alike)": how a search identified the article.
 function matchLine(match) {
   if (!match) return "";
   const how = match.query === "reference" ? "reference" : "title";
   return `Found by ${how} in ${sourceNames([match.by])} (${Math.round((match.score ?? 0) * 100)} % alike).`;
 }
 
-function showResult(payload) {
-  const d = describeResult(payload);
-  setStatus(d.headline, payload.status, d.color);
+// A copy in the list: where, what, who found it, and what opening its link gave.
+function locationItem(loc, checking) {
+  const state = linkState(loc);
+  const li = el("li", { "data-link": state },
+    link(loc.url, `${versionWords(loc.version)} at ${hostOf(loc.url)}`),
+    el("span", { class: "muted" }, `${hostWords(loc)} · licence: ${licenceWords(loc.license)} · found by ${sourceNames(loc.found_by ?? [loc.source])}`),
+    el("span", { class: "link-state" }, linkWords(loc.link, { checking })),
+  );
+  if (loc.pdf_url && loc.pdf_url !== loc.url) li.append(" ", link(loc.pdf_url, "PDF"));
+  return li;
+}
+
+function showResult(payload, { unfinished = false } = {}) {
+  const d = describeResult(payload, { unfinished });
+  setStatus(d.headline, payload.status, d.color, d.pending ? payload.pending.join(" ") : null);
+  const checking = d.pending && payload.pending.includes("links");
   const article = payload.article ?? {};
   if (payload.status !== "not_article") {
     $("article").hidden = false;
@@ -107,6 +123,8 @@ function showResult(payload) {
     $("best-license").textContent = licenceWords(best.license);
     $("best-host").textContent = hostWords(best);
     $("best-found-by").textContent = sourceNames(best.found_by ?? [best.source]);
+    $("best-link-state").textContent = linkWords(best.link, { checking });
+    $("best-link-state").dataset.link = linkState(best);
     const kind = oaWords(payload.oa_status);
     $("oa-kind").textContent = kind ? `This article is ${kind}.` : "";
     if (best.pdf_url) {
@@ -114,16 +132,14 @@ function showResult(payload) {
       $("best-pdf-row").hidden = false;
     }
   }
+  // The other copies, then those whose links are broken (never the best), apart.
   const others = (payload.locations ?? []).filter((loc) => !best || loc.url !== best.url);
-  for (const loc of others) {
-    const li = el("li", {},
-      link(loc.url, `${versionWords(loc.version)} at ${hostOf(loc.url)}`),
-      el("span", { class: "muted" }, `${hostWords(loc)} · licence: ${licenceWords(loc.license)} · found by ${sourceNames(loc.found_by ?? [loc.source])}`),
-    );
-    if (loc.pdf_url && loc.pdf_url !== loc.url) li.append(" ", link(loc.pdf_url, "PDF"));
-    $("locations").append(li);
-  }
-  $("others").hidden = others.length === 0;
+  const working = others.filter((loc) => !isBroken(loc));
+  const broken = others.filter(isBroken);
+  $("locations").append(...working.map((loc) => locationItem(loc, checking)));
+  $("broken-locations").append(...broken.map((loc) => locationItem(loc, checking)));
+  $("others").hidden = working.length === 0;
+  $("broken").hidden = broken.length === 0;
   for (const action of payload.actions ?? []) {
     $("actions").append(el("li", { "data-kind": action.kind }, link(action.url, action.label)));
   }
@@ -154,7 +170,7 @@ function render() {
   } else if (state.kind === "error") {
     showProblem(state.error, report.port);
   } else if (state.kind === "result") {
-    showResult(state.payload);
+    showResult(state.payload, state);
   } else if (state.kind === "held") {
     setStatus(HELD_WORDS, "held");
   } else if (state.kind === "unsupported") {
@@ -165,7 +181,14 @@ function render() {
   }
 }
 
+// Back to the tab's own answer (Retry, "Check this page anyway").
+function forgetTyped() {
+  typed?.asking.abort();
+  typed = null;
+}
+
 async function check() {
+  forgetTyped();
   setStatus("Checking this article…", "checking");
   report = await ask(MSG.CHECK, { tabId });
   render();
@@ -173,7 +196,7 @@ async function check() {
 
 async function showReport() {
   report = await ask(MSG.TAB_REPORT, { tabId });
-  render();
+  if (!typed) render();
 }
 
 async function start() {
@@ -188,10 +211,27 @@ async function start() {
   // Opening the popup is the user asking: check a page that was not checked (no
   // scholarly metadata, or a site switched off), and try again after a problem
   // (the user may just have started the helper).
-  const kind = report.state?.kind;
+  const state = report.state;
+  const kind = state?.kind;
+  const age = Date.now() - (state?.at ?? 0);
   // A check that never finished (the browser stopped the service worker under it).
-  const stuck = kind === "checking" && Date.now() - report.state.at > STUCK_MS;
-  if (!kind || stuck || ["not_article", "site_off", "error", "held"].includes(kind)) await check();
+  const stuck = kind === "checking" && age > STUCK_MS;
+  // An answer whose checks could not finish, or that nobody asks about again any more.
+  const unsettled = kind === "result" && isPending(state.payload) && (state.unfinished || age > STALLED_MS);
+  if (!kind || stuck || unsettled || ["not_article", "site_off", "error", "held"].includes(kind)) await check();
+}
+
+// The answer for what was typed, asked again while it is pending, as the service
+// worker does for a tab.
+async function lookUpTyped(query) {
+  const { state } = await ask(MSG.LOOKUP_QUERY, { query });
+  if (state.kind !== "result") throw new Error(state.error.message);
+  return state.payload;
+}
+
+function showTyped(payload, unfinished = false) {
+  hideAll();
+  showResult(payload, { unfinished });
 }
 
 // The box: look up what the user typed, whatever tab is open.
@@ -199,12 +239,25 @@ $("query-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const query = $("query").value.trim();
   if (!query) return;
+  forgetTyped();
+  const mine = { asking: new AbortController() };
+  typed = mine;
   hideAll();
   setStatus("Looking it up…", "checking");
   const { state } = await ask(MSG.LOOKUP_QUERY, { query });
+  if (typed !== mine) return;
   hideAll();
-  if (state.kind === "result") showResult(state.payload);
-  else showProblem(state.error, report?.port);
+  if (state.kind !== "result") {
+    showProblem(state.error, report?.port);
+    return;
+  }
+  showResult(state.payload);
+  const done = await followUp(state.payload, {
+    signal: mine.asking.signal,
+    ask: () => lookUpTyped(query),
+    onAnswer: (payload) => showTyped(payload),
+  });
+  if (done && !done.finished) showTyped(done.payload, true);
 });
 
 $("retry").addEventListener("click", check);

@@ -2,28 +2,23 @@
 // helper read from the page (payload.references of the tab's lookup); the service
 // worker sends it to the helper's /v1/batch and passes each answer on as it arrives,
 // over a port. The page fills in each reference, keeps a summary line, and offers the
-// answers as a CSV file (the columns of `oahelper audit`).
+// answers as a CSV file (the columns of `oahelper audit`). A reference whose answer
+// waited for a busy source shows "Checking…" until the helper sends its line again
+// (the same index): the later line replaces the earlier one.
 //
 // Which tab: ?tab=<id>, set by the popup's "Check the N references".
 
 import { csvText, REPORT_NUMBERS } from "../lib/csv.js";
-import { COLORS, hostOf, versionWords } from "../lib/describe.js";
+import { COLORS, hostOf, linkWords, rowStatus, versionWords } from "../lib/describe.js";
 import { $, el, link } from "../lib/dom.js";
 import "../lib/messages.js";
 
 const { MSG, send, connectBatch } = globalThis.oahelper.messages;
 
 const tabId = Number(new URLSearchParams(location.search).get("tab"));
-const rows = new Map(); // index -> the batch row of that reference
+const rows = new Map(); // index -> the latest batch row of that reference
+const waiting = new Set(); // indexes whose latest line is still pending
 let references = [];
-
-const STATUS = {
-  open: { text: "Free", color: "green" },
-  closed: { text: "No free copy", color: "closed" },
-  unknown: { text: "Could not check", color: "unknown" },
-  no_identifier: { text: "No identifier", color: "unknown" },
-  unreadable: { text: "Unreadable", color: "problem" },
-};
 
 function isWebUrl(url) {
   try {
@@ -49,21 +44,31 @@ function listItem(ref, index) {
   return li;
 }
 
-function fill(index, row) {
+// The known link states only: "not checked yet" on every row says nothing.
+function linkFact(row) {
+  return row.link && row.link !== "unchecked" ? linkWords({ state: row.link }) : null;
+}
+
+function fill(index, row, pending = []) {
   rows.set(index, row);
+  if (pending.length) waiting.add(index);
+  else waiting.delete(index);
   const li = $("references").querySelector(`li[data-index="${index}"]`);
   if (!li) return;
-  li.dataset.status = row.status;
+  const shown = pending.length ? "checking" : row.status;
+  li.dataset.status = shown;
   const answer = li.querySelector(".ref-answer");
   answer.replaceChildren();
-  const status = STATUS[row.status] ?? STATUS.unknown;
+  const status = rowStatus(shown);
   const pill = el("span", { class: "pill" }, status.text);
   pill.style.background = COLORS[status.color].bg;
   pill.style.color = COLORS[status.color].fg;
   answer.append(pill);
-  if (row.status === "open" && isWebUrl(row.best_url)) {
+  if (pending.length) {
+    if (row.problem) answer.append(el("span", { class: "muted" }, row.problem));
+  } else if (row.status === "open" && isWebUrl(row.best_url)) {
     answer.append(link(row.best_url, `Read the ${versionWords(row.version)} at ${hostOf(row.best_url)}`, { class: "free-link" }));
-    const facts = [row.oa_status ? `${row.oa_status} OA` : null, row.license, row.host_type,
+    const facts = [row.oa_status ? `${row.oa_status} OA` : null, row.license, row.host_type, linkFact(row),
       row.free_copies > 1 ? `${row.free_copies} free copies` : null].filter(Boolean);
     if (facts.length) answer.append(el("span", { class: "muted" }, facts.join(" · ")));
   } else if (row.problem) {
@@ -73,16 +78,20 @@ function fill(index, row) {
   summarise(false);
 }
 
+// Counted from the final rows: a row still pending is not answered yet. "No free copy"
+// and "not found" (no source knows it) are counted apart.
 function summarise(done) {
-  const answered = rows.size;
-  const free = [...rows.values()].filter((r) => r.status === "open").length;
+  const final = [...rows.entries()].filter(([index]) => !waiting.has(index)).map(([, row]) => row);
+  const count = (status) => final.filter((r) => r.status === status).length;
   const total = references.length;
+  const apart = [[count("closed"), "with no free copy"], [count("not_found"), "not found"]]
+    .filter(([n]) => n).map(([n, words]) => `${n} ${words}`).join(", ");
   const summary = $("summary");
   summary.dataset.state = done ? "done" : "checking";
   summary.textContent = done
-    ? `${free} of ${total} references have a free copy`
-    : `${free} of ${total} references have a free copy so far (${answered} of ${total} checked)…`;
-  $("download-csv").disabled = answered === 0;
+    ? `${count("open")} of ${total} references have a free copy${apart ? ` (${apart})` : ""}`
+    : `${count("open")} of ${total} references have a free copy so far (${final.length} of ${total} checked)…`;
+  $("download-csv").disabled = rows.size === 0;
 }
 
 function applyFilter() {
@@ -129,8 +138,12 @@ async function start() {
   summarise(false);
   const port = connectBatch();
   port.onMessage.addListener((msg) => {
-    if (msg.item) fill(msg.item.index, msg.item.row);
-    if (msg.done) summarise(true);
+    if (msg.item) fill(msg.item.index, msg.item.row, msg.item.pending ?? []);
+    if (msg.done) {
+      // A reference still waiting when the helper gave up asking: its last line stands.
+      for (const index of [...waiting]) fill(index, rows.get(index));
+      summarise(true);
+    }
     if (msg.error) showProblem(msg.error.message);
   });
   port.onDisconnect.addListener(() => {

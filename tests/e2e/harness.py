@@ -13,6 +13,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -165,6 +168,16 @@ class Helper:
         """How many /v1/lookup requests the daemon's access log shows."""
         text = self.process.stderr.read_text(encoding="utf-8", errors="replace")
         return text.count('"POST /v1/lookup ')
+
+    def pair_as(self, origin: str, client: str) -> str:
+        """Pair as an extension of ``origin`` would (the token is bound to its origin),
+        redeeming a code from `oahelper pair` at /v1/pair; the token."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/v1/pair", method="POST",
+            data=json.dumps({"code": self.pair_code(), "client": client}).encode(),
+            headers={"Content-Type": "application/json", "Origin": origin})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.loads(answer.read())["token"]
 
 
 @dataclass
@@ -327,3 +340,13 @@ class ExtensionState:
 
     def set_settings(self, values: dict[str, Any]) -> None:
         self.ext("(values) => chrome.storage.local.set(values)", values)
+
+    @contextmanager
+    def extension_settings(self, **values: Any) -> Iterator[None]:
+        """Change the extension's settings for one test, and put them back after."""
+        saved = self.settings()
+        self.set_settings(values)
+        try:
+            yield
+        finally:
+            self.set_settings({k: saved.get(k) for k in values})

@@ -103,9 +103,14 @@ def test_clicking_the_badge_opens_the_free_copy(browser: ExtensionBrowser, stack
         browser.context.unroute(is_copy)
 
 
+CLOSED_DOI = "10.5555/oahelper.closed.1997"
+NOT_FOUND_DOI = "10.5555/oahelper.e2e.not-indexed"
+# What the helper says of an article page whose DOI no source knows.
+NOT_FOUND_TOOLTIP = f"No source knows DOI {NOT_FOUND_DOI}: it may be too new to be indexed yet"
+
+
 def test_closed_article_gets_a_closed_badge_and_the_popup_lists_what_to_do(browser: ExtensionBrowser, stack) -> None:
-    require_shared("pages/springer_1.html")
-    page = browser.open(stack.pages.url("/shared/springer_1.html"))
+    page = browser.open(stack.pages.url("/own/article-closed.html"))
     expect(badge(page)).to_have_attribute("data-status", "closed")
     expect(badge(page)).to_have_attribute("data-color", "closed")
     expanded = "(b) => b.getAttribute('aria-expanded')"
@@ -124,24 +129,52 @@ def test_closed_article_gets_a_closed_badge_and_the_popup_lists_what_to_do(brows
     popup = browser.popup(tab)
     expect(popup.locator("#status")).to_contain_text("No free, legal copy")
     expect(popup.locator("#status")).to_have_attribute("data-state", "closed")
-    expect(popup.locator("#title")).to_have_text("On the theory of identical particles")
+    expect(popup.locator("#title")).to_have_text("A closed article that no free copy exists of")
     expect(popup.locator("#best")).to_be_hidden()
     action = popup.locator("#actions li[data-kind=library] a")
     expect(action).to_have_text("Find it through your library")
     href = action.get_attribute("href")
-    assert href.startswith(OPENURL_BASE + "?") and "10.1007%2FBF02727953" in href
+    assert href.startswith(OPENURL_BASE + "?") and "10.5555%2Foahelper.closed.1997" in href
     shoot(popup.locator("body"), "popup-closed.png")
 
 
 def test_closed_article_with_an_author_address_offers_an_email(browser: ExtensionBrowser, stack) -> None:
-    require_shared("pages/springer_2.html")  # its page gives citation_author_email
-    page = browser.open(stack.pages.url("/shared/springer_2.html"))
+    page = browser.open(stack.pages.url("/own/article-closed.html"))  # it gives citation_author_email
     expect(badge(page)).to_have_attribute("data-status", "closed")
     popup = browser.popup(browser.tab_id(page.url))
     expect(popup.locator("#actions li")).to_have_count(2)
     email = popup.locator("#actions li[data-kind=email_author] a")
-    assert email.get_attribute("href").startswith("mailto:")
+    assert email.get_attribute("href").startswith("mailto:carol.paywall@university.example.org")
     expect(popup.locator("#actions li[data-kind=library] a")).to_be_visible()
+
+
+def test_an_article_no_source_knows_is_not_found_never_paywalled(browser: ExtensionBrowser, stack) -> None:
+    page = browser.open(stack.pages.url("/own/article-not-found.html"))
+    # Grey, "Not found", in the helper's words; a busy source may make the first
+    # answer "still checking" until the extension asks again.
+    expect(badge(page)).to_have_attribute("data-status", "not_found", timeout=30_000)
+    expect(badge(page)).to_have_attribute("data-color", "unknown")
+    words = in_badge(page, "button.main")
+    assert "Not found" in words and "No free copy" not in words and "paywalled" not in words
+    assert in_badge(page, "button.main", "(b) => b.title") == NOT_FOUND_TOOLTIP
+    click_in_badge(page, "button.main")
+    wait_until(lambda: in_badge(page, ".panel p", "(p) => p && p.getBoundingClientRect().height > 0 && p.textContent")
+               == NOT_FOUND_TOOLTIP, what="the panel to say why")
+    shoot(page, "badge-not-found.png")
+
+    tab = browser.tab_id(page.url)
+    toolbar = browser.toolbar(tab)
+    assert toolbar["text"] == "–", "a neutral mark, not the red 'no'"
+    assert f"Not found: No source knows DOI {NOT_FOUND_DOI}" in toolbar["title"]
+    popup = browser.popup(tab)
+    status = popup.locator("#status")
+    expect(status).to_have_text(f"Not found: No source knows DOI {NOT_FOUND_DOI}; it may be too new to be indexed yet.")
+    expect(status).to_have_attribute("data-state", "not_found")
+    expect(popup.locator("#title")).to_have_text("An article too new to be indexed")
+    expect(popup.locator("#best")).to_be_hidden()
+    expect(popup.locator("#actions-box")).to_be_hidden()
+    assert "No free" not in popup.locator("body").inner_text()
+    shoot(popup.locator("body"), "popup-not-found.png")
 
 
 def test_a_page_that_is_not_an_article_sends_nothing(browser: ExtensionBrowser, stack) -> None:
@@ -175,9 +208,11 @@ def test_single_page_site_is_checked_again_when_the_article_changes(browser: Ext
 
     page.click("#to-two")  # pushState, then new meta tags, no reload
     expect(page).to_have_url(stack.pages.url("/own/spa.html?article=two"))
-    expect(badge(page)).to_have_attribute("data-status", "closed")
+    # Its DOI no source knows: grey "not found", never "no free copy".
+    expect(badge(page)).to_have_attribute("data-status", "not_found", timeout=30_000)
+    expect(badge(page)).to_have_attribute("data-color", "unknown")
     tab = browser.tab_id(page.url)
-    wait_until(lambda: browser.toolbar(tab)["text"] == "no", what="the toolbar to follow")
+    wait_until(lambda: browser.toolbar(tab)["text"] == "–", what="the toolbar to follow")
 
     page.go_back()  # popstate
     expect(badge(page)).to_have_attribute("data-status", "open")

@@ -34,9 +34,9 @@ def badge(tab: Tab) -> dict[str, Any] | None:
                      position: getComputedStyle(h).position}; }""")
 
 
-def wait_badge(tab: Tab, status: str) -> dict[str, Any]:
+def wait_badge(tab: Tab, status: str, timeout: float = 10) -> dict[str, Any]:
     return tab.wait_for("(s) => { const h = document.getElementById('oahelper-badge'); return h?.dataset.status === s ? {...h.dataset} : null; }",
-                        status, what=f"a {status} badge")
+                        status, timeout=timeout, what=f"a {status} badge")
 
 
 def test_firefox_pairs_through_the_options_page_and_the_helper_names_it(fresh_firefox: Firefox, stack) -> None:
@@ -120,8 +120,7 @@ def test_free_article_gets_its_badge_toolbar_and_popup_in_firefox(firefox: Firef
 
 
 def test_closed_article_gets_a_closed_badge_whose_panel_opens_in_firefox(firefox: Firefox, stack) -> None:
-    require_shared("pages/springer_1.html")
-    page = firefox.open(stack.pages.url("/shared/springer_1.html"))
+    page = firefox.open(stack.pages.url("/own/article-closed.html"))
     assert wait_badge(page, "closed")["color"] == "closed"
     button = "(root) => root.querySelector('button.main')"
     assert "No free copy" in shadow_call(page, f"(root) => ({button})(root).textContent")
@@ -141,9 +140,31 @@ def test_closed_article_gets_a_closed_badge_whose_panel_opens_in_firefox(firefox
     popup = firefox.popup(tab)
     popup.wait_text("#status", "No free, legal copy")
     assert popup.attribute("#status", "data-state") == "closed"
-    assert popup.text("#title") == "On the theory of identical particles"
+    assert popup.text("#title") == "A closed article that no free copy exists of"
     href = popup.attribute("#actions li[data-kind=library] a", "href")
-    assert href.startswith(OPENURL_BASE + "?") and "10.1007%2FBF02727953" in href
+    assert href.startswith(OPENURL_BASE + "?") and "10.5555%2Foahelper.closed.1997" in href
+
+
+def test_an_article_no_source_knows_is_not_found_never_paywalled_in_firefox(firefox: Firefox, stack) -> None:
+    from tests.e2e.test_article_pages import NOT_FOUND_DOI, NOT_FOUND_TOOLTIP
+
+    page = firefox.open(stack.pages.url("/own/article-not-found.html"))
+    assert wait_badge(page, "not_found", timeout=30)["color"] == "unknown"
+    button = shadow_call(page, """(root) => { const b = root.querySelector('button.main');
+        return {text: b.textContent, title: b.title}; }""")
+    assert "Not found" in button["text"]
+    assert "No free copy" not in button["text"] and "paywalled" not in button["text"]
+    assert button["title"] == NOT_FOUND_TOOLTIP
+    tab = firefox.tab_id(page.url)
+    toolbar = firefox.toolbar(tab)
+    assert toolbar["text"] == "–" and f"Not found: No source knows DOI {NOT_FOUND_DOI}" in toolbar["title"]
+    wait_until(lambda: firefox.toolbar_shown(page) == toolbar, what="Firefox to draw the toolbar button")
+    popup = firefox.popup(tab)
+    said = popup.wait_text("#status", "Not found:")
+    assert said == f"Not found: No source knows DOI {NOT_FOUND_DOI}; it may be too new to be indexed yet."
+    assert popup.attribute("#status", "data-state") == "not_found"
+    assert popup.call("() => document.querySelector('#actions-box').hidden") is True
+    assert "No free" not in popup.call("() => document.body.innerText")
 
 
 def test_a_page_that_is_not_an_article_sends_nothing_from_firefox(firefox: Firefox, stack) -> None:
@@ -213,9 +234,10 @@ def test_single_page_site_is_checked_again_when_the_article_changes_in_firefox(f
     wait_badge(page, "open")
     page.click("#to-two")  # pushState, then new meta tags, no reload
     page.wait_for("(u) => location.href === u", stack.pages.url("/own/spa.html?article=two"), what="the new URL")
-    wait_badge(page, "closed")
+    # Its DOI no source knows: grey "not found", never "no free copy".
+    assert wait_badge(page, "not_found", timeout=30)["color"] == "unknown"
     tab = firefox.tab_id(page.url)
-    wait_until(lambda: firefox.toolbar(tab)["text"] == "no", what="the toolbar to follow")
+    wait_until(lambda: firefox.toolbar(tab)["text"] == "–", what="the toolbar to follow")
     firefox.bidi.command("browsingContext.traverseHistory", {"context": page.context, "delta": -1})  # popstate
     wait_badge(page, "open")
     wait_until(lambda: firefox.toolbar(tab)["text"] == "OA", what="the toolbar to follow back")
@@ -267,9 +289,9 @@ def test_check_the_references_of_the_article_in_firefox(firefox: Firefox, stack,
                              f"{FIREFOX_ORIGIN}/references/references.html?tab={tab}")
     refs.wait_for("() => document.querySelector('#summary').dataset.state === 'done'",
                   what="every reference to be answered")
-    assert refs.text("#summary") == "3 of 5 references have a free copy"
+    assert refs.text("#summary") == "3 of 5 references have a free copy (2 not found)"
     assert refs.call("() => [...document.querySelectorAll('#references li')].map(li => li.dataset.status)") == [
-        "open", "open", "open", "closed", "no_identifier"]
+        "open", "open", "open", "not_found", "not_found"]
     items = "#references li"
     assert "A green article; with a semicolon in its title" in refs.text(f"{items}:nth-child(2)")
     assert refs.text("#article-link") == "Why soils differ"
@@ -277,7 +299,10 @@ def test_check_the_references_of_the_article_in_firefox(firefox: Firefox, stack,
     assert refs.attribute(f"{items}:nth-child(1) a.free-link", "href") in (gold_best["url_for_pdf"], gold_best["url"])
     assert refs.attribute(f"{items}:nth-child(1) a.free-link", "target") == "_blank"
     assert refs.attribute(f"{items}:nth-child(3) a.free-link", "href") == "https://arxiv.org/pdf/1706.03762"
-    assert "no source knows this DOI" in refs.text(f"{items}:nth-child(4)")
+    fourth = refs.text(f"{items}:nth-child(4)")
+    assert "Not found" in fourth and "No source knows DOI 10.5555/oahelper.unknown" in fourth
+    assert "No free copy" not in fourth
+    assert "No article matches this" in refs.text(f"{items}:nth-child(5)")
 
     # Only the DOIs went upstream: no titles, no reference text, no page address.
     sent = [r["doi"] for r in stack.upstream.requests()[before:] if r["service"] == "unpaywall"]
@@ -290,6 +315,7 @@ def test_check_the_references_of_the_article_in_firefox(firefox: Firefox, stack,
     saved = firefox.download(lambda: refs.click("#download-csv"), tmp_path)
     assert saved.name == "references.csv"
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
-    assert [r["status"] for r in rows] == ["open", "open", "open", "closed", "no_identifier"]
+    assert [r["status"] for r in rows] == ["open", "open", "open", "not_found", "not_found"]
+    assert "link" in rows[0]  # the helper's columns, as they are
     assert rows[0]["doi"] == GOLD and rows[0]["cc_by_or_cc0"] == "yes"
     assert rows[1]["title"] == "A green article; with a semicolon in its title"

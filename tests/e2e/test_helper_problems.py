@@ -3,9 +3,6 @@ words on the toolbar and in the popup, and says what to do."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 from playwright.sync_api import expect
 
@@ -16,17 +13,6 @@ from tests.support.fake_upstream import upstream_env
 pytestmark = pytest.mark.e2e
 
 ARTICLE = "/own/article-gold.html"
-
-
-@contextmanager
-def extension_settings(browser: ExtensionBrowser, **values) -> Iterator[None]:
-    """Change the extension's settings for one test, and put them back after."""
-    saved = browser.settings()
-    browser.set_settings(values)
-    try:
-        yield
-    finally:
-        browser.set_settings({k: saved.get(k) for k in values})
 
 
 def open_article(browser: ExtensionBrowser, stack, kinds=("error",)):
@@ -85,7 +71,7 @@ def test_a_helper_of_another_api_version_is_named_too_old_or_too_new(browser: Ex
 
 def test_another_program_on_the_port_is_not_taken_for_the_helper(browser: ExtensionBrowser, stack) -> None:
     # The page server answers HTTP on its port, but it is not oahelper.
-    with extension_settings(browser, port=stack.pages.port):
+    with browser.extension_settings(port=stack.pages.port):
         _, tab, _ = open_article(browser, stack)
         assert browser.toolbar(tab)["text"] == "off"
         popup = browser.popup(tab)
@@ -97,7 +83,7 @@ def test_a_token_the_helper_refuses_is_told_apart_from_not_paired(browser: Exten
     helper = stack.helper
     # A script's token (no browser origin) presented by the extension: 403.
     script_token = helper.cli("token", "create", "--name", "e2e-script").split()[-1]
-    with extension_settings(browser, token=script_token):
+    with browser.extension_settings(token=script_token):
         page, tab, state = open_article(browser, stack)
         assert state["error"]["kind"] == "refused"
         assert browser.toolbar(tab)["text"] == "!"
@@ -108,7 +94,7 @@ def test_a_token_the_helper_refuses_is_told_apart_from_not_paired(browser: Exten
         popup.close()
     helper.cli("clients", "revoke", "e2e-script")
     # A revoked or unknown token is "not paired", with the way to pair again.
-    with extension_settings(browser, token="not-a-token-the-helper-knows"):
+    with browser.extension_settings(token="not-a-token-the-helper-knows"):
         _, tab, _ = open_article(browser, stack)
         assert browser.toolbar(tab)["text"] == "pair"
         popup = browser.popup(tab)
@@ -121,7 +107,7 @@ def test_unpaywall_email_not_set_is_shown_with_the_fix(browser: ExtensionBrowser
     helper = Helper(tmp_path / "home", new_port(), env)  # no e-mail configured
     helper.start()
     try:
-        with extension_settings(browser, port=stack.helper.port, token=None, client=None):
+        with browser.extension_settings(port=stack.helper.port, token=None, client=None):
             pair_through_options(browser, helper)
             page, tab, state = open_article(browser, stack, kinds=("result", "error"))
             assert state["kind"] == "result", state

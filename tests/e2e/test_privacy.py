@@ -15,7 +15,7 @@ import urllib.request
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.e2e.browser import ExtensionBrowser
 from tests.e2e.harness import EMAIL, GOLD_DOI, wait_until
@@ -88,14 +88,17 @@ def test_nothing_of_a_news_page_leaves_the_machine(browser: ExtensionBrowser, st
     # The news page's own address (its og:url) and its article number, which looks
     # like a PMID, are as private as its text.
     words = page_words(news) + ["yjc", "7349926"]
-    # A closed article, in the same browsing session: its identifier may go, its page may not.
-    closed, state = visit(browser, stack.pages.url("/shared/springer_1.html"), "result")
-    assert state["payload"]["status"] == "closed"
-    doi = state["payload"]["article"]["doi"]
-    requests = assert_only_identifiers_left(stack, words + page_words(closed))
+    # An article page, in the same browsing session: its identifier may go, its page may
+    # not. No source knows its DOI, and the user reads that, not "no free copy".
+    article, _ = visit(browser, stack.pages.url("/shared/springer_1.html"), "result")
+    expect(article.locator("#oahelper-badge")).to_have_attribute("data-status", "not_found", timeout=30_000)
+    tab = browser.tab_id(article.url)
+    assert browser.toolbar(tab)["text"] == "–"
+    doi = browser.tab_state(tab)["payload"]["article"]["doi"]
+    requests = assert_only_identifiers_left(stack, words + page_words(article))
     assert any((r["doi"] or "").casefold() == doi.casefold() for r in requests)
     assert not [r for r in requests if PERSIAN.search(json.dumps(r, ensure_ascii=False))]
-    # Visiting the news page itself sent nothing: every request since names the closed article.
+    # Visiting the news page itself sent nothing: every request since names the article.
     assert {(r["doi"] or "").casefold() for r in requests[len(before):]} <= {doi.casefold()}
 
 
