@@ -33,6 +33,7 @@ from oahelper.engine.lookup import LookupRequest, PageFetcher, label
 from oahelper.engine.pauses import Pauses
 from oahelper.errors import (
     BadRequest,
+    ConfigError,
     Forbidden,
     MethodNotAllowed,
     NotFoundError,
@@ -45,7 +46,7 @@ from oahelper.errors import (
 from oahelper.identifiers import parse_query
 from oahelper.keys import KeyStore
 from oahelper.logtext import printable
-from oahelper.settings import Settings
+from oahelper.settings import SOURCE_NAMES, Settings, apply_browser_changes, browser_view
 from oahelper.sources.base import Source
 from oahelper.sources.snapshot import Snapshot
 
@@ -175,7 +176,7 @@ def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None
     if origin and is_extension_origin(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE"
         response.headers["Vary"] = "Origin"
 
 
@@ -350,6 +351,39 @@ async def status(request: web.Request) -> web.Response:
     return web.json_response(report)
 
 
+def settings_view(settings: Settings) -> dict[str, Any]:
+    """What ``GET /v1/settings`` shows: the settings a browser may see and set (the
+    user's choices, never ports, hosts, files or upstream addresses), each with its
+    value, default, help and where the value comes from; and each source, on or off."""
+    view = {name: {k: list(v) if isinstance(v, tuple) else v for k, v in entry.items()}
+            for name, entry in browser_view(settings).items()}
+    return {"settings": view, "sources": {name: settings.source_on(name) for name in SOURCE_NAMES},
+            "config_file": str(settings.config_file)}
+
+
+async def get_settings(request: web.Request) -> web.Response:
+    engine = await request.app[ENGINES].current()
+    return web.json_response(settings_view(engine.settings))
+
+
+async def put_settings(request: web.Request) -> web.Response:
+    """Change the user's choices: ``{"unpaywall_email": "…", "sources.crossref": false,
+    "ezproxy_prefix": null}`` (null: back to the default). Checked as ``oahelper config
+    set`` checks them (the same messages), all or nothing; a running daemon uses them
+    from the next request on. The answer is the new ``GET /v1/settings``."""
+    engine = await request.app[ENGINES].current()
+    changes = await read_json(request, 65536)
+    if not changes:
+        raise BadRequest("send the settings to change, e.g. {\"unpaywall_email\": \"you@uni.edu\"}")
+    try:
+        await asyncio.to_thread(apply_browser_changes, engine.settings.config_file, changes)
+    except ConfigError as exc:
+        raise BadRequest(exc.message, code="bad_setting") from exc
+    engine = await request.app[ENGINES].current()  # the file changed: read it again now
+    log.info("settings changed from a browser: %s", ", ".join(sorted(printable(k) for k in changes)))
+    return web.json_response(settings_view(engine.settings))
+
+
 async def snapshot_status(sources: list[Source]) -> dict[str, Any] | None:
     """The snapshot's figures (read in a thread: a scan of the whole copy), or None
     when no snapshot source is in use."""
@@ -452,4 +486,6 @@ def init(settings: Settings, *, keystore: KeyStore | None = None,
     app.router.add_post("/v1/lookup", lookup)
     app.router.add_post("/v1/batch", batch)
     app.router.add_get("/v1/status", status)
+    app.router.add_get("/v1/settings", get_settings)
+    app.router.add_put("/v1/settings", put_settings)
     return app
